@@ -1,0 +1,2 @@
+export type { PureArea, PurityViolation } from './purity.ts';
+export { checkAreas, checkSource } from './purity.ts';
