@@ -1,1 +1,6 @@
-export {};
+// Client wire protocol: errors, limits, messages, framing.
+export * from './errors.ts';
+export * as limits from './limits.ts';
+export * from './messages/index.ts';
+export * from './wire/frame.ts';
+export * as schema from './wire/schema.ts';

@@ -1,0 +1,12 @@
+/** The per-topic outcome shared by topic administration responses. */
+import * as limits from '../limits.ts';
+import * as s from '../wire/schema.ts';
+import { errorCode, errorMessage, topicName } from './common.ts';
+
+export const topicResult = s.object({ name: topicName, error: errorCode, message: errorMessage });
+export type TopicResult = s.Infer<typeof topicResult>;
+
+export const topicResultsResponse = s.object({
+  topics: s.array(topicResult, { maxItems: limits.topicsPerRequestMax }),
+});
+export type TopicResultsResponse = s.Infer<typeof topicResultsResponse>;
