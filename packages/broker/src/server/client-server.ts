@@ -1,0 +1,189 @@
+/**
+ * The client listener: a WebSocket server where each binary frame is one request (see
+ * `@tributary/protocol` wire/frame.ts). Requests on a connection are handled concurrently
+ * and answered as each completes, paired by correlation id (pipelining). A connection may
+ * have at most `inflightRequestsMax` requests in progress; beyond that the server stops
+ * reading its socket until some complete, so a fast client cannot grow our memory.
+ *
+ * Bad input never takes the process down: an undecodable frame is answered with a typed
+ * error when its correlation id can be read, and otherwise the connection is closed.
+ */
+import type { AddressInfo } from 'node:net';
+import {
+  type Api,
+  apiName,
+  decodeRequest,
+  ErrorCode,
+  encodeResponse,
+  limits,
+  ProtocolError,
+  type RequestFrame,
+} from '@tributary/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../logger.ts';
+
+/** Returned by a handler that must not answer (Produce with acks 0). */
+export const noResponse: unique symbol = Symbol('noResponse');
+
+export interface ConnectionContext {
+  readonly connectionId: number;
+  readonly remoteAddress: string;
+  /** Aborted when the connection closes, so long polls can stop early. */
+  readonly closed: AbortSignal;
+}
+
+export type RequestHandler = (
+  frame: RequestFrame,
+  context: ConnectionContext,
+) => Promise<unknown | typeof noResponse>;
+
+export type RequestObserver = (api: Api | undefined, errorCode: number, seconds: number) => void;
+
+export interface ClientServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly handle: RequestHandler;
+  readonly logger: Logger;
+  readonly observe?: RequestObserver;
+  readonly inflightRequestsMax?: number;
+  readonly connectionsMax?: number;
+}
+
+export const defaultInflightRequestsMax = 256;
+export const defaultConnectionsMax = 10_000;
+
+export class ClientServer {
+  private server: WebSocketServer | undefined;
+  private nextConnectionId = 1;
+  private readonly sockets = new Set<WebSocket>();
+
+  constructor(private readonly options: ClientServerOptions) {}
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | undefined)?.port ?? 0;
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  async start(): Promise<number> {
+    const server = new WebSocketServer({
+      host: this.options.host,
+      port: this.options.port,
+      maxPayload: limits.frameBytesMax,
+      perMessageDeflate: false,
+    });
+    this.server = server;
+    server.on('connection', (socket, request) =>
+      this.accept(socket, request.socket.remoteAddress ?? '?'),
+    );
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    server.on('error', (error) =>
+      this.options.logger.error('client listener error', { error: error.message }),
+    );
+    return this.port;
+  }
+
+  private accept(socket: WebSocket, remoteAddress: string): void {
+    const connectionsMax = this.options.connectionsMax ?? defaultConnectionsMax;
+    if (this.sockets.size >= connectionsMax) {
+      socket.close(1013, 'too many connections');
+      return;
+    }
+    this.sockets.add(socket);
+    const closing = new AbortController();
+    const context: ConnectionContext = {
+      connectionId: this.nextConnectionId++,
+      remoteAddress,
+      closed: closing.signal,
+    };
+    const inflightMax = this.options.inflightRequestsMax ?? defaultInflightRequestsMax;
+    let inflight = 0;
+    const rawSocket = (socket as unknown as { _socket?: { pause(): void; resume(): void } })
+      ._socket;
+    socket.on('message', (data, isBinary) => {
+      if (!isBinary) {
+        socket.close(1003, 'binary frames only');
+        return;
+      }
+      inflight++;
+      if (inflight >= inflightMax) rawSocket?.pause();
+      void this.serve(socket, data as Buffer, context).finally(() => {
+        inflight--;
+        if (inflight === inflightMax - 1) rawSocket?.resume();
+      });
+    });
+    socket.on('error', (error) =>
+      this.options.logger.debug('client socket error', { remoteAddress, error: error.message }),
+    );
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      closing.abort();
+    });
+  }
+
+  private async serve(socket: WebSocket, bytes: Buffer, context: ConnectionContext): Promise<void> {
+    const started = performance.now();
+    const decoded = decodeRequest(bytes);
+    if (!decoded.ok) {
+      this.options.observe?.(undefined, decoded.error.code, 0);
+      if (decoded.correlationId === undefined) {
+        socket.close(1002, 'undecodable frame');
+        return;
+      }
+      this.send(socket, decoded.correlationId, decoded.error, null);
+      return;
+    }
+    const { frame } = decoded;
+    let error: ProtocolError | undefined;
+    let body: unknown = null;
+    try {
+      body = await this.options.handle(frame, context);
+    } catch (caught) {
+      error = this.toProtocolError(caught, frame);
+    }
+    this.options.observe?.(frame.api, error?.code ?? 0, (performance.now() - started) / 1000);
+    if (body === noResponse) return;
+    this.send(socket, frame.correlationId, error, error ? null : body);
+  }
+
+  private toProtocolError(caught: unknown, frame: RequestFrame): ProtocolError {
+    if (caught instanceof ProtocolError) return caught;
+    this.options.logger.error('request handler failed', {
+      api: apiName(frame.api),
+      error: (caught as Error)?.stack ?? String(caught),
+    });
+    return new ProtocolError(
+      ErrorCode.UnknownServerError,
+      (caught as Error)?.message ?? 'internal error',
+    );
+  }
+
+  private send(
+    socket: WebSocket,
+    correlationId: number,
+    error: ProtocolError | undefined,
+    body: unknown,
+  ): void {
+    if (socket.readyState !== socket.OPEN) return;
+    const bytes = encodeResponse({
+      correlationId,
+      errorCode: error?.code ?? 0,
+      message: error?.message ?? null,
+      body,
+    });
+    socket.send(bytes, { binary: true });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    for (const socket of this.sockets) socket.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.server = undefined;
+  }
+}

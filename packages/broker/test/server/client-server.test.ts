@@ -1,0 +1,139 @@
+import {
+  Api,
+  decodeResponseHead,
+  ErrorCode,
+  encodeRequest,
+  limits,
+  ProtocolError,
+} from '@tributary/protocol';
+import test from 'ava';
+import { Packr } from 'msgpackr';
+import WebSocket from 'ws';
+import { silentLogger } from '../../src/logger.ts';
+import { ClientServer, noResponse } from '../../src/server/client-server.ts';
+
+async function startServer(t: { teardown(fn: () => unknown): void }) {
+  const server = new ClientServer({
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
+    handle: async (frame) => {
+      if (frame.api === Api.Metadata) {
+        const topics = (frame.body as { topics: string[] | null }).topics;
+        if (topics?.[0] === 'slow') await new Promise((r) => setTimeout(r, 50));
+        if (topics?.[0] === 'boom') throw new Error('handler bug');
+        if (topics?.[0] === 'typed') throw new ProtocolError(ErrorCode.NotController);
+        return { clusterId: 'c', controllerId: 1, brokers: [], topics: [] };
+      }
+      if (frame.api === Api.Produce) return noResponse;
+      throw new ProtocolError(ErrorCode.UnsupportedVersion);
+    },
+  });
+  const port = await server.start();
+  t.teardown(() => server.close());
+  return port;
+}
+
+async function connect(port: number, t: { teardown(fn: () => unknown): void }) {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+  t.teardown(() => socket.terminate());
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  const responses: ReturnType<typeof decodeResponseHead>[] = [];
+  const waiters: (() => void)[] = [];
+  socket.on('message', (data) => {
+    responses.push(decodeResponseHead(data as Buffer));
+    waiters.shift()?.();
+  });
+  const next = () =>
+    new Promise<ReturnType<typeof decodeResponseHead>>((resolve) => {
+      if (responses.length > 0) resolve(responses.shift()!);
+      else waiters.push(() => resolve(responses.shift()!));
+    });
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  return { socket, next, closed };
+}
+
+const metadata = (id: number, topic?: string) =>
+  encodeRequest({
+    correlationId: id,
+    api: Api.Metadata,
+    version: 1,
+    body: { topics: topic ? [topic] : null },
+  });
+
+test('pipelined requests are answered as they complete, paired by correlation id', async (t) => {
+  const port = await startServer(t);
+  const { socket, next } = await connect(port, t);
+  socket.send(metadata(1, 'slow'));
+  socket.send(metadata(2));
+  const first = await next();
+  const second = await next();
+  t.is(first.correlationId, 2);
+  t.is(second.correlationId, 1);
+  t.is(second.errorCode, 0);
+});
+
+test('handler failures become typed error responses; the server keeps serving', async (t) => {
+  const port = await startServer(t);
+  const { socket, next } = await connect(port, t);
+  socket.send(metadata(1, 'boom'));
+  const boom = await next();
+  t.is(boom.errorCode, ErrorCode.UnknownServerError.code);
+  socket.send(metadata(2, 'typed'));
+  t.is((await next()).errorCode, ErrorCode.NotController.code);
+  socket.send(metadata(3));
+  t.is((await next()).errorCode, 0);
+});
+
+test('acks 0 produce gets no response, and later requests still do', async (t) => {
+  const port = await startServer(t);
+  const { socket, next } = await connect(port, t);
+  socket.send(
+    encodeRequest({
+      correlationId: 1,
+      api: Api.Produce,
+      version: 1,
+      body: { acks: 0, timeoutMs: 10, topics: [] },
+    }),
+  );
+  socket.send(metadata(2));
+  t.is((await next()).correlationId, 2);
+});
+
+test('bad input: invalid body, unknown api, wrong version get typed errors', async (t) => {
+  const port = await startServer(t);
+  const { socket, next } = await connect(port, t);
+  const raw = new Packr({ useRecords: false });
+  socket.send(raw.pack([0, 1, Api.Metadata, 1, { topics: ['bad/name'] }]));
+  t.is((await next()).errorCode, ErrorCode.InvalidRequest.code);
+  socket.send(raw.pack([0, 2, 77, 1, {}]));
+  t.is((await next()).errorCode, ErrorCode.UnsupportedVersion.code);
+  socket.send(raw.pack([0, 3, Api.Metadata, 9, { topics: null }]));
+  t.is((await next()).errorCode, ErrorCode.UnsupportedVersion.code);
+});
+
+test('bad input: garbage and text frames close the connection, not the server', async (t) => {
+  const port = await startServer(t);
+  const garbage = await connect(port, t);
+  garbage.socket.send(Buffer.from([0xc1, 0xff, 0x00]));
+  t.is(await garbage.closed, 1002);
+  const text = await connect(port, t);
+  text.socket.send('hello');
+  t.is(await text.closed, 1003);
+  const healthy = await connect(port, t);
+  healthy.socket.send(metadata(9));
+  t.is((await healthy.next()).correlationId, 9);
+});
+
+test('bad input: an oversize frame closes that connection only', async (t) => {
+  const port = await startServer(t);
+  const big = await connect(port, t);
+  big.socket.send(Buffer.alloc(limits.frameBytesMax + 1));
+  t.is(await big.closed, 1009);
+  const healthy = await connect(port, t);
+  healthy.socket.send(metadata(1));
+  t.is((await healthy.next()).errorCode, 0);
+});
