@@ -29,6 +29,13 @@ import {
 } from './groups-admin.ts';
 import { heartbeatRequest, heartbeatResponse } from './heartbeat.ts';
 import { initProducerIdRequest, initProducerIdResponse } from './init-producer-id.ts';
+import {
+  allocateProducerIdsRequest,
+  allocateProducerIdsResponse,
+  brokerHeartbeatRequest,
+  brokerRegistrationRequest,
+  internalResponse,
+} from './internal.ts';
 import { joinGroupRequest, joinGroupResponse } from './join-group.ts';
 import { leaveGroupRequest, leaveGroupResponse } from './leave-group.ts';
 import { listOffsetsRequest, listOffsetsResponse } from './list-offsets.ts';
@@ -63,6 +70,9 @@ export const Api = {
   ElectLeaders: 21,
   AlterPartitionReassignments: 22,
   UnregisterBroker: 23,
+  BrokerRegistration: 100,
+  BrokerHeartbeat: 101,
+  AllocateProducerIds: 102,
 } as const;
 export type Api = (typeof Api)[keyof typeof Api];
 
@@ -110,6 +120,17 @@ export const apiDefinitions = {
     'UnregisterBroker',
     unregisterBrokerRequest,
     unregisterBrokerResponse,
+  ),
+  [Api.BrokerRegistration]: define(
+    'BrokerRegistration',
+    brokerRegistrationRequest,
+    internalResponse,
+  ),
+  [Api.BrokerHeartbeat]: define('BrokerHeartbeat', brokerHeartbeatRequest, internalResponse),
+  [Api.AllocateProducerIds]: define(
+    'AllocateProducerIds',
+    allocateProducerIdsRequest,
+    allocateProducerIdsResponse,
   ),
 } as const satisfies Record<Api, ApiDefinition>;
 

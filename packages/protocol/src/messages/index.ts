@@ -11,6 +11,7 @@ export * from './find-coordinator.ts';
 export * from './groups-admin.ts';
 export * from './heartbeat.ts';
 export * from './init-producer-id.ts';
+export * from './internal.ts';
 export * from './join-group.ts';
 export * from './leave-group.ts';
 export * from './list-offsets.ts';
