@@ -1,0 +1,22 @@
+/**
+ * The client's limits and defaults, in one place, units last. Defaults follow Kafka's
+ * client defaults where Kafka has the same knob.
+ */
+import { limits as wire } from '@tributary/protocol';
+
+export const connectTimeoutMsDefault = 10_000;
+export const requestTimeoutMsDefault = 30_000;
+/** Requests a connection keeps in flight before further ones wait (pipelining depth). */
+export const inflightRequestsMaxDefault = 64;
+/** How long `close()` waits for the WebSocket closing handshake before dropping the socket. */
+export const closeHandshakeMsMax = 500;
+export const metadataMaxAgeMsDefault = 300_000;
+/** Metadata refreshes triggered by errors are spaced at least this far apart per topic set. */
+export const metadataRefreshMsMin = 50;
+/** Default bound on a whole operation with its retries (Kafka's delivery.timeout.ms). */
+export const operationTimeoutMsDefault = 120_000;
+export const frameBytesMax = wire.frameBytesMax;
+export const batchBytesMax = wire.batchBytesMax;
+
+if (inflightRequestsMaxDefault < 1) throw new Error('inflightRequestsMaxDefault must be >= 1');
+if (metadataRefreshMsMin >= metadataMaxAgeMsDefault) throw new Error('metadata limits inverted');

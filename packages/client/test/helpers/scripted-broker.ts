@@ -1,0 +1,109 @@
+/**
+ * A WebSocket server for connection-layer tests: it speaks the real frame codec and lets
+ * each test script how requests are answered (late, out of order, malformed, never). It is
+ * a double for transport behaviour only; end-to-end behaviour is tested against the broker.
+ */
+import type { AddressInfo } from 'node:net';
+import {
+  Api,
+  apiDefinitions,
+  decodeRequest,
+  encodeResponse,
+  type RequestFrame,
+} from '@tributary/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+export interface Exchange {
+  readonly frame: RequestFrame;
+  readonly socket: WebSocket;
+  reply(body: unknown): void;
+  replyError(errorCode: number, message?: string): void;
+  replyRaw(bytes: Uint8Array): void;
+}
+
+export type Handler = (exchange: Exchange) => void;
+
+export interface ScriptedBroker {
+  readonly port: number;
+  readonly received: RequestFrame[];
+  readonly sockets: Set<WebSocket>;
+  /** Replaces the handler for requests other than ApiVersions. */
+  handle(handler: Handler): void;
+  close(): Promise<void>;
+}
+
+export interface ScriptedBrokerOptions {
+  readonly nodeId?: number;
+  /** APIs the broker claims in ApiVersions; default: every API at version 1. */
+  readonly apis?: readonly { api: number; min: number; max: number }[];
+}
+
+export function allApis(): { api: number; min: number; max: number }[] {
+  return Object.keys(apiDefinitions).map((api) => ({ api: Number(api), min: 1, max: 1 }));
+}
+
+export async function startScriptedBroker(
+  options: ScriptedBrokerOptions = {},
+): Promise<ScriptedBroker> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const received: RequestFrame[] = [];
+  const sockets = new Set<WebSocket>();
+  let handler: Handler = () => {};
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('message', (data) => {
+      const decoded = decodeRequest(data as Buffer);
+      if (!decoded.ok) throw new Error(`scripted broker got a bad request: ${decoded.error}`);
+      const exchange = makeExchange(decoded.frame, socket);
+      if (decoded.frame.api === Api.ApiVersions) {
+        exchange.reply({
+          nodeId: options.nodeId ?? 1,
+          clusterId: 'test',
+          apis: options.apis ?? allApis(),
+        });
+        return;
+      }
+      received.push(decoded.frame);
+      handler(exchange);
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    received,
+    sockets,
+    handle: (next) => {
+      handler = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.terminate();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function makeExchange(frame: RequestFrame, socket: WebSocket): Exchange {
+  const send = (bytes: Uint8Array) => {
+    if (socket.readyState === socket.OPEN) socket.send(bytes);
+  };
+  return {
+    frame,
+    socket,
+    reply: (body) =>
+      send(
+        encodeResponse({ correlationId: frame.correlationId, errorCode: 0, message: null, body }),
+      ),
+    replyError: (errorCode, message) =>
+      send(
+        encodeResponse({
+          correlationId: frame.correlationId,
+          errorCode,
+          message: message ?? null,
+          body: null,
+        }),
+      ),
+    replyRaw: send,
+  };
+}
