@@ -1,0 +1,34 @@
+// The record batch format (Kafka RecordBatch v2), its frame, and its checksums.
+export type { CompressionCodec, CompressionCodecTable } from '../compression/codec.ts';
+export { compressionCodecFor, defaultCompressionCodecs } from '../compression/codec.ts';
+export * from './batch-frame.ts';
+export type { BuildOptions, RecordBatchOptions } from './builder.ts';
+export { encodeRecordBatch, RecordBatchBuilder } from './builder.ts';
+export { checksumsReady, initChecksums, xxhash64 } from './checksums.ts';
+export { crc32c } from './crc32c.ts';
+export * from './errors.ts';
+export type { CheckBatchOptions } from './header.ts';
+export {
+  checkRecordBatch,
+  claimedBatchSize,
+  RecordBatchView,
+  splitRecordBatches,
+} from './header.ts';
+export {
+  BatchField,
+  batchHeaderBytes,
+  CompressionType,
+  compressionNames,
+  noPartitionLeaderEpoch,
+  noProducerEpoch,
+  noProducerId,
+  noSequence,
+  recordBatchBytesMax,
+  recordBatchMagic,
+  recordsDecompressedBytesMax,
+  TimestampType,
+} from './layout.ts';
+export type { BatchRecord, RecordHeader, RecordInput } from './record.ts';
+export type { RecordDecodeOptions } from './record-cursor.ts';
+export { decodeRecords, iterateRecords, RecordCursor, recordsSection } from './record-cursor.ts';
+export { stampBaseOffset, stampPartitionLeaderEpoch } from './stamp.ts';
