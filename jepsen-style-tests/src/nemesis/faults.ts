@@ -1,0 +1,236 @@
+/**
+ * How each fault kind starts and stops. Starting returns what was done to whom and a `stop`
+ * that undoes it (restart, resume, heal). Disk faults touch only stopped nodes.
+ */
+import { assertNever } from '../assert.ts';
+import { JepsenError } from '../errors.ts';
+import type { TopicPartition } from '../history/operation.ts';
+import type { Prng } from '../prng.ts';
+import type { ClusterControl } from './cluster-control.ts';
+import {
+  dropUnsyncedTail,
+  flipRandomBits,
+  pickDataFile,
+  recordSizes,
+  truncateAtRandom,
+} from './disk-faults.ts';
+import type { FaultKind } from './fault-kinds.ts';
+import type { DirectedLink, NetworkControl } from './network-control.ts';
+import { bridge, halves, isolate, oneWay } from './partition-shapes.ts';
+
+export interface NemesisContext {
+  readonly cluster: ClusterControl;
+  readonly network: NetworkControl | undefined;
+  /** Partitions whose leaders `kill-leader` and `partition-isolate-leader` aim at. */
+  readonly partitions: readonly TopicPartition[];
+  /** Nodes currently paused, so healing can resume them. */
+  readonly paused: Set<string>;
+}
+
+export interface ActiveFault {
+  readonly targets: readonly string[];
+  readonly detail: string | undefined;
+  /** Undoes the fault; returns a description of what stopping did, if anything notable. */
+  stop(): Promise<string | undefined>;
+}
+
+export function canInject(
+  kind: FaultKind,
+  context: Pick<NemesisContext, 'cluster' | 'network'>,
+): boolean {
+  const size = context.cluster.nodes().length;
+  if (kind.startsWith('partition-') && context.network === undefined) return false;
+  if (kind === 'partition-bridge' || kind.startsWith('disk-')) return size >= 3;
+  return size >= 2 || kind === 'kill' || kind === 'pause';
+}
+
+export async function startFault(
+  kind: FaultKind,
+  context: NemesisContext,
+  prng: Prng,
+): Promise<ActiveFault> {
+  const nodeIds = context.cluster.nodes().map((n) => n.id);
+  switch (kind) {
+    case 'kill':
+      return killNodes(context, [prng.pick(nodeIds)], undefined);
+    case 'kill-leader': {
+      const { node, detail } = await leaderOrRandom(context, prng, 'partition');
+      return killNodes(context, [node], detail);
+    }
+    case 'kill-controller': {
+      const { node, detail } = await leaderOrRandom(context, prng, 'controller');
+      return killNodes(context, [node], detail);
+    }
+    case 'kill-majority':
+      return killNodes(
+        context,
+        prng.shuffle(nodeIds).slice(0, Math.floor(nodeIds.length / 2) + 1),
+        undefined,
+      );
+    case 'pause':
+      return pauseNode(context, prng.pick(nodeIds));
+    case 'partition-halves': {
+      const { links, sides } = halves(nodeIds, prng);
+      return cutLinks(
+        context,
+        links,
+        sides.map((s) => s.join('|')),
+        undefined,
+      );
+    }
+    case 'partition-isolate-leader': {
+      const { node, detail } = await leaderOrRandom(context, prng, 'partition');
+      return cutLinks(context, isolate(nodeIds, node), [node], detail);
+    }
+    case 'partition-bridge': {
+      const { links, bridgeNode } = bridge(nodeIds, prng);
+      return cutLinks(context, links, [bridgeNode], `bridge node ${bridgeNode}`);
+    }
+    case 'partition-one-way': {
+      const node = prng.pick(nodeIds);
+      const direction = prng.chance(0.5) ? 'outbound' : 'inbound';
+      return cutLinks(
+        context,
+        oneWay(nodeIds, node, direction),
+        [node],
+        `${direction} traffic of ${node} dropped`,
+      );
+    }
+    case 'disk-truncate':
+    case 'disk-bitflip':
+      return corruptStoppedMinority(kind, context, prng);
+    case 'disk-lose-unsynced':
+      return loseUnsyncedTail(context, prng);
+    default:
+      return assertNever(kind, 'fault kind');
+  }
+}
+
+async function leaderOrRandom(
+  context: NemesisContext,
+  prng: Prng,
+  which: 'partition' | 'controller',
+): Promise<{ node: string; detail: string }> {
+  const nodeIds = context.cluster.nodes().map((n) => n.id);
+  let leader: string | undefined;
+  let of = 'controller';
+  if (which === 'controller') leader = await context.cluster.controllerLeader?.();
+  else if (context.partitions.length > 0 && context.cluster.partitionLeader) {
+    const tp = prng.pick(context.partitions);
+    of = `${tp.topic}/${tp.partition}`;
+    leader = await context.cluster.partitionLeader(tp);
+  }
+  if (leader !== undefined && nodeIds.includes(leader))
+    return { node: leader, detail: `leader of ${of}` };
+  return { node: prng.pick(nodeIds), detail: `leader of ${of} unknown: a random node` };
+}
+
+async function killNodes(
+  context: NemesisContext,
+  nodes: readonly string[],
+  detail: string | undefined,
+): Promise<ActiveFault> {
+  const killed = nodes.filter((n) => context.cluster.isRunning(n));
+  await Promise.all(killed.map((n) => context.cluster.kill(n, 'SIGKILL')));
+  killed.forEach((n) => context.paused.delete(n));
+  return {
+    targets: killed,
+    detail,
+    stop: async () => {
+      await Promise.all(killed.map((n) => context.cluster.start(n)));
+      return undefined;
+    },
+  };
+}
+
+async function pauseNode(context: NemesisContext, node: string): Promise<ActiveFault> {
+  await context.cluster.kill(node, 'SIGSTOP');
+  context.paused.add(node);
+  return {
+    targets: [node],
+    detail: undefined,
+    stop: async () => {
+      await context.cluster.kill(node, 'SIGCONT');
+      context.paused.delete(node);
+      return undefined;
+    },
+  };
+}
+
+async function cutLinks(
+  context: NemesisContext,
+  links: readonly DirectedLink[],
+  targets: readonly string[],
+  detail: string | undefined,
+): Promise<ActiveFault> {
+  const network = context.network;
+  if (!network) throw new JepsenError('not-supported', 'partitions need a NetworkControl');
+  await network.cut(links);
+  return {
+    targets,
+    detail: detail ?? `${links.length} directed links cut`,
+    stop: async () => {
+      await network.heal();
+      return undefined;
+    },
+  };
+}
+
+function minority(context: NemesisContext, prng: Prng): string[] {
+  const nodeIds = context.cluster.nodes().map((n) => n.id);
+  const count = prng.intBetween(1, Math.max(1, Math.floor((nodeIds.length - 1) / 2)));
+  return prng.shuffle(nodeIds).slice(0, count);
+}
+
+function dataDirOf(context: NemesisContext, node: string): string {
+  const found = context.cluster.nodes().find((n) => n.id === node);
+  if (!found) throw new JepsenError('cluster-control', `unknown node ${node}`);
+  return found.dataDir;
+}
+
+async function corruptStoppedMinority(
+  kind: 'disk-truncate' | 'disk-bitflip',
+  context: NemesisContext,
+  prng: Prng,
+): Promise<ActiveFault> {
+  const targets = minority(context, prng);
+  const stopped = await killNodes(context, targets, undefined);
+  const effects: string[] = [];
+  for (const node of targets) {
+    const dataDir = dataDirOf(context, node);
+    const file = pickDataFile(dataDir, prng);
+    if (file === undefined) {
+      effects.push(`${node}: no data file`);
+      continue;
+    }
+    if (kind === 'disk-truncate') {
+      const e = truncateAtRandom(dataDir, file, prng);
+      effects.push(`${node}: ${e.file} truncated ${e.sizeBefore} -> ${e.sizeAfter}`);
+    } else {
+      const e = flipRandomBits(dataDir, file, prng);
+      effects.push(
+        `${node}: ${e.file} bits flipped at ${e.flips.map((f) => `${f.byte}.${f.bit}`).join(' ')}`,
+      );
+    }
+  }
+  return { targets, detail: effects.join('; '), stop: stopped.stop };
+}
+
+/** Records sizes now; at stop, kills the nodes, rolls their files back, and restarts them. */
+async function loseUnsyncedTail(context: NemesisContext, prng: Prng): Promise<ActiveFault> {
+  const targets = minority(context, prng);
+  const recorded = new Map(targets.map((node) => [node, recordSizes(dataDirOf(context, node))]));
+  return {
+    targets,
+    detail: 'sizes recorded; unsynced tail dropped at stop',
+    stop: async () => {
+      const stopped = await killNodes(context, targets, undefined);
+      const effects = targets.map((node) => {
+        const e = dropUnsyncedTail(dataDirOf(context, node), recorded.get(node)!, prng);
+        return `${node}: ${e.truncated.length} truncated, ${e.removed.length} removed, ${e.emptied.length} emptied`;
+      });
+      await stopped.stop();
+      return effects.join('; ');
+    },
+  };
+}
