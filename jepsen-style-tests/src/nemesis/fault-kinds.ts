@@ -38,7 +38,7 @@ export function parseFaultKinds(names: readonly string[]): FaultKind[] {
   const kinds = new Set<FaultKind>();
   for (const name of names) {
     const group = faultGroups[name];
-    if (group) group.forEach((k) => kinds.add(k));
+    if (group) for (const k of group) kinds.add(k);
     else if ((faultKinds as readonly string[]).includes(name)) kinds.add(name as FaultKind);
     else throw new RangeError(`unknown fault kind or group: ${name}`);
   }

@@ -132,7 +132,7 @@ async function killNodes(
 ): Promise<ActiveFault> {
   const killed = nodes.filter((n) => context.cluster.isRunning(n));
   await Promise.all(killed.map((n) => context.cluster.kill(n, 'SIGKILL')));
-  killed.forEach((n) => context.paused.delete(n));
+  for (const n of killed) context.paused.delete(n);
   return {
     targets: killed,
     detail,
