@@ -1,0 +1,40 @@
+/**
+ * What has been staged since the last flush began: the encoded records (one buffer, so a
+ * flush is one write call), the references their records will get once written, the
+ * older records they supersede (unpinned only once this batch is durable, so that a
+ * segment is never deleted while the record replacing its content is not yet on disk),
+ * snapshot files to write first, and the groups whose acknowledged state changes.
+ */
+import type { GroupId, Snapshot } from '../core/types.ts';
+import { ByteBuffer } from './byte-buffer.ts';
+import type { RecordRef } from './record-ref.ts';
+
+export interface StagedSnapshotFile {
+  readonly group: GroupId;
+  readonly snapshot: Snapshot;
+}
+
+export class StagedBatch {
+  readonly bytes = new ByteBuffer(256 * 1024);
+  /** Each new record's reference and its offset in `bytes`. */
+  readonly refs: RecordRef[] = [];
+  readonly refOffsets: number[] = [];
+  /** Written records this batch supersedes. */
+  readonly releases: RecordRef[] = [];
+  readonly snapshotFiles: StagedSnapshotFile[] = [];
+  /** Snapshot files this batch makes obsolete, removed once it is durable. */
+  readonly obsoleteSnapshotFiles: string[] = [];
+  readonly touchedGroups = new Set<GroupId>();
+  readonly removedGroups = new Set<GroupId>();
+  recordCount = 0;
+
+  get isEmpty(): boolean {
+    return this.bytes.length === 0 && this.snapshotFiles.length === 0;
+  }
+
+  addRef(ref: RecordRef, offset: number): void {
+    this.refs.push(ref);
+    this.refOffsets.push(offset);
+    this.recordCount += 1;
+  }
+}

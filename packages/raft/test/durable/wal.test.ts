@@ -1,0 +1,216 @@
+import test from 'ava';
+import { RaftStorageError } from '../../src/durable/errors.ts';
+import { RaftWal } from '../../src/durable/wal.ts';
+import { makeEntries, plain, temporaryDirectory } from './helpers.ts';
+
+test('entries, hard state and config of many groups survive a clean restart', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir });
+  for (let group = 0; group < 20; group++) {
+    const storage = wal.group(group);
+    storage.stage({
+      entries: makeEntries(1, 10, 1, 8 + group),
+      hardState: { term: 1, vote: 2, commit: 5 },
+      config: { voters: [1, 2, 3], outgoingVoters: [], learners: [4] },
+    });
+  }
+  await wal.sync();
+  t.is(wal.stats().segmentSyncs, 1, 'one fdatasync for twenty groups');
+  await wal.close();
+
+  const reopened = await RaftWal.open({ dir });
+  t.teardown(() => reopened.close());
+  t.deepEqual(
+    reopened.groupIds().sort((a, b) => a - b),
+    [...Array(20).keys()],
+  );
+  for (let group = 0; group < 20; group++) {
+    const storage = reopened.group(group);
+    t.is(storage.firstIndex(), 1);
+    t.is(storage.lastIndex(), 10);
+    t.is(storage.term(10), 1);
+    t.deepEqual(plain(storage.entries(1, 11, 1e9)), plain(makeEntries(1, 10, 1, 8 + group)));
+    t.deepEqual(storage.initialState(), {
+      hardState: { term: 1, vote: 2, commit: 5 },
+      config: { voters: [1, 2, 3], outgoingVoters: [], learners: [4] },
+    });
+    t.is(storage.recovery.votingDisabledUntilIndex, 0);
+  }
+});
+
+test('an append at index i replaces the suffix from i, in memory and after restart', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir });
+  const storage = wal.group(1);
+  storage.stage({ entries: makeEntries(1, 10, 1) });
+  await wal.sync();
+  storage.stage({ entries: makeEntries(6, 2, 2) });
+  t.is(storage.lastIndex(), 7);
+  t.is(storage.term(5), 1);
+  t.is(storage.term(6), 2);
+  t.is(storage.term(8), undefined);
+  await wal.close();
+  const reopened = await RaftWal.open({ dir });
+  t.teardown(() => reopened.close());
+  const again = reopened.group(1);
+  t.is(again.lastIndex(), 7);
+  t.deepEqual(
+    plain(again.entries(1, 8, 1e9)),
+    plain([...makeEntries(1, 5, 1), ...makeEntries(6, 2, 2)]),
+  );
+});
+
+test('entries() honours bytesMax but returns at least one entry', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir });
+  t.teardown(() => wal.close());
+  const storage = wal.group(3);
+  storage.stage({ entries: makeEntries(1, 10, 1, 100) });
+  t.is(storage.entries(1, 11, 250).length, 2);
+  t.is(storage.entries(1, 11, 10).length, 1);
+  t.throws(() => storage.entries(0, 2, 100), {
+    instanceOf: RaftStorageError,
+    message: /compacted/,
+  });
+  t.throws(() => storage.entries(1, 12, 100), {
+    instanceOf: RaftStorageError,
+    message: /past the log/,
+  });
+});
+
+test('entries evicted from the cache are read back from disk', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir, cacheBytes: 0 });
+  t.teardown(() => wal.close());
+  const storage = wal.group(1);
+  storage.stage({ entries: makeEntries(1, 50, 1, 40) });
+  storage.stage({ entries: makeEntries(51, 50, 2, 40) });
+  await wal.sync();
+  t.is(wal.stats().cacheBytes, 0);
+  const before = wal.stats().diskReads;
+  t.deepEqual(
+    plain(storage.entries(1, 101, 1e9)),
+    plain([...makeEntries(1, 50, 1, 40), ...makeEntries(51, 50, 2, 40)]),
+  );
+  t.is(storage.term(50), 1);
+  t.is(storage.term(51), 2);
+  t.true(wal.stats().diskReads > before);
+});
+
+test('compaction and snapshots: the log starts after the snapshot, old segments are deleted', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir, segmentBytes: 4096 });
+  const storage = wal.group(9);
+  let next = 1;
+  for (let round = 0; round < 20; round++) {
+    storage.stage({
+      entries: makeEntries(next, 10, 1, 50),
+      hardState: { term: 1, vote: 0, commit: next + 9 },
+    });
+    next += 10;
+    await wal.sync();
+  }
+  t.true(wal.stats().segments > 3, 'the segment rolled');
+  const snapshot = {
+    metadata: { index: 150, term: 1, config: { voters: [1], outgoingVoters: [], learners: [] } },
+    data: new Uint8Array([1, 2, 3]),
+  };
+  storage.saveSnapshot(snapshot);
+  storage.compact(150);
+  storage.stage({ entries: makeEntries(next, 10, 1, 50) });
+  await wal.sync();
+  storage.stage({ entries: makeEntries(next + 10, 10, 1, 50) });
+  await wal.sync();
+  await wal.sync();
+  t.is(storage.firstIndex(), 151);
+  t.is(storage.term(150), 1);
+  t.is(storage.term(149), undefined);
+  t.true(wal.stats().segments <= 3, `segments deleted (${wal.stats().segments} left)`);
+  await wal.close();
+  const reopened = await RaftWal.open({ dir, segmentBytes: 4096 });
+  t.teardown(() => reopened.close());
+  const again = reopened.group(9);
+  t.is(again.firstIndex(), 151);
+  t.is(again.lastIndex(), 220);
+  t.deepEqual(again.snapshot()?.metadata.index, 150);
+  t.deepEqual([...(again.snapshot()?.data ?? [])], [1, 2, 3]);
+  t.deepEqual(
+    plain(again.entries(151, 221, 1e9)),
+    plain([...makeEntries(151, 50, 1, 50), ...makeEntries(201, 20, 1, 50)]),
+  );
+});
+
+test('an installed snapshot replaces the whole log', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir });
+  const storage = wal.group(2);
+  storage.stage({ entries: makeEntries(1, 5, 1) });
+  await wal.sync();
+  const snapshot = {
+    metadata: { index: 100, term: 3, config: { voters: [1, 2], outgoingVoters: [], learners: [] } },
+    data: new Uint8Array(1000).fill(7),
+  };
+  storage.stage({
+    snapshot,
+    entries: makeEntries(101, 2, 3),
+    hardState: { term: 3, vote: 0, commit: 100 },
+  });
+  t.is(storage.firstIndex(), 101);
+  t.is(storage.lastIndex(), 102);
+  t.deepEqual(storage.initialState().config.voters, [1, 2]);
+  t.is(storage.snapshot()?.data.byteLength, 1000);
+  await wal.close();
+  const reopened = await RaftWal.open({ dir });
+  t.teardown(() => reopened.close());
+  const again = reopened.group(2);
+  t.is(again.firstIndex(), 101);
+  t.is(again.lastIndex(), 102);
+  t.is(again.term(100), 3);
+  t.deepEqual(again.initialState().config.voters, [1, 2]);
+  t.is(again.snapshot()?.data.byteLength, 1000);
+});
+
+test('removed groups stay removed after restart', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir });
+  wal.group(1).stage({ entries: makeEntries(1, 3, 1) });
+  wal.group(2).stage({ entries: makeEntries(1, 3, 1) });
+  await wal.sync();
+  wal.removeGroup(1);
+  await wal.close();
+  const reopened = await RaftWal.open({ dir });
+  t.teardown(() => reopened.close());
+  t.deepEqual(reopened.groupIds(), [2]);
+});
+
+test('concurrent sync() calls coalesce into few flushes', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir });
+  t.teardown(() => wal.close());
+  const waits: Promise<void>[] = [];
+  for (let group = 0; group < 100; group++) {
+    wal.group(group).stage({ entries: makeEntries(1, 1, 1) });
+    waits.push(wal.sync());
+  }
+  await Promise.all(waits);
+  t.is(wal.stats().flushes, 1);
+});
+
+test('the hard state is restored from the acknowledged file if the WAL lost it', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir });
+  wal.group(1).stage({ entries: makeEntries(1, 3, 1), hardState: { term: 1, vote: 0, commit: 0 } });
+  await wal.sync();
+  wal.group(1).stage({ hardState: { term: 5, vote: 3, commit: 0 } });
+  await wal.sync();
+  await wal.close();
+  // Lose the WAL entirely (an operator wiped it), keep the acknowledged file.
+  const { rmSync } = await import('node:fs');
+  rmSync(`${dir}/wal`, { recursive: true });
+  const reopened = await RaftWal.open({ dir });
+  t.teardown(() => reopened.close());
+  const storage = reopened.group(1);
+  t.deepEqual(storage.initialState().hardState, { term: 5, vote: 3, commit: 0 });
+  t.is(storage.recovery.votingDisabledUntilIndex, 3);
+  t.true(storage.recovery.reasons.includes('log-behind-acknowledged'));
+});
