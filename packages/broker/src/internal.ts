@@ -1,1 +1,2 @@
 export {};
+export * as groups from './groups/index.ts';
