@@ -1,2 +1,1 @@
-export {};
 export * as groups from './groups/index.ts';
