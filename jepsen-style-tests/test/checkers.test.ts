@@ -181,8 +181,37 @@ test('reader-divergence: a later complete read-back that ends earlier (the log s
     .readBack(9, 0, [1, 2, 3])
     .readBack(9, 1, [4]);
   const report = checkHistory(h.ops);
-  t.deepEqual(failed(report), ['reader-divergence']);
+  // 7 was read, so it existed: its disappearance is also a lost write.
+  t.deepEqual(failed(report), ['lost-write', 'reader-divergence']);
   t.like(result(report, 'reader-divergence').examples[0], { kind: 'shrunk' });
+});
+
+test('lost-write: a record a consumer saw that a later complete read-back lacks', (t) => {
+  const h = writes()
+    .send(3, 7, { outcome: 'info' })
+    .poll(7, [
+      [0, 0, 1],
+      [0, 1, 2],
+      [0, 2, 3],
+      [0, 3, 7],
+    ])
+    .readBack(8, 0, [1, 2, 3])
+    .readBack(8, 1, [4]);
+  const report = checkHistory(h.ops);
+  t.deepEqual(failed(report), ['lost-write']);
+  t.like(result(report, 'lost-write').examples[0], { value: 7, acknowledged: false });
+});
+
+test('lost-write: a read-back that started before the acknowledgement is no evidence', (t) => {
+  const h = new HistoryBuilder()
+    .invoke(8, { f: 'read-back', value: { topic: 't', partition: 0 } })
+    .send(0, 1, { offset: 0 })
+    .complete(8, 'ok', {
+      f: 'read-back',
+      value: { topic: 't', partition: 0, records: [], complete: true },
+    })
+    .readBack(9, 0, [1]);
+  t.deepEqual(failed(checkHistory(h.ops)), []);
 });
 
 test('reader-divergence: a gap in one reader', (t) => {

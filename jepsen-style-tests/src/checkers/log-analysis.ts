@@ -51,6 +51,8 @@ export interface PartitionFacts {
 }
 
 export interface LogAnalysis {
+  /** Completion index of each paired operation → when its invoke started. */
+  readonly startMsOf: ReadonlyMap<number, number>;
   readonly sends: ReadonlyMap<string, SendFact>;
   readonly observations: readonly Observation[];
   readonly observationsByValue: ReadonlyMap<string, readonly Observation[]>;
@@ -63,6 +65,10 @@ export function analyzeLog(history: History): LogAnalysis {
   const cached = cache.get(history);
   if (cached) return cached;
   const partitions = new Map<string, PartitionFacts>();
+  const startMsOf = new Map<number, number>();
+  for (const pair of pairOperations(history)) {
+    if (pair.completion) startMsOf.set(pair.completion.index, pair.startMs);
+  }
   const sends = collectSends(history, partitions);
   const observations = collectObservations(history, partitions);
   const observationsByValue = new Map<string, Observation[]>();
@@ -72,7 +78,7 @@ export function analyzeLog(history: History): LogAnalysis {
     if (list) list.push(o);
     else observationsByValue.set(key, [o]);
   }
-  const analysis = { sends, observations, observationsByValue, partitions };
+  const analysis = { startMsOf, sends, observations, observationsByValue, partitions };
   cache.set(history, analysis);
   return analysis;
 }

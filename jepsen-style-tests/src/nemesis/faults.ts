@@ -36,7 +36,7 @@ export interface ActiveFault {
 
 export function canInject(
   kind: FaultKind,
-  context: Pick<NemesisContext, 'cluster' | 'network'>,
+  context: { readonly cluster: ClusterControl; readonly network?: NetworkControl | undefined },
 ): boolean {
   const size = context.cluster.nodes().length;
   if (kind.startsWith('partition-') && context.network === undefined) return false;

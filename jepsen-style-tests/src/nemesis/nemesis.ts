@@ -25,12 +25,16 @@ export class Nemesis {
     this.context = { ...options.context, paused: new Set() };
   }
 
-  /** Runs the schedule until it ends or `signal` aborts; the last fault is stopped either way. */
-  async run(schedule: readonly ScheduledFault[], signal: AbortSignal): Promise<void> {
+  /**
+   * Runs the schedule until it ends or `signal` aborts; the last fault is stopped either way.
+   * Schedule times count from `originMs` (the start of the workload, on the history's clock).
+   */
+  async run(schedule: readonly ScheduledFault[], signal: AbortSignal, originMs = 0): Promise<void> {
     for (const fault of schedule) {
-      if (!(await abortableSleep(fault.atMs - this.options.nowMs(), signal))) break;
+      const startMs = originMs + fault.atMs;
+      if (!(await abortableSleep(startMs - this.options.nowMs(), signal))) break;
       await this.inject(fault);
-      await abortableSleep(fault.atMs + fault.durationMs - this.options.nowMs(), signal);
+      await abortableSleep(startMs + fault.durationMs - this.options.nowMs(), signal);
       await this.stopActive(fault.kind);
       if (signal.aborted) break;
     }
