@@ -95,6 +95,9 @@ export const MessageType = {
   InstallSnapshot: 9,
   InstallSnapshotResponse: 10,
   TimeoutNow: 11,
+  /** A follower asks the leader for a read index on behalf of its host (added for follower reads). */
+  ReadIndex: 12,
+  ReadIndexResponse: 13,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -171,6 +174,19 @@ export interface TimeoutNowRequest extends MessageBase {
   readonly type: typeof MessageType.TimeoutNow;
 }
 
+/** A follower's read-index request, forwarded to the leader; `requestId` is the follower's own. */
+export interface ReadIndexRequest extends MessageBase {
+  readonly type: typeof MessageType.ReadIndex;
+  readonly requestId: number;
+}
+
+/** The leader's answer: once the follower has applied `index`, it may serve `requestId`. */
+export interface ReadIndexResponse extends MessageBase {
+  readonly type: typeof MessageType.ReadIndexResponse;
+  readonly requestId: number;
+  readonly index: number;
+}
+
 export type Message =
   | VoteRequest
   | VoteResponse
@@ -180,7 +196,9 @@ export type Message =
   | HeartbeatResponse
   | InstallSnapshotRequest
   | InstallSnapshotResponse
-  | TimeoutNowRequest;
+  | TimeoutNowRequest
+  | ReadIndexRequest
+  | ReadIndexResponse;
 
 /**
  * What the host must do, in this order:
@@ -207,7 +225,11 @@ export interface Ready {
  * (in memory for the simulator, on disk in production); the core never writes through it.
  */
 export interface LogReader {
-  /** Hard state and membership as of the last persisted Ready (after a restart). */
+  /**
+   * Hard state as of the last persisted Ready, and the bootstrap membership. The core uses
+   * `config` only when there is no snapshot: with a snapshot, the membership is the
+   * snapshot's, and the core replays committed config entries after it.
+   */
   initialState(): { hardState: HardState; config: ConfigState };
   /** The first index still held as an entry (the snapshot's index + 1). */
   firstIndex(): number;

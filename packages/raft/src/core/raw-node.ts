@@ -1,0 +1,230 @@
+/**
+ * The host's handle on one replica: a synchronous, pure Raft node in the shape of etcd's
+ * RawNode. The host drives it with `tick()`, `step(message)` and proposals, and collects
+ * the effects as a Ready:
+ *
+ *   while (node.hasReady()) {
+ *     const rd = node.ready();
+ *     persist rd.snapshot, rd.entries, rd.hardState; fsync;     // 1
+ *     send rd.messages (may go before 1) and rd.messagesAfterPersist;  // 2
+ *     apply rd.snapshot, then rd.committedEntries;               // 3
+ *     node.advance();                                             // 4
+ *   }
+ *
+ * Between `ready()` and `advance()` the host may keep stepping messages and ticking (for
+ * example while an fsync is in flight); it must not take another Ready before advancing.
+ * `takeMessages()` hands out messages that need no fsync at any time, so a host with slow
+ * disks need not hold them back.
+ */
+import { assert } from './assert.ts';
+import type { ConfigChange } from './config-change.ts';
+import { InvalidMessageError, RaftError } from './errors.ts';
+import {
+  applyConfigEntry,
+  type ConfigProposalResult,
+  configAt,
+  maybeLeaveJoint,
+  proposeConfigChange,
+  trimConfigHistory,
+} from './membership.ts';
+import type { RawNodeOptions } from './options.ts';
+import { type ProposeResult, propose } from './proposal.ts';
+import { Raft } from './raft.ts';
+import { forwardRead, handleReadIndexRequest } from './read-index.ts';
+import { maybeCommit } from './replication.ts';
+import { type RaftStatus, raftStatus } from './status.ts';
+import { transferLeadership } from './transfer.ts';
+import {
+  EntryType,
+  type HardState,
+  type Message,
+  type NodeId,
+  type Ready,
+  Role,
+  type Snapshot,
+  type SoftState,
+} from './types.ts';
+import { validateMessage } from './validate-message.ts';
+
+export class RawNode {
+  /** The state machine itself; for tests and the simulator (internal API). */
+  readonly raft: Raft;
+  private previousSoft: SoftState;
+  private previousHard: HardState;
+  private outstanding: Ready | undefined;
+
+  constructor(options: RawNodeOptions) {
+    this.raft = new Raft(options);
+    this.previousSoft = this.raft.softState();
+    // The hard state as it is on disk: if the core changed it at start (a commit index past
+    // a truncated log), the first Ready persists the corrected one.
+    this.previousHard = options.log.initialState().hardState;
+  }
+
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Steps a message from the network. Never throws on bad input: it is counted and logged. */
+  step(message: unknown): void {
+    const valid = validateMessage(message);
+    if (valid instanceof InvalidMessageError) {
+      this.raft.rejectInvalid(valid, message);
+      return;
+    }
+    this.raft.step(valid);
+  }
+
+  /** Proposes one entry, or many as one batch (one append carries them all). */
+  propose(data: Uint8Array | readonly Uint8Array[]): ProposeResult {
+    return propose(this.raft, data instanceof Uint8Array ? [data] : data);
+  }
+
+  proposeConfigChange(change: ConfigChange): ConfigProposalResult {
+    return proposeConfigChange(this.raft, change);
+  }
+
+  transferLeadership(to: NodeId): RaftError | undefined {
+    return transferLeadership(this.raft, to);
+  }
+
+  /**
+   * Asks for a linearizable read point. The answer arrives as a ReadState with the same
+   * `requestId` in a later Ready; serve the read once the host has applied its index.
+   * A read in progress when leadership changes is dropped: the host times it out.
+   */
+  readIndex(requestId: number): RaftError | undefined {
+    if (!Number.isSafeInteger(requestId) || requestId < 0) {
+      return new RaftError(
+        'invalid-message',
+        `read request id must be a non-negative integer, got ${requestId}`,
+      );
+    }
+    if (this.raft.role === Role.Leader)
+      return handleReadIndexRequest(this.raft, requestId, this.raft.id);
+    return forwardRead(this.raft, requestId);
+  }
+
+  /**
+   * The host took a snapshot of its state machine at `index` (at most the applied index).
+   * Returns the snapshot to persist, with the term and membership as of `index`; the host
+   * then stores it and drops its log entries up to `index`.
+   */
+  compact(index: number, data: Uint8Array): Snapshot | RaftError {
+    const r: Raft = this.raft;
+    if (!Number.isSafeInteger(index) || index > r.log.applied) {
+      return new RaftError(
+        'snapshot-not-applied',
+        `index ${index} is not applied (applied ${r.log.applied})`,
+      );
+    }
+    if (index <= r.log.storage.firstIndex() - 1) {
+      return new RaftError(
+        'snapshot-out-of-date',
+        `the log is already compacted up to ${r.log.storage.firstIndex() - 1}`,
+      );
+    }
+    if (r.log.hasPendingSnapshot())
+      return new RaftError('snapshot-pending', 'a snapshot is being installed');
+    const term = r.log.term(index);
+    r.check(term !== undefined, `no term for applied index ${index}`);
+    const snapshot: Snapshot = { metadata: { index, term, config: configAt(r, index) }, data };
+    trimConfigHistory(r, index);
+    return snapshot;
+  }
+
+  hasReady(): boolean {
+    if (this.outstanding !== undefined) return false;
+    const r: Raft = this.raft;
+    if (r.hasPendingBroadcast() || r.messages.length > 0 || r.messagesAfterPersist.length > 0)
+      return true;
+    if (r.readStates.length > 0) return true;
+    const unstable = r.log.unstable;
+    if (unstable.entries.length > 0 || unstable.snapshot !== undefined) return true;
+    if (r.log.hasNextCommittedEntries()) return true;
+    if (r.leader !== this.previousSoft.leader || r.role !== this.previousSoft.role) return true;
+    const hard = this.previousHard;
+    return r.term !== hard.term || r.vote !== hard.vote || r.log.committed !== hard.commit;
+  }
+
+  ready(): Ready {
+    const r: Raft = this.raft;
+    r.check(this.outstanding === undefined, 'ready() called again before advance()');
+    r.flushBroadcasts();
+    const soft = r.softState();
+    const hard = r.hardState();
+    const softChanged =
+      soft.leader !== this.previousSoft.leader || soft.role !== this.previousSoft.role;
+    const hardChanged =
+      hard.term !== this.previousHard.term ||
+      hard.vote !== this.previousHard.vote ||
+      hard.commit !== this.previousHard.commit;
+    const ready: Ready = {
+      softState: softChanged ? soft : undefined,
+      hardState: hardChanged ? hard : undefined,
+      snapshot: r.log.unstable.snapshot,
+      entries: r.log.unstable.entries.slice(),
+      messages: r.messages,
+      messagesAfterPersist: r.messagesAfterPersist,
+      committedEntries: r.log.nextCommittedEntries(r.options.committedBytesPerReadyMax),
+      readStates: r.readStates,
+    };
+    r.messages = [];
+    r.messagesAfterPersist = [];
+    r.readStates = [];
+    this.previousSoft = soft;
+    this.previousHard = hard;
+    this.outstanding = ready;
+    return ready;
+  }
+
+  /** The host has done everything the last Ready asked for. */
+  advance(): void {
+    const ready = this.outstanding;
+    assert(ready !== undefined, `${this.raft.describe()}: advance() without a Ready`);
+    this.outstanding = undefined;
+    const r: Raft = this.raft;
+    if (ready.snapshot !== undefined) {
+      const index = ready.snapshot.metadata.index;
+      const current = r.log.unstable.snapshot === ready.snapshot;
+      r.log.unstable.stableSnapshotTo(index);
+      if (current) r.persistedIndex = index;
+      r.log.appliedTo(Math.max(r.log.applied, Math.min(index, r.log.committed)));
+    }
+    const last = ready.entries[ready.entries.length - 1];
+    if (last !== undefined) {
+      r.log.unstable.stableTo(last.index, last.term);
+      if (r.log.term(last.index) === last.term)
+        r.persistedIndex = Math.max(r.persistedIndex, last.index);
+    }
+    const applied = ready.committedEntries[ready.committedEntries.length - 1];
+    if (applied !== undefined) {
+      for (const entry of ready.committedEntries) {
+        if (entry.type === EntryType.Config) applyConfigEntry(r, entry);
+      }
+      r.log.appliedTo(applied.index);
+    }
+    if (r.role === Role.Leader) {
+      r.progress.get(r.id)?.maybeUpdate(r.persistedIndex);
+      maybeCommit(r);
+      maybeLeaveJoint(r);
+    }
+  }
+
+  /** Messages that may leave at once, for a host that sends while an fsync is in flight. */
+  takeMessages(): Message[] {
+    const r: Raft = this.raft;
+    r.flushBroadcasts();
+    const messages = r.messages;
+    r.messages = [];
+    return messages;
+  }
+
+  status(): RaftStatus {
+    return raftStatus(this.raft);
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The leader's side of replication (Raft §5.3, §5.4.2, thesis §10.2): appends to each
+ * follower according to its progress state, pipelined within the inflight window; fast
+ * back-off on rejection using the follower's hint; commit by counting durable matches,
+ * and only for an entry of the current term (the Figure 8 rule: an older entry commits
+ * only together with one of ours). Heartbeats carry min(follower's match, commit), so a
+ * follower never commits past what it holds.
+ */
+
+import { ProgressState } from './progress.ts';
+import { committedIndex } from './quorum.ts';
+import type { Raft } from './raft.ts';
+import { onReadAck, releaseReadsWaitingForCommit } from './read-index.ts';
+import { startSnapshot } from './snapshot-transfer.ts';
+import { maybeSendTimeoutNow } from './transfer.ts';
+import {
+  type AppendResponse,
+  type Entry,
+  type HeartbeatResponse,
+  MessageType,
+  type NodeId,
+  Role,
+} from './types.ts';
+
+/** Sends one append to `to` if its progress allows; returns whether anything was sent. */
+export function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): boolean {
+  const pr = r.progress.get(to);
+  if (pr === undefined || pr.isPaused()) return false;
+  const log = r.log;
+  const prevLogIndex = pr.next - 1;
+  const prevLogTerm = log.term(prevLogIndex);
+  if (prevLogTerm === undefined || pr.next < log.firstIndex()) {
+    // The entries this follower needs were compacted away.
+    return startSnapshot(r, to, pr);
+  }
+  const lastIndex = log.lastIndex();
+  const entries: Entry[] =
+    pr.next <= lastIndex ? log.entries(pr.next, lastIndex + 1, r.options.appendBytesMax) : [];
+  if (entries.length === 0 && !sendIfEmpty) return false;
+  pr.commitSent = log.committed;
+  r.send({
+    type: MessageType.Append,
+    group: r.group,
+    from: r.id,
+    to,
+    term: r.term,
+    prevLogIndex,
+    prevLogTerm,
+    entries,
+    commit: log.committed,
+  });
+  if (pr.state === ProgressState.Replicate) {
+    if (entries.length > 0) {
+      const last = (entries[entries.length - 1] as Entry).index;
+      pr.next = last + 1;
+      pr.inflights.add(last, entryBytes(entries));
+    }
+  } else {
+    pr.probeSent = true;
+  }
+  return true;
+}
+
+function entryBytes(entries: readonly Entry[]): number {
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.data.byteLength;
+  return bytes;
+}
+
+/** Sends everything the window allows to `to`. */
+export function sendAppends(r: Raft, to: NodeId): void {
+  while (sendAppend(r, to, false)) {
+    const pr = r.progress.get(to);
+    if (pr === undefined || pr.state !== ProgressState.Replicate) return;
+  }
+}
+
+/** New entries or a new commit index for every follower, in as few messages as allowed. */
+export function broadcastAppend(r: Raft, commitChanged: boolean): void {
+  for (const id of r.progress.keys()) {
+    if (id === r.id) continue;
+    const before = r.messages.length;
+    sendAppends(r, id);
+    if (commitChanged && r.messages.length === before) sendAppend(r, id, true);
+  }
+}
+
+export function broadcastHeartbeat(r: Raft): void {
+  const context = r.reads.round;
+  for (const [id, pr] of r.progress) {
+    if (id === r.id) continue;
+    const commit = Math.min(pr.match, r.log.committed);
+    pr.commitSent = Math.max(pr.commitSent, commit);
+    r.send({
+      type: MessageType.Heartbeat,
+      group: r.group,
+      from: r.id,
+      to: id,
+      term: r.term,
+      commit,
+      context,
+    });
+  }
+}
+
+export function handleAppendResponse(r: Raft, m: AppendResponse): void {
+  const pr = r.progress.get(m.from);
+  if (pr === undefined) return;
+  pr.recentActive = true;
+  pr.idleTicks = 0;
+  if (!m.success) {
+    handleRejection(r, m);
+    return;
+  }
+  if (m.index > r.log.lastIndex()) {
+    r.reject(
+      'impossible-index',
+      m,
+      `acknowledges ${m.index} beyond our last index ${r.log.lastIndex()}`,
+    );
+    return;
+  }
+  if (pr.maybeUpdate(m.index)) {
+    switch (pr.state) {
+      case ProgressState.Probe:
+        pr.becomeReplicate();
+        break;
+      case ProgressState.Snapshot:
+        if (pr.match + 1 >= r.log.firstIndex()) {
+          pr.becomeProbe();
+          pr.becomeReplicate();
+        }
+        break;
+      case ProgressState.Replicate:
+        pr.inflights.freeLE(m.index);
+        break;
+    }
+    maybeCommit(r);
+    maybeSendTimeoutNow(r, m.from);
+  } else if (pr.state === ProgressState.Replicate) {
+    pr.inflights.freeLE(m.index);
+  }
+  const before = r.messages.length;
+  sendAppends(r, m.from);
+  // A follower that was paused when the commit index moved has not heard of it yet.
+  if (r.messages.length === before && pr.commitSent < r.log.committed) sendAppend(r, m.from, true);
+}
+
+function handleRejection(r: Raft, m: AppendResponse): void {
+  const pr = r.progress.get(m.from);
+  if (pr === undefined) return;
+  // The follower's hint: its log may match ours at or below (hintIndex, hintTerm). Find
+  // where ours does, so a whole divergent term is skipped in one round trip.
+  let matchHint = m.hintIndex;
+  if (m.hintTerm > 0) matchHint = r.log.findConflictByTerm(m.hintIndex, m.hintTerm).index;
+  if (!pr.maybeDecrTo(m.index, matchHint)) return;
+  r.trace('raft.append-rejected', { from: m.from, rejected: m.index, next: pr.next });
+  if (pr.state === ProgressState.Replicate) pr.becomeProbe();
+  sendAppend(r, m.from, false);
+}
+
+export function handleHeartbeatResponse(r: Raft, m: HeartbeatResponse): void {
+  const pr = r.progress.get(m.from);
+  if (pr === undefined) return;
+  pr.recentActive = true;
+  pr.probeSent = false;
+  // A full window with the follower alive suggests a lost append: let one more go out,
+  // whose rejection (if something was lost) moves the follower back to probe.
+  if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
+  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from, false);
+  onReadAck(r, m.from, m.context);
+}
+
+/** Leader: commit the highest index a quorum holds durably, if it is of our term. */
+export function maybeCommit(r: Raft): boolean {
+  const index = committedIndex(r.config, (id) => r.progress.get(id)?.match ?? 0);
+  if (index <= r.log.committed) return false;
+  if (r.log.term(index) !== r.term) return false;
+  r.log.commitTo(index);
+  r.commitBroadcastPending = true;
+  r.uncommitted.releaseTo(index);
+  releaseReadsWaitingForCommit(r);
+  return true;
+}
+
+/**
+ * Leader tick: a follower that has answered nothing for an election timeout while we wait
+ * on it (appends in flight, a probe, or a snapshot stream) goes back to probe, so lost
+ * messages are sent again without help from the transport.
+ */
+export function retransmitStalled(r: Raft): void {
+  if (r.role !== Role.Leader) return;
+  for (const [id, pr] of r.progress) {
+    if (id === r.id) continue;
+    const waiting =
+      pr.state === ProgressState.Snapshot ||
+      pr.probeSent ||
+      (pr.state === ProgressState.Replicate && pr.inflights.count > 0);
+    if (!waiting) {
+      pr.idleTicks = 0;
+      continue;
+    }
+    pr.idleTicks++;
+    if (pr.idleTicks < r.options.electionTicks) continue;
+    r.trace('raft.retransmit', { to: id, state: pr.state, match: pr.match, next: pr.next });
+    pr.becomeProbe();
+    sendAppend(r, id, true);
+  }
+}
+
+/** Leader: append entries of our term to our own log (they are durable after advance). */
+export function appendLeaderEntries(r: Raft, entries: readonly Entry[]): void {
+  r.log.append(entries);
+  r.appendBroadcastPending = true;
+}

@@ -1,0 +1,49 @@
+/**
+ * Leadership transfer (Raft thesis §3.10): the leader stops accepting proposals, brings the
+ * target's log up to its own, then sends TimeoutNow; the target campaigns at once (without
+ * pre-vote, through the other nodes' leader lease). If the target has not taken over
+ * within an election timeout, the transfer is abandoned and proposals resume.
+ */
+import { isVoter } from './config-change.ts';
+import { RaftError } from './errors.ts';
+import type { Raft } from './raft.ts';
+import { sendAppend } from './replication.ts';
+import { MessageType, type NodeId, Role } from './types.ts';
+
+export function transferLeadership(r: Raft, to: NodeId): RaftError | undefined {
+  if (r.role !== Role.Leader) {
+    return new RaftError('not-leader', 'only the leader can transfer leadership', {
+      leader: r.leader,
+    });
+  }
+  if (to === r.id) {
+    abortTransfer(r);
+    return undefined;
+  }
+  if (!isVoter(r.config, to)) return new RaftError('not-a-voter', `node ${to} is not a voter`);
+  if (r.transferee === to) return undefined;
+  abortTransfer(r);
+  r.transferee = to;
+  r.electionElapsed = 0;
+  r.trace('raft.transfer-start', { to });
+  const pr = r.progress.get(to);
+  if (pr !== undefined && pr.match === r.log.lastIndex()) sendTimeoutNow(r, to);
+  else sendAppend(r, to, false);
+  return undefined;
+}
+
+/** After `from` acknowledged entries: if it is the transfer target and caught up, go. */
+export function maybeSendTimeoutNow(r: Raft, from: NodeId): void {
+  if (r.transferee !== from) return;
+  const pr = r.progress.get(from);
+  if (pr !== undefined && pr.match === r.log.lastIndex()) sendTimeoutNow(r, from);
+}
+
+export function sendTimeoutNow(r: Raft, to: NodeId): void {
+  r.trace('raft.timeout-now-sent', { to });
+  r.send({ type: MessageType.TimeoutNow, group: r.group, from: r.id, to, term: r.term });
+}
+
+export function abortTransfer(r: Raft): void {
+  r.transferee = 0;
+}

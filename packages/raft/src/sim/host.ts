@@ -1,0 +1,280 @@
+/**
+ * One simulated server: a RawNode, its MemoryLog (the "disk"), and a state machine (the
+ * list of applied proposal ids). It runs the Ready loop as a production host would, with
+ * one twist: persistence may take simulated time. While a Ready is being persisted the node
+ * keeps ticking and stepping, messages that need no fsync leave at once, and a crash in
+ * that window loses the write, or keeps only a prefix of it (a torn write).
+ *
+ * Every effect is reported to the SafetyChecker.
+ */
+import { MemoryLog } from '../core/memory-log.ts';
+import { SeededPrng } from '../core/prng.ts';
+import { RawNode } from '../core/raw-node.ts';
+import {
+  type ConfigState,
+  type CoreLogger,
+  type Entry,
+  EntryType,
+  type HardState,
+  type Message,
+  MessageType,
+  type NodeId,
+  type Ready,
+  Role,
+} from '../core/types.ts';
+import type { SafetyChecker } from './checker.ts';
+import { dataText, decodeState, encodeState } from './entry-key.ts';
+
+export interface SimRaftSettings {
+  readonly group: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly inflightAppendsMax: number;
+  readonly inflightBytesMax: number;
+  readonly appendBytesMax: number;
+  readonly snapshotChunkBytes: number;
+  readonly learnerCatchUpLagMax: number;
+  readonly trace: boolean;
+}
+
+export const simRaftDefaults: SimRaftSettings = {
+  group: 7,
+  electionTicks: 10,
+  heartbeatTicks: 2,
+  preVote: true,
+  checkQuorum: true,
+  inflightAppendsMax: 8,
+  inflightBytesMax: 4096,
+  appendBytesMax: 64,
+  snapshotChunkBytes: 64,
+  learnerCatchUpLagMax: 4,
+  trace: false,
+};
+
+export interface HostOptions {
+  readonly id: NodeId;
+  readonly bootstrap: ConfigState;
+  readonly settings: SimRaftSettings;
+  readonly checker: SafetyChecker;
+  readonly logger: CoreLogger;
+  /** Seeds the node's election-timeout randomness (with its incarnation). */
+  readonly seed: number;
+  readonly send: (message: Message) => void;
+}
+
+interface PendingWrite {
+  readonly ready: Ready;
+  readonly completeAt: number;
+}
+
+export class SimHost {
+  readonly id: NodeId;
+  readonly log: MemoryLog;
+  raw: RawNode | undefined;
+  /** Proposal ids applied, in order, and the index applied up to. */
+  appliedIds: string[] = [];
+  appliedIndex = 0;
+  /** The highest index this node ever acknowledged as durable (its "amnesia guard"). */
+  acknowledgedIndexMax = 0;
+  incarnation = 0;
+  private pending: PendingWrite | undefined;
+  private lastHardState: HardState;
+  private lastCommitSeen = 0;
+  private readonly options: HostOptions;
+  /** Called when this node applies an entry (the simulator acknowledges its clients). */
+  onApplied: (host: SimHost, entry: Entry) => void = () => {};
+  onReadState: (host: SimHost, requestId: number, index: number) => void = () => {};
+
+  constructor(options: HostOptions) {
+    this.options = options;
+    this.id = options.id;
+    this.log = new MemoryLog({ config: options.bootstrap });
+    this.lastHardState = this.log.hardState();
+    this.start(0);
+  }
+
+  get alive(): boolean {
+    return this.raw !== undefined;
+  }
+
+  get node(): RawNode {
+    if (this.raw === undefined) throw new Error(`simulator: node ${this.id} is down`);
+    return this.raw;
+  }
+
+  /** (Re)starts the node from its durable log. */
+  start(votingDisabledUntilIndex: number): void {
+    const s = this.options.settings;
+    this.incarnation++;
+    const snapshot = this.log.snapshot();
+    this.appliedIds = snapshot === undefined ? [] : decodeState(snapshot.data);
+    this.appliedIndex = snapshot?.metadata.index ?? 0;
+    this.lastCommitSeen = this.appliedIndex;
+    this.raw = new RawNode({
+      id: this.id,
+      group: s.group,
+      log: this.log,
+      prng: new SeededPrng(this.options.seed * 7919 + this.id * 104_729 + this.incarnation),
+      logger: this.options.logger,
+      electionTicks: s.electionTicks,
+      heartbeatTicks: s.heartbeatTicks,
+      preVote: s.preVote,
+      checkQuorum: s.checkQuorum,
+      inflightAppendsMax: s.inflightAppendsMax,
+      inflightBytesMax: s.inflightBytesMax,
+      appendBytesMax: s.appendBytesMax,
+      snapshotChunkBytes: s.snapshotChunkBytes,
+      learnerCatchUpLagMax: s.learnerCatchUpLagMax,
+      votingDisabledUntilIndex,
+      trace: s.trace,
+    });
+  }
+
+  /**
+   * Crash: the process and everything volatile are gone. A write in flight is lost, or
+   * only its first `tornPrefix` parts (snapshot, entries one by one, hard state) land.
+   */
+  crash(tornPrefix: number): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    this.raw = undefined;
+    if (pending === undefined || tornPrefix <= 0) return;
+    const { ready } = pending;
+    let budget = tornPrefix;
+    if (ready.snapshot !== undefined) {
+      this.log.applySnapshot(ready.snapshot);
+      budget--;
+    }
+    const entries = ready.entries.slice(0, Math.max(0, budget));
+    this.persistEntries(entries);
+    budget -= entries.length;
+    if (budget > 0 && ready.hardState !== undefined && entries.length === ready.entries.length) {
+      this.persistHardState(ready.hardState);
+    }
+  }
+
+  /** Drains Ready batches; `persistDelay` ticks from now a write completes (0: at once). */
+  process(now: number, persistDelay: () => number): void {
+    const raw = this.raw;
+    if (raw === undefined) return;
+    for (let round = 0; round < 1000; round++) {
+      this.observe();
+      if (this.pending !== undefined) {
+        if (this.pending.completeAt > now) {
+          for (const message of raw.takeMessages()) this.options.send(message);
+          this.observe();
+          return;
+        }
+        this.complete();
+        continue;
+      }
+      if (!raw.hasReady()) return;
+      const ready = raw.ready();
+      for (const message of ready.messages) this.options.send(message);
+      this.pending = { ready, completeAt: now + persistDelay() };
+    }
+    throw new Error(`simulator: node ${this.id} did not quiesce`);
+  }
+
+  private complete(): void {
+    const pending = this.pending;
+    const raw = this.raw;
+    if (pending === undefined || raw === undefined) return;
+    this.pending = undefined;
+    const { ready } = pending;
+    if (ready.snapshot !== undefined) this.log.applySnapshot(ready.snapshot);
+    this.persistEntries(ready.entries);
+    if (ready.hardState !== undefined) this.persistHardState(ready.hardState);
+    for (const message of ready.messagesAfterPersist) {
+      this.noteAcknowledgement(message);
+      this.options.send(message);
+    }
+    if (ready.snapshot !== undefined) this.applySnapshot(ready);
+    for (const entry of ready.committedEntries) this.apply(entry);
+    for (const read of ready.readStates) this.onReadState(this, read.requestId, read.index);
+    raw.advance();
+  }
+
+  private persistEntries(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    this.log.append(entries);
+    this.options.checker.onPersistEntries(this.id, entries, (index) => this.log.term(index));
+  }
+
+  private persistHardState(state: HardState): void {
+    this.options.checker.onHardState(this.id, this.lastHardState, state);
+    this.lastHardState = state;
+    this.log.setHardState(state);
+  }
+
+  private noteAcknowledgement(message: Message): void {
+    if (message.type === MessageType.AppendResponse && message.success) {
+      this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, message.index);
+    } else if (message.type === MessageType.InstallSnapshotResponse && message.done) {
+      this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, message.snapshotIndex);
+    }
+  }
+
+  private applySnapshot(ready: Ready): void {
+    const snapshot = ready.snapshot;
+    if (snapshot === undefined) return;
+    const ids = decodeState(snapshot.data);
+    this.options.checker.onSnapshotApplied(this.id, snapshot.metadata.index, ids);
+    this.appliedIds = ids;
+    this.appliedIndex = snapshot.metadata.index;
+  }
+
+  private apply(entry: Entry): void {
+    this.options.checker.onApply(this.id, entry, this.appliedIndex);
+    this.appliedIndex = entry.index;
+    if (entry.type === EntryType.Data) this.appliedIds.push(dataText(entry.data));
+    this.onApplied(this, entry);
+  }
+
+  /** Reports leadership and commit progress seen in the core to the checker. */
+  observe(): void {
+    const raw = this.raw;
+    if (raw === undefined) return;
+    const r = raw.raft;
+    const checker = this.options.checker;
+    if (r.role === Role.Leader) checker.onLeader(this.id, r.term, r);
+    const commit = r.log.committed;
+    if (commit > this.lastCommitSeen) {
+      const from = Math.max(this.lastCommitSeen, r.log.firstIndex() - 1);
+      checker.onCommit(
+        this.id,
+        from,
+        commit,
+        (index) => entryAt(raw, index),
+        r.role === Role.Leader ? r.term : undefined,
+      );
+      this.lastCommitSeen = commit;
+    }
+  }
+
+  /** Takes a snapshot at the applied index and compacts the log (as a host would). */
+  compact(): boolean {
+    const raw = this.raw;
+    if (raw === undefined || this.pending !== undefined) return false;
+    if (this.appliedIndex <= this.log.firstIndex() - 1) return false;
+    const snapshot = raw.compact(this.appliedIndex, encodeState(this.appliedIds));
+    if (snapshot instanceof Error) return false;
+    this.log.compact(snapshot);
+    return true;
+  }
+
+  /** Whether this node, in its own view, is a member of the group. */
+  isMember(): boolean {
+    const config = this.raw?.raft.config;
+    if (config === undefined) return false;
+    return [...config.voters, ...config.outgoingVoters, ...config.learners].includes(this.id);
+  }
+}
+
+function entryAt(raw: RawNode, index: number): Entry | undefined {
+  const log = raw.raft.log;
+  if (index < log.firstIndex() || index > log.lastIndex()) return undefined;
+  return log.entries(index, index + 1, Number.MAX_SAFE_INTEGER)[0];
+}
