@@ -110,7 +110,7 @@ test('§5.2 a candidate that hears from a leader of its term becomes its followe
   while (node.raft.role !== Role.Candidate) node.tick();
   drain(node, log);
   node.step(append(1, 2, 1, 0, 0, [], 0));
-  t.is(node.raft.role, Role.Follower);
+  t.is(node.status().role, Role.Follower);
   t.is(node.raft.leader, 1);
   t.is(node.raft.term, 1);
 });

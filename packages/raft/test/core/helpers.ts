@@ -136,6 +136,6 @@ export function append(
 export function ofType<T extends Message['type']>(
   messages: readonly Message[],
   type: T,
-): Extract<Message, { type: T }>[] {
-  return messages.filter((m) => m.type === type) as Extract<Message, { type: T }>[];
+): (Message & { type: T })[] {
+  return messages.filter((m): m is Message & { type: T } => m.type === type);
 }

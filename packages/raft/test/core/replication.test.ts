@@ -261,7 +261,7 @@ test('the leader counts itself toward commit only once its own entries are durab
   while (node.raft.role !== Role.Candidate) node.tick();
   drain(node, log);
   node.step({ type: MessageType.VoteResponse, group: 7, from: 2, to: 1, term: 1, granted: true });
-  t.is(node.raft.role, Role.Leader);
+  t.is(node.status().role, Role.Leader);
   // follower 2 acknowledges the no-op before the leader persisted it
   node.step({
     type: MessageType.AppendResponse,
