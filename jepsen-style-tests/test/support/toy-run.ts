@@ -2,14 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FaultKind } from '../../src/nemesis/fault-kinds.ts';
-import { ProxyMesh } from '../../src/network/proxy-mesh.ts';
 import { type RunResult, runJepsen } from '../../src/runner/run-jepsen.ts';
-import { logWorkload } from '../../src/workloads/log-workload.ts';
-import { ToyCluster } from '../toy/toy-cluster.ts';
-
-export const toyClientModule = fileURLToPath(new URL('../toy/toy-client.ts', import.meta.url));
+import { startToyTarget } from '../toy/toy-target.ts';
 
 export interface ToyRunOptions {
   readonly seed: number;
@@ -23,40 +18,23 @@ export interface ToyRunOptions {
 export async function toyRun(
   t: { teardown(fn: () => Promise<void> | void): void },
   options: ToyRunOptions,
-): Promise<RunResult & { readonly cluster: ToyCluster }> {
+): Promise<RunResult> {
   const base = mkdtempSync(join(tmpdir(), 'jepsen-toy-'));
-  let mesh: ProxyMesh | undefined;
-  const cluster = new ToyCluster({
-    size: 3,
-    baseDir: join(base, 'data'),
-    partitions: 2,
+  const target = await startToyTarget({
+    baseDir: base,
     ...(options.bug ? { bug: options.bug } : {}),
-    peerAddressFor: (from, to) => mesh!.addressFor(from, to),
   });
-  mesh = await ProxyMesh.start({
-    nodes: ['n1', 'n2', 'n3'],
-    targetOf: (id) => cluster.peerAddress(id),
-  });
-  const network = mesh;
   t.teardown(async () => {
-    await cluster.stopAll();
-    await network.close();
+    await target.close();
     if (!options.keepFiles) rmSync(base, { recursive: true, force: true });
   });
-  const workload = logWorkload({
-    clientModule: toyClientModule,
-    topic: 'toy',
-    partitions: 2,
-    clientCount: 3,
-    readers: 2,
-  });
-  const result = await runJepsen({
+  return runJepsen({
     seed: options.seed,
     timeSeconds: options.timeSeconds,
     nemesis: options.nemesis,
-    workload,
-    cluster,
-    network,
+    workload: target.workload,
+    cluster: target.cluster,
+    network: target.network,
     resultsRoot: join(base, 'results'),
     operationTimeoutMs: 1000,
     recoveryTimeoutMs: 20_000,
@@ -66,5 +44,4 @@ export async function toyRun(
     quietMsMax: 800,
     ...(options.log ? { log: options.log } : {}),
   });
-  return { ...result, cluster };
 }

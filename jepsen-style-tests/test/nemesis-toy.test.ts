@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { readHistory } from '../src/history/history-file.ts';
+import type { FaultOperation } from '../src/history/operation.ts';
+import { HistoryRecorder } from '../src/history/recorder.ts';
+import type { FaultKind } from '../src/nemesis/fault-kinds.ts';
+import { Nemesis } from '../src/nemesis/nemesis.ts';
+import { waitFor } from '../src/runner/sleep.ts';
+import { startToyTarget } from './toy/toy-target.ts';
+
+/** Injects each fault once on a real toy cluster and returns what the nemesis recorded. */
+async function injectEach(
+  t: { teardown(fn: () => Promise<void> | void): void },
+  kinds: readonly FaultKind[],
+) {
+  const base = mkdtempSync(join(tmpdir(), 'jepsen-nemesis-'));
+  const target = await startToyTarget({ baseDir: base });
+  const recorder = new HistoryRecorder(join(base, 'history.jsonl'), { flushIntervalMs: 0 });
+  t.teardown(async () => {
+    recorder.close();
+    await target.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  await target.cluster.startAll();
+  await target.cluster.waitHealthy({ timeoutMs: 20_000 });
+  const startedAt = Date.now();
+  const nemesis = new Nemesis({
+    context: {
+      cluster: target.cluster,
+      network: target.network,
+      partitions: target.workload.partitions,
+    },
+    record: (op) => recorder.record(op),
+    nowMs: () => Date.now() - startedAt,
+  });
+  const schedule = kinds.map((kind, i) => ({ atMs: i * 400, durationMs: 300, kind, seed: i + 1 }));
+  await nemesis.run(schedule, new AbortController().signal);
+  await nemesis.healAll();
+  await target.cluster.waitHealthy({ timeoutMs: 20_000 });
+  recorder.close();
+  const history = await readHistory(join(base, 'history.jsonl'));
+  return { target, faults: history as FaultOperation[] };
+}
+
+test('kill-majority, pause, bridge and one-way faults on real processes, then healed', async (t) => {
+  const { target, faults } = await injectEach(t, [
+    'kill-majority',
+    'pause',
+    'partition-bridge',
+    'partition-one-way',
+  ]);
+  const started = faults.filter((op) => op.f === 'fault-start' && op.type === 'ok');
+  t.deepEqual(
+    started.map((op) => op.value.kind),
+    ['kill-majority', 'pause', 'partition-bridge', 'partition-one-way'],
+  );
+  t.is(started[0]!.value.targets!.length, 2, 'a majority of three is two');
+  t.is(faults.filter((op) => op.f === 'fault-stop' && op.type === 'ok').length, 4);
+  for (const node of target.cluster.nodes())
+    t.true(target.cluster.isRunning(node.id), `${node.id} runs again`);
+});
+
+test('disk faults stop a minority, damage its files, and restart it', async (t) => {
+  const { target, faults } = await injectEach(t, ['disk-truncate', 'disk-lose-unsynced']);
+  const started = faults.filter((op) => op.f === 'fault-start' && op.type === 'ok');
+  t.is(started.length, 2);
+  t.is(started[0]!.value.targets!.length, 1, 'a minority of three is one');
+  t.regex(started[0]!.value.detail ?? '', /truncated|no data file/);
+  const stopped = faults.filter((op) => op.f === 'fault-stop' && op.type === 'ok');
+  t.regex(stopped[1]!.value.detail ?? '', /truncated, \d+ removed, \d+ emptied/);
+  await waitFor(() => target.cluster.nodes().every((n) => target.cluster.isRunning(n.id)), {
+    timeoutMs: 10_000,
+    what: 'every node to run',
+  });
+  t.pass();
+});
