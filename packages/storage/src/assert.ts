@@ -1,0 +1,15 @@
+/** Assertions that stay on in production: a broken invariant is a bug and stops the log. */
+export class AssertionError extends Error {
+  constructor(message: string) {
+    super(`assertion failed: ${message}`);
+    this.name = 'AssertionError';
+  }
+}
+
+export function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}
+
+export function assertOffset(value: number, what: string): void {
+  assert(Number.isSafeInteger(value) && value >= 0, `${what} ${value} is not a safe offset`);
+}

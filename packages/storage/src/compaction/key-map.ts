@@ -1,0 +1,91 @@
+/**
+ * The compactor's map from key to the offset of its latest record, bounded: it holds at
+ * most `keysMax` keys in a fixed open-addressing table allocated up front, so a pass uses
+ * 48 bytes per key of capacity (two slots per key: 16 bytes of hash and 8 of offset each)
+ * whatever the log holds. Keys are stored as 128-bit hashes (two xxhash64 with different
+ * seeds), as Kafka's cleaner stores MD5 digests: a false match needs a 128-bit collision.
+ */
+import { xxhash64 } from '@tributary/protocol';
+import { assert } from '../assert.ts';
+
+const secondSeed = 0x9e3779b97f4a7c15n;
+const emptySlot = -1;
+const low32 = 0xffff_ffffn;
+
+function nextPowerOfTwo(value: number): number {
+  let power = 1;
+  while (power < value) power *= 2;
+  return power;
+}
+
+export class KeyMap {
+  readonly keysMax: number;
+  private readonly mask: number;
+  private readonly hashes: Uint32Array;
+  private readonly offsets: Float64Array;
+  size = 0;
+
+  constructor(keysMax: number) {
+    assert(Number.isSafeInteger(keysMax) && keysMax >= 1, `bad keysMax ${keysMax}`);
+    this.keysMax = keysMax;
+    const slots = nextPowerOfTwo(keysMax * 2);
+    this.mask = slots - 1;
+    this.hashes = new Uint32Array(slots * 4);
+    this.offsets = new Float64Array(slots).fill(emptySlot);
+  }
+
+  get memoryBytes(): number {
+    return this.hashes.byteLength + this.offsets.byteLength;
+  }
+
+  get isFull(): boolean {
+    return this.size >= this.keysMax;
+  }
+
+  /** Finds the key's slot, or the empty slot where it would go. */
+  private slotOf(key: Uint8Array): { slot: number; h: readonly number[] } {
+    const first = xxhash64(key);
+    const second = xxhash64(key, secondSeed);
+    const h = [
+      Number(first & low32),
+      Number(first >> 32n),
+      Number(second & low32),
+      Number(second >> 32n),
+    ];
+    let slot = h[0]! & this.mask;
+    for (;;) {
+      if (this.offsets[slot] === emptySlot) return { slot, h };
+      const at = slot * 4;
+      const hashes = this.hashes;
+      if (
+        hashes[at] === h[0] &&
+        hashes[at + 1] === h[1] &&
+        hashes[at + 2] === h[2] &&
+        hashes[at + 3] === h[3]
+      ) {
+        return { slot, h };
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** Offset of the key's latest record, or -1. */
+  get(key: Uint8Array): number {
+    return this.offsets[this.slotOf(key).slot]!;
+  }
+
+  /** Records `offset` as the key's latest. Returns false (and changes nothing) when full. */
+  put(key: Uint8Array, offset: number): boolean {
+    const { slot, h } = this.slotOf(key);
+    const previous = this.offsets[slot]!;
+    if (previous === emptySlot) {
+      if (this.isFull) return false;
+      this.hashes.set(h, slot * 4);
+      this.size += 1;
+    } else {
+      assert(offset > previous, `key map offsets go forward (${previous} then ${offset})`);
+    }
+    this.offsets[slot] = offset;
+    return true;
+  }
+}

@@ -1,0 +1,704 @@
+/**
+ * The log of one partition on disk: a directory of segments of framed record batches.
+ *
+ * - `append` checks a batch (header, sizes, CRC-32C), gives it the next offsets by stamping
+ *   its base offset (outside the CRC), frames it with its xxhash64 and queues it for the
+ *   writer; it returns once queued, and the batch is readable from then on. Nothing is
+ *   durable until `flush()` returns (`durableOffset` says how far it is).
+ * - `read` returns whole stored batches, as bytes, with no per-record work.
+ * - Roll by size and age, `truncateTo`, retention and compaction change the set of
+ *   segments; recovery on `open` repairs what a crash left (see recovery.ts).
+ *
+ * Any failure of the disk, and any corruption found, fences the log: every later call
+ * raises LogFencedError carrying the cause. A fenced log never serves possibly wrong data.
+ */
+import {
+  batchFrameHeaderBytes,
+  checkRecordBatch,
+  encodeBatchFrameHeader,
+  initChecksums,
+  ProtocolError,
+  RecordBatchTooLargeError,
+  type RecordBatchView,
+  stampBaseOffset,
+} from '@tributary/protocol';
+import { assert, assertOffset } from './assert.ts';
+import type { CheckpointStore } from './checkpoint-store.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { type CompactionResult, runCompaction } from './compaction/compactor.ts';
+import { compacts, deletesByRetention, type LogConfig, resolveLogConfig } from './config.ts';
+import {
+  BatchTooLargeError,
+  InvalidBatchError,
+  LogClosedError,
+  LogFencedError,
+  OffsetOutOfRangeError,
+  StorageError,
+  StorageIoError,
+} from './errors.ts';
+import { cleanShutdownFileName, segmentFileName } from './format/segment-files.ts';
+import { type FileSystem, joinPath } from './fs/file-system.ts';
+import { nodeFileSystem } from './fs/node-file-system.ts';
+import { segmentOffsetSpanMax } from './limits.ts';
+import { LogSegments } from './log-segments.ts';
+import { LogWriter } from './log-writer.ts';
+import {
+  findCutPosition,
+  findTimestamp,
+  readSegmentBatches,
+  type TimestampHit,
+} from './read-path.ts';
+import { type RecoveryReport, recoverLog } from './recovery.ts';
+import { segmentsToDelete } from './retention.ts';
+import { Segment } from './segment/segment.ts';
+import { SegmentIndexes } from './segment/segment-indexes.ts';
+import { scanSegment } from './segment/segment-scan.ts';
+import { deleteSeal, writeSeal } from './segment/segment-seal.ts';
+
+export interface PartitionLogOptions {
+  readonly directory: string;
+  readonly fileSystem?: FileSystem;
+  readonly clock?: Clock;
+  readonly config?: Partial<LogConfig>;
+  /** Base offset of the first segment of a new, empty log. */
+  readonly initialOffset?: number;
+  /** Awaited by compaction between batches so it never holds up appends and reads. */
+  readonly compactionYield?: () => Promise<void>;
+}
+
+export interface AppendResult {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+}
+
+export interface ReadResult {
+  /** Whole stored batches (views into read buffers), in offset order. */
+  readonly batches: Uint8Array[];
+  readonly sizeBytes: number;
+  /** Where the next read should start: one past the last returned batch. */
+  readonly nextOffset: number;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+}
+
+export interface RetentionResult {
+  readonly segmentsDeleted: number;
+  readonly bytesDeleted: number;
+  readonly logStartOffset: number;
+}
+
+export interface SegmentInfo {
+  readonly baseOffset: number;
+  readonly nextOffset: number;
+  readonly sizeBytes: number;
+  readonly maxTimestamp: number;
+  readonly active: boolean;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class PartitionLog {
+  readonly directory: string;
+  readonly config: LogConfig;
+  readonly recovery: RecoveryReport;
+  private readonly fs: FileSystem;
+  private readonly clock: Clock;
+  private readonly writer: LogWriter;
+  private readonly checkpoint: CheckpointStore;
+  private readonly segments: LogSegments;
+  private readonly compactionYield: () => Promise<void>;
+  private nextOffset: number;
+  private durable: number;
+  private fencedBy: StorageError | null = null;
+  private closing = false;
+  private closed = false;
+  private compaction: Promise<CompactionResult> | null = null;
+  /** Compaction has mapped every key below this offset (in this process's lifetime). */
+  private firstDirtyOffset: number;
+  private truncationCount = 0;
+
+  private constructor(init: {
+    directory: string;
+    config: LogConfig;
+    fs: FileSystem;
+    clock: Clock;
+    segments: Segment[];
+    checkpoint: CheckpointStore;
+    recovery: RecoveryReport;
+    compactionYield: () => Promise<void>;
+  }) {
+    this.directory = init.directory;
+    this.config = init.config;
+    this.fs = init.fs;
+    this.clock = init.clock;
+    this.checkpoint = init.checkpoint;
+    this.recovery = init.recovery;
+    this.compactionYield = init.compactionYield;
+    this.segments = new LogSegments(init.fs, init.config, init.segments);
+    this.writer = new LogWriter({
+      bufferBytesMax: init.config.appendBufferBytesMax,
+      onWriteFailure: (error) => this.fence(error),
+    });
+    const active = this.segments.active;
+    this.nextOffset = active.nextOffset;
+    this.durable = active.nextOffset;
+    this.firstDirtyOffset = this.segments.logStartOffset;
+    if (active.sizeBytes > 0) active.firstAppendMs = init.clock.nowMs();
+  }
+
+  /** Opens (creating if needed) and recovers the log in `options.directory`. */
+  static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+    const config = resolveLogConfig(options.config);
+    const initialOffset = options.initialOffset ?? 0;
+    assertOffset(initialOffset, 'initial offset');
+    await initChecksums();
+    const fs = options.fileSystem ?? nodeFileSystem;
+    let recovered: Awaited<ReturnType<typeof recoverLog>>;
+    try {
+      recovered = await recoverLog(fs, options.directory, config, { initialOffset });
+    } catch (error) {
+      if (error instanceof StorageError) throw error;
+      throw new StorageIoError(`recovery of ${options.directory} failed`, error);
+    }
+    return new PartitionLog({
+      directory: options.directory,
+      config,
+      fs,
+      clock: options.clock ?? systemClock,
+      segments: recovered.segments,
+      checkpoint: recovered.checkpoint,
+      recovery: recovered.report,
+      compactionYield: options.compactionYield ?? yieldToEventLoop,
+    });
+  }
+
+  get logStartOffset(): number {
+    return this.segments.logStartOffset;
+  }
+
+  /** One past the last appended offset (appended batches are readable at once). */
+  get logEndOffset(): number {
+    return this.nextOffset;
+  }
+
+  /** Every offset below this is on disk, fdatasync'ed, and survives a crash. */
+  get durableOffset(): number {
+    return this.durable;
+  }
+
+  get sizeBytes(): number {
+    return this.segments.sizeBytes;
+  }
+
+  /** The error that fenced the log, or null while it serves. */
+  get fenced(): StorageError | null {
+    return this.fencedBy;
+  }
+
+  segmentInfo(): SegmentInfo[] {
+    const active = this.segments.active;
+    return this.segments.list.map((segment) => ({
+      baseOffset: segment.baseOffset,
+      nextOffset: segment.nextOffset,
+      sizeBytes: segment.sizeBytes,
+      maxTimestamp: segment.maxTimestamp,
+      active: segment === active,
+    }));
+  }
+
+  private checkUsable(): void {
+    if (this.fencedBy !== null) throw new LogFencedError(this.directory, this.fencedBy);
+    if (this.closed || this.closing) throw new LogClosedError(this.directory);
+  }
+
+  private fence(error: unknown): StorageError {
+    const cause =
+      error instanceof StorageError
+        ? error
+        : new StorageIoError('file system operation failed', error);
+    if (this.fencedBy === null) {
+      this.fencedBy = cause;
+      this.writer.fail(new LogFencedError(this.directory, cause));
+    }
+    return cause;
+  }
+
+  /** Runs a change in the writer's order; a fatal failure fences the log. */
+  private runMutation<T>(run: () => Promise<T>): Promise<T> {
+    return this.writer.runTask(async () => {
+      try {
+        return await run();
+      } catch (error) {
+        if (error instanceof StorageError && !error.fatal) throw error;
+        throw this.fence(error);
+      }
+    });
+  }
+
+  // ---- append ------------------------------------------------------------------------
+
+  private checkBatch(batch: Uint8Array): RecordBatchView {
+    if (!(batch instanceof Uint8Array)) throw new InvalidBatchError('a batch must be a Uint8Array');
+    if (batch.length > this.config.maxBatchBytes) {
+      throw new BatchTooLargeError(batch.length, this.config.maxBatchBytes);
+    }
+    let view: RecordBatchView;
+    try {
+      view = checkRecordBatch(batch, { sizeBytesMax: this.config.maxBatchBytes });
+    } catch (error) {
+      if (error instanceof RecordBatchTooLargeError) {
+        throw new BatchTooLargeError(batch.length, this.config.maxBatchBytes);
+      }
+      if (error instanceof ProtocolError) throw new InvalidBatchError(error.message, error);
+      throw error;
+    }
+    if (view.recordCount < 1) throw new InvalidBatchError('a batch must hold at least one record');
+    return view;
+  }
+
+  /**
+   * Appends one record batch, taking ownership of `batch` (its base offset is rewritten in
+   * place and the bytes are written later, by reference). Resolves once the batch is
+   * queued and readable; raises InvalidBatchError or BatchTooLargeError, leaving the log
+   * unchanged, when the batch is refused.
+   */
+  async append(batch: Uint8Array): Promise<AppendResult> {
+    this.checkUsable();
+    const view = this.checkBatch(batch);
+    const frameBytes = batchFrameHeaderBytes + batch.length;
+    const waiting = this.writer.reserve(frameBytes);
+    if (waiting !== null) {
+      await waiting;
+      this.writer.resumed();
+      try {
+        this.checkUsable();
+      } catch (error) {
+        this.writer.release(frameBytes);
+        throw error;
+      }
+    }
+    return this.appendReserved(batch, view, frameBytes);
+  }
+
+  private appendReserved(
+    batch: Uint8Array,
+    view: RecordBatchView,
+    frameBytes: number,
+  ): AppendResult {
+    const baseOffset = this.nextOffset;
+    const lastOffset = baseOffset + view.lastOffsetDelta;
+    assertOffset(lastOffset, 'last offset');
+    const nowMs = this.clock.nowMs();
+    if (this.shouldRoll(frameBytes, lastOffset, nowMs)) this.startRoll(baseOffset);
+    stampBaseOffset(batch, baseOffset);
+    const header = encodeBatchFrameHeader(batch);
+    const segment = this.segments.active;
+    const maxTimestamp = view.maxTimestamp;
+    segment.indexes!.addBatch(segment.sizeBytes, baseOffset, frameBytes, maxTimestamp);
+    segment.sizeBytes += frameBytes;
+    segment.nextOffset = lastOffset + 1;
+    if (maxTimestamp > segment.maxTimestamp) segment.maxTimestamp = maxTimestamp;
+    segment.firstAppendMs ??= nowMs;
+    this.writer.enqueueFrame(segment, header, batch);
+    this.nextOffset = lastOffset + 1;
+    return { baseOffset, lastOffset };
+  }
+
+  private shouldRoll(frameBytes: number, lastOffset: number, nowMs: number): boolean {
+    const active = this.segments.active;
+    if (active.sizeBytes === 0) return false;
+    if (active.sizeBytes + frameBytes > this.config.segmentBytes) return true;
+    if (lastOffset - active.baseOffset > segmentOffsetSpanMax) return true;
+    return active.firstAppendMs !== null && nowMs - active.firstAppendMs >= this.config.segmentMs;
+  }
+
+  /** Makes a new active segment at `baseOffset` now; its file is created by the writer. */
+  private startRoll(baseOffset: number): Promise<void> {
+    const sealed = this.segments.active;
+    const next = new Segment({
+      baseOffset,
+      directory: this.directory,
+      sizeBytes: 0,
+      nextOffset: baseOffset,
+      maxTimestamp: -1,
+    });
+    next.indexes = new SegmentIndexes(baseOffset, this.config.indexIntervalBytes);
+    this.segments.list.push(next);
+    this.segments.acquire(sealed);
+    const done = this.runMutation(() => this.completeRoll(sealed, next)).finally(() => {
+      this.segments.release(sealed);
+      this.segments.noteSealed(sealed);
+    });
+    done.catch(() => {}); // a failure has fenced the log; callers see it on their next call
+    return done;
+  }
+
+  private async completeRoll(sealed: Segment, next: Segment): Promise<void> {
+    assert(sealed.handle !== null && sealed.indexes !== null, 'sealing an unloaded segment');
+    await sealed.handle.datasync();
+    const summary = {
+      baseOffset: sealed.baseOffset,
+      logSizeBytes: sealed.sizeBytes,
+      nextOffset: sealed.nextOffset,
+      maxTimestamp: sealed.maxTimestamp,
+    };
+    await writeSeal(this.fs, this.directory, summary, sealed.indexes);
+    next.handle = await this.fs.open(next.logPath, 'createNew');
+    await this.fs.syncDirectory(this.directory);
+  }
+
+  /** Rolls a new segment now if the active one holds anything. */
+  async roll(): Promise<void> {
+    this.checkUsable();
+    if (this.segments.active.sizeBytes === 0) return;
+    await this.startRoll(this.nextOffset);
+  }
+
+  // ---- flush -------------------------------------------------------------------------
+
+  /** Makes everything appended so far durable; resolves with the new durable offset. */
+  async flush(): Promise<number> {
+    this.checkUsable();
+    const target = this.nextOffset;
+    return this.runMutation(async () => {
+      if (this.durable >= target) return this.durable;
+      // Sealed segments were fdatasync'ed when they rolled; only the active one is behind.
+      await this.segments.active.handle!.datasync();
+      await this.checkpoint.write(target);
+      this.durable = Math.max(this.durable, target);
+      return this.durable;
+    });
+  }
+
+  // ---- read --------------------------------------------------------------------------
+
+  private checkRange(offset: number): void {
+    if (offset < this.logStartOffset || offset > this.nextOffset) {
+      throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.nextOffset);
+    }
+  }
+
+  private emptyRead(offset: number): ReadResult {
+    return {
+      batches: [],
+      sizeBytes: 0,
+      nextOffset: offset,
+      logStartOffset: this.logStartOffset,
+      logEndOffset: this.nextOffset,
+    };
+  }
+
+  /**
+   * Whole stored batches from the one holding `offset`, up to `maxBytes` of batch bytes,
+   * but always at least one batch. OffsetOutOfRangeError (with the valid range) outside
+   * [logStartOffset, logEndOffset]; nothing at logEndOffset.
+   */
+  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+    this.checkUsable();
+    assertOffset(offset, 'read offset');
+    assert(Number.isSafeInteger(maxBytes) && maxBytes >= 0, `bad maxBytes ${maxBytes}`);
+    let from = offset;
+    for (;;) {
+      this.checkUsable();
+      this.checkRange(from);
+      if (from === this.nextOffset) return this.emptyRead(offset);
+      const found = await this.withSegmentFor(from, (segment, limit) =>
+        readSegmentBatches(segment, { offset: from, maxBytes, limit }, this.readContext()),
+      );
+      if (found === 'retry') continue;
+      if (found.value.nextOffset !== null) {
+        return {
+          batches: found.value.batches,
+          sizeBytes: found.value.sizeBytes,
+          nextOffset: found.value.nextOffset,
+          logStartOffset: this.logStartOffset,
+          logEndOffset: this.nextOffset,
+        };
+      }
+      // Compaction emptied the rest of that segment: go on with the next one.
+      from = Math.max(from, found.segmentEnd);
+    }
+  }
+
+  private readContext() {
+    return {
+      indexIntervalBytes: this.config.indexIntervalBytes,
+      batchBytesMax: this.config.maxBatchBytes,
+    };
+  }
+
+  /**
+   * Runs `use` on the loaded segment holding `offset`, inside the shared section and with a
+   * reference held; 'retry' when the log changed under it (start over).
+   */
+  private async withSegmentFor<T>(
+    offset: number,
+    use: (segment: Segment, limit: number) => Promise<T>,
+  ): Promise<'retry' | { value: T; segmentEnd: number }> {
+    const position = this.segments.indexFor(offset);
+    const segment = this.segments.list[position]!;
+    const segmentEnd = this.segments.list[position + 1]?.baseOffset ?? this.nextOffset;
+    const limit = segment.sizeBytes;
+    if (segment.writtenBytes < limit) await this.writer.waitWritten(segment, limit);
+    if (!this.segments.tryEnterShared()) {
+      await this.segments.exclusiveDone();
+      return 'retry';
+    }
+    this.segments.acquire(segment);
+    try {
+      if (segment.retired) return 'retry';
+      try {
+        await this.segments.load(segment);
+      } catch (error) {
+        throw this.fence(error);
+      }
+      if (segment.retired) return 'retry';
+      try {
+        return { value: await use(segment, Math.min(limit, segment.sizeBytes)), segmentEnd };
+      } catch (error) {
+        if (error instanceof StorageError && !error.fatal) throw error;
+        throw this.fence(error);
+      }
+    } finally {
+      this.segments.release(segment);
+      this.segments.leaveShared();
+    }
+  }
+
+  /** The first record whose timestamp is at least `timestamp`, or null when none is. */
+  async offsetForTimestamp(timestamp: number): Promise<TimestampHit | null> {
+    this.checkUsable();
+    assert(Number.isSafeInteger(timestamp), `bad timestamp ${timestamp}`);
+    let from = this.logStartOffset;
+    while (from < this.nextOffset) {
+      this.checkUsable();
+      if (from < this.logStartOffset) from = this.logStartOffset;
+      const position = this.segments.indexFor(from);
+      const segment = this.segments.list[position]!;
+      const segmentEnd = this.segments.list[position + 1]?.baseOffset ?? this.nextOffset;
+      if (segment.maxTimestamp < timestamp) {
+        from = segmentEnd;
+        continue;
+      }
+      const found = await this.withSegmentFor(from, (loaded, limit) =>
+        findTimestamp(loaded, { target: timestamp, limit }, this.readContext()),
+      );
+      if (found === 'retry') continue;
+      if (found.value !== null) return found.value;
+      from = segmentEnd;
+    }
+    return null;
+  }
+
+  // ---- truncation --------------------------------------------------------------------
+
+  /**
+   * Removes every batch at or after `offset` (which must lie between batches), durably;
+   * the next append gets `offset`. Used to repair a log to what the Raft layer committed.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    this.checkUsable();
+    assertOffset(offset, 'truncation offset');
+    const waiting = this.writer.reserveExclusive();
+    if (waiting !== null) {
+      await waiting;
+      this.writer.resumed();
+    }
+    try {
+      this.checkUsable();
+      await this.truncateInTurn(offset);
+    } finally {
+      this.writer.releaseExclusive();
+    }
+  }
+
+  /** Runs with every earlier append queued and every later one held back. */
+  private truncateInTurn(offset: number): Promise<void> {
+    return this.runMutation(async () => {
+      if (offset >= this.nextOffset) return;
+      if (offset < this.logStartOffset) {
+        throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.nextOffset);
+      }
+      await this.segments.enterExclusive();
+      try {
+        await this.truncateExclusive(offset);
+      } finally {
+        this.segments.leaveExclusive();
+      }
+    });
+  }
+
+  private async truncateExclusive(offset: number): Promise<void> {
+    const position = this.segments.indexFor(offset);
+    const segment = this.segments.list[position]!;
+    this.segments.acquire(segment);
+    try {
+      await this.segments.load(segment);
+      const cut = await findCutPosition(segment, offset, this.readContext());
+      if (this.durable > offset) {
+        await this.checkpoint.write(offset);
+        this.durable = offset;
+      }
+      for (const later of this.segments.list.slice(position + 1).reverse()) {
+        this.segments.retire(later);
+        await deleteSeal(this.fs, this.directory, later.baseOffset);
+        await this.fs.unlink(later.logPath);
+        await this.fs.syncDirectory(this.directory);
+      }
+      await deleteSeal(this.fs, this.directory, segment.baseOffset);
+      await this.fs.syncDirectory(this.directory);
+      await segment.handle!.truncate(cut);
+      await segment.handle!.datasync();
+      await this.rebuildActive(segment, cut, offset);
+    } finally {
+      this.segments.release(segment);
+    }
+  }
+
+  /** After a cut, `segment` is the active segment, holding `sizeBytes`, ending at `endOffset`. */
+  private async rebuildActive(
+    segment: Segment,
+    sizeBytes: number,
+    endOffset: number,
+  ): Promise<void> {
+    const scan = await scanSegment(segment.handle!, {
+      baseOffset: segment.baseOffset,
+      sizeBytes,
+      indexIntervalBytes: this.config.indexIntervalBytes,
+      batchBytesMax: this.config.maxBatchBytes,
+      path: segment.logPath,
+    });
+    this.segments.pin(segment);
+    segment.indexes = scan.indexes;
+    segment.sizeBytes = sizeBytes;
+    segment.writtenBytes = sizeBytes;
+    segment.nextOffset = endOffset;
+    segment.maxTimestamp = scan.indexes.maxTimestamp;
+    segment.firstAppendMs = sizeBytes > 0 ? this.clock.nowMs() : null;
+    segment.generation += 1;
+    this.truncationCount += 1;
+    this.nextOffset = endOffset;
+    this.firstDirtyOffset = Math.min(this.firstDirtyOffset, endOffset);
+  }
+
+  // ---- retention ---------------------------------------------------------------------
+
+  /** Deletes the closed segments retention.ms / retention.bytes no longer keep. */
+  async applyRetention(): Promise<RetentionResult> {
+    this.checkUsable();
+    return this.runMutation(async () => {
+      let segmentsDeleted = 0;
+      let bytesDeleted = 0;
+      if (deletesByRetention(this.config)) {
+        const closed = this.segments.list.slice(0, -1);
+        const count = segmentsToDelete(closed, this.sizeBytes, this.config, this.clock.nowMs());
+        for (const segment of closed.slice(0, count)) {
+          await this.deleteSegment(segment);
+          segmentsDeleted += 1;
+          bytesDeleted += segment.sizeBytes;
+        }
+      }
+      this.firstDirtyOffset = Math.max(this.firstDirtyOffset, this.logStartOffset);
+      return { segmentsDeleted, bytesDeleted, logStartOffset: this.logStartOffset };
+    });
+  }
+
+  /** Oldest first, each durable before the next, so a crash leaves a suffix of the log. */
+  private async deleteSegment(segment: Segment): Promise<void> {
+    this.segments.retire(segment);
+    const deleted = joinPath(this.directory, segmentFileName(segment.baseOffset, 'log', 'deleted'));
+    await this.fs.rename(segment.logPath, deleted);
+    await deleteSeal(this.fs, this.directory, segment.baseOffset);
+    await this.fs.syncDirectory(this.directory);
+    await this.fs.unlink(deleted);
+  }
+
+  // ---- compaction --------------------------------------------------------------------
+
+  /**
+   * One compaction pass over the closed segments (cleanup.policy compact or
+   * compact,delete); a no-op for delete. Runs alongside appends and reads; a second call
+   * while one runs joins it.
+   */
+  compact(): Promise<CompactionResult> {
+    this.checkUsable();
+    if (!compacts(this.config)) return Promise.resolve(emptyCompaction(this.firstDirtyOffset));
+    if (this.compaction === null) {
+      this.compaction = runCompaction(this.compactionHost()).finally(() => {
+        this.compaction = null;
+      });
+    }
+    return this.compaction;
+  }
+
+  private compactionHost() {
+    return {
+      fs: this.fs,
+      directory: this.directory,
+      config: this.config,
+      nowMs: () => this.clock.nowMs(),
+      segments: this.segments,
+      firstDirtyOffset: () => Math.max(this.firstDirtyOffset, this.logStartOffset),
+      setFirstDirtyOffset: (offset: number) => {
+        this.firstDirtyOffset = offset;
+      },
+      yieldControl: this.compactionYield,
+      truncations: () => this.truncationCount,
+      isClosing: () => this.closing || this.fencedBy !== null,
+      runMutation: <T>(run: () => Promise<T>) => this.runMutation(run),
+      fence: (error: unknown) => this.fence(error),
+    };
+  }
+
+  // ---- close -------------------------------------------------------------------------
+
+  /**
+   * Stops compaction, flushes, seals the active segment and leaves a clean-shutdown
+   * marker, so the next open trusts the seals instead of scanning.
+   */
+  async close(): Promise<void> {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    await this.compaction?.catch(() => {});
+    if (this.fencedBy === null) {
+      const target = this.nextOffset;
+      await this.runMutation(() => this.closeCleanly(target));
+    }
+    await this.segments.closeAll();
+    await this.checkpoint.close();
+    this.closed = true;
+  }
+
+  private async closeCleanly(target: number): Promise<void> {
+    const active = this.segments.active;
+    await active.handle!.datasync();
+    if (this.durable < target) {
+      await this.checkpoint.write(target);
+      this.durable = target;
+    }
+    const summary = {
+      baseOffset: active.baseOffset,
+      logSizeBytes: active.sizeBytes,
+      nextOffset: active.nextOffset,
+      maxTimestamp: active.maxTimestamp,
+    };
+    await writeSeal(this.fs, this.directory, summary, active.indexes!);
+    const marker = await this.fs.open(
+      joinPath(this.directory, cleanShutdownFileName),
+      'createOrReplace',
+    );
+    await marker.close();
+    await this.fs.syncDirectory(this.directory);
+  }
+}
+
+function emptyCompaction(cleanedUpTo: number): CompactionResult {
+  return {
+    segmentsCleaned: 0,
+    recordsRemoved: 0,
+    bytesBefore: 0,
+    bytesAfter: 0,
+    cleanedUpTo,
+    aborted: false,
+  };
+}

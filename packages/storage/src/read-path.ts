@@ -1,0 +1,162 @@
+/**
+ * What reads do inside one loaded segment, all on stored bytes: find where to start from
+ * the sparse index, then walk frames (each checked against its xxhash64) and hand back
+ * whole batches as views into the chunks read, with no per-record work. Only
+ * `findTimestamp` decodes records, and only those of the one batch that holds the answer.
+ */
+import {
+  BatchField,
+  BatchFrameStatus,
+  batchFrameHeaderBytes,
+  RecordBatchView,
+  RecordCursor,
+} from '@tributary/protocol';
+import { assert } from './assert.ts';
+import { CorruptLogError, InvalidTruncationError } from './errors.ts';
+import { readChunkBytesMin } from './limits.ts';
+import { type FrameScanResult, scanFrames } from './segment/frame-scanner.ts';
+import type { Segment } from './segment/segment.ts';
+
+export interface SegmentRead {
+  readonly batches: Uint8Array[];
+  readonly sizeBytes: number;
+  /** One past the last returned batch's last offset (null when nothing was returned). */
+  readonly nextOffset: number | null;
+}
+
+interface ReadContext {
+  readonly indexIntervalBytes: number;
+  readonly batchBytesMax: number;
+}
+
+function batchBaseOffset(batch: Uint8Array): number {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  return Number(view.getBigInt64(BatchField.baseOffset));
+}
+
+function batchLastOffset(batch: Uint8Array): number {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  return batchBaseOffset(batch) + view.getInt32(BatchField.lastOffsetDelta);
+}
+
+function checkScan(segment: Segment, stop: FrameScanResult): void {
+  if (stop.status !== BatchFrameStatus.ok) {
+    const problem = ['', 'a truncated frame', 'an impossible frame length', 'an xxhash64 mismatch'];
+    throw new CorruptLogError(`read found ${problem[stop.status]}`, {
+      file: segment.logPath,
+      position: stop.position,
+    });
+  }
+}
+
+/**
+ * Whole batches holding `offset` and after, up to `maxBytes` of batch bytes (at least one
+ * batch, however large, so a reader always progresses), from bytes [.., limit).
+ */
+export async function readSegmentBatches(
+  segment: Segment,
+  request: { offset: number; maxBytes: number; limit: number },
+  context: ReadContext,
+): Promise<SegmentRead> {
+  assert(segment.handle !== null && segment.indexes !== null, 'reading an unloaded segment');
+  const start = Math.min(segment.indexes.offsets.floorPosition(request.offset), request.limit);
+  const batches: Uint8Array[] = [];
+  let sizeBytes = 0;
+  let nextOffset: number | null = null;
+  const chunkBytes = Math.max(
+    readChunkBytesMin,
+    request.maxBytes + context.indexIntervalBytes + 2 * batchFrameHeaderBytes,
+  );
+  const stop = await scanFrames(
+    segment.handle,
+    { start, end: request.limit, chunkBytes, batchBytesMax: context.batchBytesMax },
+    (_position, batch) => {
+      const lastOffset = batchLastOffset(batch);
+      if (lastOffset < request.offset) return true;
+      if (batches.length > 0 && sizeBytes + batch.length > request.maxBytes) return false;
+      batches.push(batch);
+      sizeBytes += batch.length;
+      nextOffset = lastOffset + 1;
+      return sizeBytes < request.maxBytes;
+    },
+  );
+  checkScan(segment, stop);
+  return { batches, sizeBytes, nextOffset };
+}
+
+export interface TimestampHit {
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+/** The first record with timestamp >= `target` in the segment, or null. */
+export async function findTimestamp(
+  segment: Segment,
+  request: { target: number; limit: number },
+  context: ReadContext,
+): Promise<TimestampHit | null> {
+  assert(segment.handle !== null && segment.indexes !== null, 'reading an unloaded segment');
+  const startOffset = segment.indexes.times.startOffsetFor(request.target);
+  const start = Math.min(segment.indexes.offsets.floorPosition(startOffset), request.limit);
+  let hit: TimestampHit | null = null;
+  const stop = await scanFrames(
+    segment.handle,
+    {
+      start,
+      end: request.limit,
+      chunkBytes: readChunkBytesMin,
+      batchBytesMax: context.batchBytesMax,
+    },
+    (_position, batch) => {
+      const view = new RecordBatchView(batch);
+      if (view.maxTimestamp < request.target) return true;
+      const cursor = new RecordCursor(view);
+      while (cursor.next()) {
+        if (cursor.timestamp >= request.target) {
+          hit = { offset: cursor.offset, timestamp: cursor.timestamp };
+          return false;
+        }
+      }
+      return true;
+    },
+  );
+  checkScan(segment, stop);
+  return hit;
+}
+
+/**
+ * Where to cut `segment` so that `offset` is the first offset gone: the position of the
+ * first batch whose last offset is at least `offset`, or the end. A batch straddling
+ * `offset` cannot be cut: InvalidTruncationError.
+ */
+export async function findCutPosition(
+  segment: Segment,
+  offset: number,
+  context: ReadContext,
+): Promise<number> {
+  assert(segment.handle !== null && segment.indexes !== null, 'cutting an unloaded segment');
+  const start = segment.indexes.offsets.floorPosition(offset);
+  let cut = segment.sizeBytes;
+  const stop = await scanFrames(
+    segment.handle,
+    {
+      start,
+      end: segment.sizeBytes,
+      chunkBytes: readChunkBytesMin,
+      batchBytesMax: context.batchBytesMax,
+    },
+    (position, batch) => {
+      if (batchLastOffset(batch) < offset) return true;
+      const baseOffset = batchBaseOffset(batch);
+      if (baseOffset < offset) {
+        throw new InvalidTruncationError(
+          `offset ${offset} lies inside the batch [${baseOffset}, ${batchLastOffset(batch)}]`,
+        );
+      }
+      cut = position;
+      return false;
+    },
+  );
+  checkScan(segment, stop);
+  return cut;
+}
