@@ -47,7 +47,7 @@ const methods: CutMethod[] = ['blackhole', 'iptables'];
 for (const method of methods) {
   const usable = availability.ok && (method === 'blackhole' || availability.iptables);
   const reason = availability.ok ? 'iptables is not installed' : availability.reason;
-  const title = `netns (${method}): a TCP connection between two namespaces is cut both ways and healed`;
+  const title = `netns (${method}): a TCP connection between two namespaces is cut both ways, one way, and healed`;
   if (!usable) {
     test.skip(`${title} [skipped: ${reason}]`, () => {});
     continue;
@@ -65,10 +65,7 @@ for (const method of methods) {
     // TCP retransmits on its own backoff: allow it time, but wait for the fact, not a clock.
     await client.waitForLine('echo two', 20_000);
     t.deepEqual(network.currentCut(), []);
-  });
-
-  test(`netns (${method}): a one-way cut lets the server hear but not answer`, async (t) => {
-    const { network, server, client } = await twoNodes(t, method);
+    // One way: the server hears, its answers do not come back until the heal.
     await network.cut([{ from: 'b', to: 'a' }]);
     t.deepEqual(network.currentCut(), ['b->a']);
     client.send('three');

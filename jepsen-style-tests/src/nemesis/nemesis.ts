@@ -106,16 +106,29 @@ export class Nemesis {
     }
   }
 
-  /** Heals the network, resumes paused nodes, restarts stopped ones. Safe to call any time. */
-  async healAll(): Promise<void> {
+  /**
+   * Heals the network, resumes paused nodes, restarts stopped ones. Safe to call any time.
+   * Returns the nodes that would not start again (a node may rightly refuse damaged data).
+   */
+  async healAll(): Promise<string[]> {
     const { cluster, network } = this.context;
     await network?.heal();
     for (const node of [...this.context.paused]) {
-      await cluster.kill(node, 'SIGCONT');
+      if (cluster.isRunning(node)) await cluster.kill(node, 'SIGCONT');
       this.context.paused.delete(node);
     }
+    const refused: string[] = [];
     for (const node of cluster.nodes()) {
-      if (!cluster.isRunning(node.id)) await cluster.start(node.id);
+      if (cluster.isRunning(node.id)) continue;
+      try {
+        await cluster.start(node.id);
+      } catch (cause) {
+        refused.push(node.id);
+        this.options.log?.(
+          `nemesis: ${node.id} would not start: ${cause instanceof Error ? cause.message : String(cause)}`,
+        );
+      }
     }
+    return refused;
   }
 }

@@ -11,7 +11,7 @@ const left = 64;
 const right = 16;
 const panelHeight = 200;
 const gap = 48;
-const top = 28;
+const top = 40;
 const plotWidth = width - left - right;
 
 const colors: Record<CompletionType | 'polls', string> = {
@@ -46,14 +46,15 @@ export function timelineSvg(timeline: Timeline): string {
 
 function faultShading(timeline: Timeline, x: (ms: number) => number, height: number): string[] {
   const kinds = [...new Set(timeline.faults.map((f) => f.kind))];
-  return timeline.faults.flatMap((fault) => {
+  return timeline.faults.flatMap((fault, i) => {
     const color = faultColors[kinds.indexOf(fault.kind) % faultColors.length]!;
     const x0 = x(fault.startMs);
     const w = Math.max(1, x(fault.endMs) - x0);
     const label = `${fault.kind}${fault.targets.length > 0 ? ` ${fault.targets.join(',')}` : ''}`;
     return [
-      `<rect class="fault" x="${x0.toFixed(1)}" y="${top - 14}" width="${w.toFixed(1)}" height="${height - top - 26}" fill="${color}" fill-opacity="0.18"><title>${escapeXml(label)} ${(fault.startMs / 1000).toFixed(1)}–${(fault.endMs / 1000).toFixed(1)} s</title></rect>`,
-      `<text x="${(x0 + 2).toFixed(1)}" y="${top - 4}" fill="${color}" font-size="10">${escapeXml(label)}</text>`,
+      `<rect class="fault" x="${x0.toFixed(1)}" y="${top - 26}" width="${w.toFixed(1)}" height="${height - top - 14}" fill="${color}" fill-opacity="0.18"><title>${escapeXml(label)} ${(fault.startMs / 1000).toFixed(1)}–${(fault.endMs / 1000).toFixed(1)} s</title></rect>`,
+      // Alternate label rows so adjacent windows stay readable.
+      `<text x="${(x0 + 2).toFixed(1)}" y="${top - 4 - (i % 2) * 12}" fill="${color}" font-size="10">${escapeXml(label)}</text>`,
     ];
   });
 }

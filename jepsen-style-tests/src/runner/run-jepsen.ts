@@ -56,6 +56,8 @@ export interface RunResult {
   readonly checks: CheckReport;
   readonly schedule: readonly ScheduledFault[];
   readonly reportPath: string;
+  /** `recovered`, or what went wrong after the faults healed. */
+  readonly recovery: string;
 }
 
 export async function runJepsen(options: RunOptions): Promise<RunResult> {
@@ -82,6 +84,7 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
   const startedAt = performance.now();
   const nowMs = (): number => Math.round((performance.now() - startedAt) * 1000) / 1000;
   const slots: ClientSlot[] = [];
+  let recovery = 'not reached';
   try {
     await options.cluster.startAll();
     await options.cluster.waitHealthy({
@@ -123,16 +126,36 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
       nowMs,
     });
     log('main phase over; healing');
-    await nemesis.healAll();
-    const recoveryTimeoutMs = options.recoveryTimeoutMs ?? recoveryTimeoutMsDefault;
-    await options.cluster.waitHealthy({ timeoutMs: recoveryTimeoutMs });
-    await finalReads(options.workload, slots, Date.now() + recoveryTimeoutMs);
+    recovery = await recoverAndReadBack(options, nemesis, slots);
   } finally {
     await Promise.all(slots.map((s) => s.close()));
     await options.cluster.stopAll();
     recorder.close();
   }
-  return check({ options, dir, historyPath, schedule, kinds });
+  return check({ options, dir, historyPath, schedule, kinds, recovery });
+}
+
+/**
+ * Heals, waits for the cluster, and reads everything back. A cluster that does not recover
+ * is a finding, not a crash of the harness: the history is still checked (the missing reads
+ * show up as unseen writes) and the report says what went wrong.
+ */
+async function recoverAndReadBack(
+  options: RunOptions,
+  nemesis: Nemesis,
+  slots: readonly ClientSlot[],
+): Promise<string> {
+  const refused = await nemesis.healAll();
+  const recoveryTimeoutMs = options.recoveryTimeoutMs ?? recoveryTimeoutMsDefault;
+  try {
+    await options.cluster.waitHealthy({ timeoutMs: recoveryTimeoutMs });
+  } catch (cause) {
+    const message = `did not recover: ${cause instanceof Error ? cause.message : String(cause)}`;
+    options.log?.(message);
+    return refused.length > 0 ? `${message}; would not start: ${refused.join(', ')}` : message;
+  }
+  await finalReads(options.workload, slots, Date.now() + recoveryTimeoutMs);
+  return refused.length > 0 ? `recovered; would not start: ${refused.join(', ')}` : 'recovered';
 }
 
 async function mainPhase(phase: {
@@ -204,6 +227,7 @@ async function check(input: {
   historyPath: string;
   schedule: readonly ScheduledFault[];
   kinds: readonly FaultKind[];
+  recovery: string;
 }): Promise<RunResult> {
   const { options, dir } = input;
   const history = await readHistory(input.historyPath);
@@ -218,6 +242,7 @@ async function check(input: {
       nodes: options.cluster.nodes().length,
       nemesis: input.kinds.join(', ') || 'none',
       'faults planned': input.schedule.length,
+      recovery: input.recovery,
       replay: `--seed ${options.seed} --time ${options.timeSeconds} --nemesis ${input.kinds.join(',') || 'none'}`,
     },
     history,
@@ -226,11 +251,12 @@ async function check(input: {
   options.log?.(`results in ${dir}: ${files.summary.valid ? 'PASS' : 'FAIL'}`);
   return {
     dir,
-    valid: files.summary.valid,
+    valid: files.summary.valid && input.recovery.startsWith('recovered'),
     summary: files.summary,
     checks,
     schedule: input.schedule,
     reportPath: files.reportPath,
+    recovery: input.recovery,
   };
 }
 
