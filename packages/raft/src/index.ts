@@ -1,1 +1,2 @@
-export {};
+// The core's vocabulary: entries, messages, Ready, LogReader.
+export * from './core/types.ts';
