@@ -63,6 +63,8 @@ export interface AcknowledgedState {
   readonly groups: Map<GroupId, AcknowledgedGroup>;
   /** Slot pairs whose both slots failed their checksum: some group's record is lost. */
   readonly damagedPairs: number;
+  /** Groups whose latest record is their removal. */
+  readonly removedGroups: Set<GroupId>;
 }
 
 interface DecodedSlot {
@@ -105,7 +107,7 @@ export function decodeAcknowledged(bytes: Buffer | undefined): AcknowledgedState
   let sequence = 0;
   let damagedPairs = 0;
   let recordedPairs = 0;
-  const pairs = bytes === undefined ? 0 : Math.floor(bytes.byteLength / pairBytes);
+  const pairs = bytes === undefined ? 0 : Math.ceil(bytes.byteLength / pairBytes);
   for (let pair = 0; pair < pairs; pair++) {
     const at = pair * pairBytes;
     const a = decodeSlot(bytes as Buffer, at);
@@ -147,10 +149,14 @@ export function decodeAcknowledged(bytes: Buffer | undefined): AcknowledgedState
   // A file cut short, or without a readable node slot, has lost pairs we cannot name.
   if (bytes !== undefined && nodeSequence < 0) damagedPairs += 1;
   if (recordedPairs > pairs) damagedPairs += recordedPairs - pairs;
+  const removedGroups = new Set<GroupId>();
   for (const [group, removedAt] of removed) {
-    if ((groups.get(group)?.sequence ?? -1) < removedAt) groups.delete(group);
+    if ((groups.get(group)?.sequence ?? -1) < removedAt) {
+      groups.delete(group);
+      removedGroups.add(group);
+    }
   }
-  return { exists: bytes !== undefined, node, groups, damagedPairs, sequence };
+  return { exists: bytes !== undefined, node, groups, damagedPairs, removedGroups, sequence };
 }
 
 /** The file, kept as an in-memory image; `flush()` writes what changed since the last one. */

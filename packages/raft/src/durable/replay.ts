@@ -37,6 +37,8 @@ export class Replayer {
   private readonly baseUnknown = new Set<GroupId>();
   nodeFault: RaftStorageError | undefined;
   recordCount = 0;
+  /** Groups with a removal record in the WAL (a later record of theirs is a re-creation). */
+  readonly removalsSeen = new Set<GroupId>();
 
   constructor(
     private readonly segments: SegmentSet,
@@ -226,6 +228,7 @@ export class Replayer {
   }
 
   private forget(group: GroupId): void {
+    this.removalsSeen.add(group);
     this.groups.get(group)?.releaseAll();
     this.groups.delete(group);
     for (const ref of this.heldRefs.get(group) ?? []) this.context.release(ref);

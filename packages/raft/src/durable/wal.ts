@@ -196,6 +196,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
     for (const directory of [options.dir, walDirectory, snapshotDirectory]) {
       await fs.makeDirectory(directory);
     }
+    await fs.syncDirectory(options.dir);
     const wal = new RaftWal(
       fs,
       new SegmentSet(fs, walDirectory),
@@ -457,16 +458,10 @@ export class RaftWal implements GroupStager, GroupLogContext {
     const recoveries = new Map<GroupId, GroupRecovery>();
     const groupIds = new Set([...replayer.groups.keys(), ...acknowledgedState.groups.keys()]);
     for (const id of groupIds) {
-      const log = replayer.groups.get(id) ?? new GroupLog(id, this);
-      const acknowledged = acknowledgedState.groups.get(id);
-      const recovery = this.assess(
-        log,
-        acknowledged,
-        unreadable && walHasData,
-        replayer.faults.get(id),
+      recoveries.set(
+        id,
+        this.recoverGroup(id, replayer, acknowledgedState, unreadable && walHasData),
       );
-      recoveries.set(id, recovery);
-      this.addGroup(log, recovery);
     }
     for (const [id, refs] of replayer.heldRefs) this.heldRefs.set(id, refs);
     await this.checkSnapshotFiles();
@@ -487,6 +482,24 @@ export class RaftWal implements GroupStager, GroupLogContext {
       recordsReplayed: replayer.recordCount,
     };
     this.logRecovery();
+  }
+
+  private recoverGroup(
+    id: GroupId,
+    replayer: Replayer,
+    acknowledgedState: ReturnType<typeof decodeAcknowledged>,
+    unreadable: boolean,
+  ): GroupRecovery {
+    const log = replayer.groups.get(id) ?? new GroupLog(id, this);
+    let fault = replayer.faults.get(id);
+    const resurrected = acknowledgedState.removedGroups.has(id) && !replayer.removalsSeen.has(id);
+    if (fault === undefined && resurrected) {
+      const problem = `group ${id} was removed but is back in the WAL (an old copy restored?)`;
+      fault = new RaftStorageError('CORRUPT', problem, id);
+    }
+    const recovery = this.assess(log, acknowledgedState.groups.get(id), unreadable, fault);
+    this.addGroup(log, recovery);
+    return recovery;
   }
 
   private assess(
