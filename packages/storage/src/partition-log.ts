@@ -16,6 +16,7 @@ import {
   batchFrameHeaderBytes,
   checkRecordBatch,
   encodeBatchFrameHeader,
+  encodeEmptyRecordBatch,
   initChecksums,
   ProtocolError,
   RecordBatchTooLargeError,
@@ -401,7 +402,7 @@ export class PartitionLog {
     for (;;) {
       this.checkUsable();
       this.checkRange(from);
-      if (from === this.nextOffset) return this.emptyRead(offset);
+      if (from === this.nextOffset) return this.emptyRead(from);
       const found = await this.withSegmentFor(from, (segment, limit) =>
         readSegmentBatches(segment, { offset: from, maxBytes, limit }, this.readContext()),
       );
@@ -535,9 +536,18 @@ export class PartitionLog {
     try {
       await this.segments.load(segment);
       const cut = await findCutPosition(segment, offset, this.readContext());
-      if (this.durable > offset) {
-        await this.checkpoint.write(offset);
-        this.durable = offset;
+      const kept = await scanSegment(segment.handle!, {
+        baseOffset: segment.baseOffset,
+        sizeBytes: cut,
+        indexIntervalBytes: this.config.indexIntervalBytes,
+        batchBytesMax: this.config.maxBatchBytes,
+        path: segment.logPath,
+      });
+      // The checkpoint goes down first, so a crash part way never finds "durable" data gone.
+      const floor = Math.min(offset, kept.nextOffset);
+      if (this.durable > floor) {
+        await this.checkpoint.write(floor);
+        this.durable = floor;
       }
       for (const later of this.segments.list.slice(position + 1).reverse()) {
         this.segments.retire(later);
@@ -548,32 +558,46 @@ export class PartitionLog {
       await deleteSeal(this.fs, this.directory, segment.baseOffset);
       await this.fs.syncDirectory(this.directory);
       await segment.handle!.truncate(cut);
+      const size = await this.spanCompactedGap(segment, kept, cut, offset);
       await segment.handle!.datasync();
-      await this.rebuildActive(segment, cut, offset);
+      this.installActive(segment, kept.indexes, size, offset);
     } finally {
       this.segments.release(segment);
     }
   }
 
-  /** After a cut, `segment` is the active segment, holding `sizeBytes`, ending at `endOffset`. */
-  private async rebuildActive(
+  /**
+   * When compaction had emptied the offsets just below the new end, writes an empty batch
+   * spanning them, so the end offset survives a restart (a scan sees only batches) and no
+   * offset is ever given out twice. Returns the segment's new size.
+   */
+  private async spanCompactedGap(
     segment: Segment,
+    kept: { nextOffset: number; indexes: SegmentIndexes },
+    size: number,
+    endOffset: number,
+  ): Promise<number> {
+    if (kept.nextOffset >= endOffset) return size;
+    const placeholder = encodeEmptyRecordBatch(kept.nextOffset, endOffset - 1 - kept.nextOffset);
+    await segment.handle!.write([encodeBatchFrameHeader(placeholder), placeholder], size);
+    const frameBytes = batchFrameHeaderBytes + placeholder.length;
+    kept.indexes.addBatch(size, kept.nextOffset, frameBytes, -1);
+    return size + frameBytes;
+  }
+
+  /** After a cut, `segment` is the active segment, holding `sizeBytes`, ending at `endOffset`. */
+  private installActive(
+    segment: Segment,
+    indexes: SegmentIndexes,
     sizeBytes: number,
     endOffset: number,
-  ): Promise<void> {
-    const scan = await scanSegment(segment.handle!, {
-      baseOffset: segment.baseOffset,
-      sizeBytes,
-      indexIntervalBytes: this.config.indexIntervalBytes,
-      batchBytesMax: this.config.maxBatchBytes,
-      path: segment.logPath,
-    });
+  ): void {
     this.segments.pin(segment);
-    segment.indexes = scan.indexes;
+    segment.indexes = indexes;
     segment.sizeBytes = sizeBytes;
     segment.writtenBytes = sizeBytes;
     segment.nextOffset = endOffset;
-    segment.maxTimestamp = scan.indexes.maxTimestamp;
+    segment.maxTimestamp = indexes.maxTimestamp;
     segment.firstAppendMs = sizeBytes > 0 ? this.clock.nowMs() : null;
     segment.generation += 1;
     this.truncationCount += 1;

@@ -1,5 +1,10 @@
 /** Shared test helpers: batches, seeded randomness, logs over the simulated disk. */
-import { decodeRecords, encodeRecordBatch, type RecordInput } from '@tributary/protocol';
+import {
+  decodeRecords,
+  encodeRecordBatch,
+  RecordBatchView,
+  type RecordInput,
+} from '@tributary/protocol';
 import {
   type LogConfig,
   ManualClock,
@@ -66,17 +71,35 @@ export function decodeBatches(batches: readonly Uint8Array[]): DecodedRecord[] {
   );
 }
 
-/** Every record of the log, read batch by batch from the start. */
-export async function readAll(log: PartitionLog, maxBytes = 64 * 1024): Promise<DecodedRecord[]> {
+export interface BatchBounds {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+}
+
+/** Every record and batch of the log, read from the start. */
+export async function readLog(
+  log: PartitionLog,
+  maxBytes = 64 * 1024,
+): Promise<{ records: DecodedRecord[]; batches: BatchBounds[] }> {
   const records: DecodedRecord[] = [];
+  const batches: BatchBounds[] = [];
   let offset = log.logStartOffset;
   while (offset < log.logEndOffset) {
     const result = await log.read(offset, maxBytes);
     if (result.batches.length === 0) break;
     records.push(...decodeBatches(result.batches));
+    for (const batch of result.batches) {
+      const view = new RecordBatchView(batch);
+      batches.push({ baseOffset: view.baseOffset, lastOffset: view.lastOffset });
+    }
     offset = result.nextOffset;
   }
-  return records;
+  return { records, batches };
+}
+
+/** Every record of the log, read batch by batch from the start. */
+export async function readAll(log: PartitionLog, maxBytes = 64 * 1024): Promise<DecodedRecord[]> {
+  return (await readLog(log, maxBytes)).records;
 }
 
 export const directory = '/data/partition-0';

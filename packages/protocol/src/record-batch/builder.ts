@@ -283,3 +283,33 @@ export function encodeRecordBatch(
   for (const record of records) builder.append(record);
   return builder.build();
 }
+
+/**
+ * A batch with no records that still spans offsets [baseOffset, baseOffset +
+ * lastOffsetDelta]: Kafka's way (compaction leaves such batches) of keeping an offset range
+ * accounted for when every record in it is gone. Consumers skip it.
+ */
+export function encodeEmptyRecordBatch(baseOffset: number, lastOffsetDelta: number): Uint8Array {
+  if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) {
+    throw new InvalidRecordError(`baseOffset ${baseOffset} is not a safe integer >= 0`);
+  }
+  if (!isInt32(lastOffsetDelta) || lastOffsetDelta < 0) {
+    throw new InvalidRecordError(`lastOffsetDelta ${lastOffsetDelta} is not an int32 >= 0`);
+  }
+  const batch = new Uint8Array(batchHeaderBytes);
+  const view = new DataView(batch.buffer);
+  writeInt64(view, BatchField.baseOffset, baseOffset);
+  view.setInt32(BatchField.batchLength, batchHeaderBytes - batchLengthFieldEndBytes);
+  view.setInt32(BatchField.partitionLeaderEpoch, noPartitionLeaderEpoch);
+  view.setInt8(BatchField.magic, recordBatchMagic);
+  view.setInt16(BatchField.attributes, 0);
+  view.setInt32(BatchField.lastOffsetDelta, lastOffsetDelta);
+  writeInt64(view, BatchField.baseTimestamp, -1);
+  writeInt64(view, BatchField.maxTimestamp, -1);
+  writeInt64(view, BatchField.producerId, noProducerId);
+  view.setInt16(BatchField.producerEpoch, noProducerEpoch);
+  view.setInt32(BatchField.baseSequence, noSequence);
+  view.setInt32(BatchField.recordCount, 0);
+  view.setUint32(BatchField.crc, crc32c(batch, crcCoveredFromByte, batch.length));
+  return batch;
+}

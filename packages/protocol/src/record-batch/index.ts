@@ -3,7 +3,7 @@ export type { CompressionCodec, CompressionCodecTable } from '../compression/cod
 export { compressionCodecFor, defaultCompressionCodecs } from '../compression/codec.ts';
 export * from './batch-frame.ts';
 export type { BuildOptions, RecordBatchOptions } from './builder.ts';
-export { encodeRecordBatch, RecordBatchBuilder } from './builder.ts';
+export { encodeEmptyRecordBatch, encodeRecordBatch, RecordBatchBuilder } from './builder.ts';
 export { checksumsReady, initChecksums, xxhash64 } from './checksums.ts';
 export { crc32c } from './crc32c.ts';
 export * from './errors.ts';

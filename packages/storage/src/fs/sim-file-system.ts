@@ -73,14 +73,35 @@ class Inode {
   crash(random: () => number): void {
     if (this.snapshot === null) {
       this.length = cutPoint(random, this.durableLength, this.length);
-    } else if (random() < 0.5) {
-      this.data = this.snapshot.slice();
-      this.length = this.data.length;
     } else {
-      const common = commonPrefixLength(this.snapshot, this.data.subarray(0, this.length));
-      this.length = cutPoint(random, common, this.length);
+      this.crashOverwritten(this.snapshot, random);
     }
     this.sync();
+  }
+
+  /**
+   * Bytes below the synced length were rewritten: new bytes landed up to some point (as if
+   * written front to back) and the old ones remain after it; an unsynced shrink may or may
+   * not have happened; unsynced growth is cut at a random byte.
+   */
+  private crashOverwritten(old: Uint8Array, random: () => number): void {
+    const current = this.data.subarray(0, this.length);
+    const overlap = Math.min(old.length, current.length);
+    const common = commonPrefixLength(old, current);
+    const landed = common + Math.floor(random() * (overlap - common + 1));
+    const result = new Uint8Array(Math.max(old.length, current.length));
+    result.set(current.subarray(0, Math.min(landed, overlap)));
+    result.set(old.subarray(Math.min(landed, overlap), overlap), Math.min(landed, overlap));
+    let length: number;
+    if (current.length > old.length) {
+      result.set(current.subarray(old.length), old.length);
+      length = cutPoint(random, old.length, current.length);
+    } else {
+      result.set(old.subarray(overlap), overlap);
+      length = random() < 0.5 ? current.length : old.length;
+    }
+    this.data = result.length > 0 ? result : new Uint8Array(256);
+    this.length = length;
   }
 }
 
