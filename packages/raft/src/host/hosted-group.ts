@@ -1,0 +1,152 @@
+/**
+ * One Raft group as the host runs it: the RawNode, its durable storage, the state machine
+ * it feeds, and the waiters of the layer above (proposals waiting for persistence,
+ * replication or reads). The host drives it; the layer above holds it through the narrow
+ * handle the broker sees (propose, status, waitUntil, …).
+ */
+import type { ConfigChange } from '../core/config-change.ts';
+import { configsEqual } from '../core/config-change.ts';
+import { RaftError } from '../core/errors.ts';
+import type { ConfigProposalResult } from '../core/membership.ts';
+import type { ProposeResult } from '../core/proposal.ts';
+import type { RawNode } from '../core/raw-node.ts';
+import type { RaftStatus } from '../core/status.ts';
+import type { ConfigState, Entry, Snapshot, SoftState } from '../core/types.ts';
+import type { GroupStorage } from '../durable/group-storage.ts';
+
+/** What the host calls, in log order, on the layer above. */
+export interface GroupStateMachine {
+  /** Applies committed entries (all types, in order); the host waits before advancing. */
+  apply(entries: readonly Entry[]): Promise<void>;
+  /** Replaces the state with a snapshot received from the leader. */
+  restore(snapshot: Snapshot): Promise<void>;
+  /** This replica's role or the known leader changed. */
+  onSoftState(state: SoftState, term: number): void;
+}
+
+interface Waiter {
+  readonly condition: (status: RaftStatus) => boolean;
+  resolve(met: boolean): void;
+}
+
+interface ReadWaiter {
+  resolve(index: number): void;
+  reject(error: unknown): void;
+}
+
+export class HostedGroup {
+  readonly id: number;
+  private readonly waiters = new Set<Waiter>();
+  private readonly reads = new Map<number, ReadWaiter>();
+  private nextReadId = 1;
+  private stagedConfig: ConfigState;
+  removed = false;
+  /** Set when the group's storage failed; it is fenced and processes nothing more. */
+  fault: Error | undefined;
+
+  constructor(
+    readonly node: RawNode,
+    readonly storage: GroupStorage,
+    readonly stateMachine: GroupStateMachine,
+    private readonly markDirty: (group: HostedGroup) => void,
+  ) {
+    this.id = storage.id;
+    this.stagedConfig = storage.initialState().config;
+  }
+
+  propose(data: Uint8Array | readonly Uint8Array[]): ProposeResult {
+    if (this.fault || this.removed) {
+      return { ok: false, error: new RaftError('not-leader', `group ${this.id} is stopped`) };
+    }
+    const result = this.node.propose(data);
+    if (result.ok) this.markDirty(this);
+    return result;
+  }
+
+  proposeConfigChange(change: ConfigChange): ConfigProposalResult {
+    const result = this.node.proposeConfigChange(change);
+    this.markDirty(this);
+    return result;
+  }
+
+  transferLeadership(to: number): RaftError | undefined {
+    const error = this.node.transferLeadership(to);
+    this.markDirty(this);
+    return error;
+  }
+
+  status(): RaftStatus {
+    return this.node.status();
+  }
+
+  /** Resolves with an index that is safe to read at once it is applied (read index). */
+  readIndex(timeoutMs: number): Promise<number> {
+    const requestId = this.nextReadId++;
+    const error = this.node.readIndex(requestId);
+    if (error) return Promise.reject(error);
+    this.markDirty(this);
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(requestId);
+        reject(new RaftError('no-leader', `read index not confirmed within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.reads.set(requestId, {
+        resolve: (index) => {
+          clearTimeout(timer);
+          resolve(index);
+        },
+        reject: (cause) => {
+          clearTimeout(timer);
+          reject(cause);
+        },
+      });
+    });
+  }
+
+  resolveRead(requestId: number, index: number): void {
+    this.reads.get(requestId)?.resolve(index);
+    this.reads.delete(requestId);
+  }
+
+  waitUntil(
+    condition: (status: RaftStatus) => boolean,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+  ): Promise<boolean> {
+    if (condition(this.node.status())) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const finish = (met: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        options.signal?.removeEventListener('abort', abort);
+        resolve(met);
+      };
+      const waiter: Waiter = { condition, resolve: finish };
+      const abort = () => finish(false);
+      const timer = setTimeout(() => finish(false), options.timeoutMs);
+      this.waiters.add(waiter);
+      options.signal?.addEventListener('abort', abort, { once: true });
+    });
+  }
+
+  /** Re-checks every waiter; called after each time the host processed this group. */
+  checkWaiters(): void {
+    if (this.waiters.size === 0) return;
+    const status = this.node.status();
+    for (const waiter of [...this.waiters]) if (waiter.condition(status)) waiter.resolve(true);
+  }
+
+  /** The membership changed since it was last staged: stage it so a restart knows it. */
+  configToStage(): ConfigState | undefined {
+    const config = this.node.status().config;
+    if (configsEqual(config, this.stagedConfig)) return undefined;
+    this.stagedConfig = config;
+    return config;
+  }
+
+  stop(reason: Error): void {
+    this.removed = true;
+    for (const waiter of [...this.waiters]) waiter.resolve(false);
+    for (const read of this.reads.values()) read.reject(reason);
+    this.reads.clear();
+  }
+}

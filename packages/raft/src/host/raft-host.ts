@@ -1,0 +1,288 @@
+/**
+ * The multi-raft host: every Raft group of this node, driven by one timer and one
+ * processing loop, persisted through one shared WAL, talking over one transport.
+ *
+ * A processing cycle takes a Ready from every group that has one and does, for all of them
+ * together: send the messages that may leave at once; stage snapshots, entries and hard
+ * states in the WAL; one `wal.sync()` (one fdatasync for every group: group commit); send
+ * the messages that had to wait for it (votes, append acknowledgements); apply committed
+ * entries; advance. One cycle runs at a time; whatever arrives meanwhile is stepped into
+ * the cores at once (leaders' new appends leave at once too, pipelined with the sync) and
+ * is handled by the next cycle.
+ */
+import type { RawNodeOptions } from '../core/options.ts';
+import { SeededPrng } from '../core/prng.ts';
+import { RawNode } from '../core/raw-node.ts';
+import type { ConfigState, CoreLogger, GroupId, Message, NodeId, Ready } from '../core/types.ts';
+import type { RaftWal } from '../durable/wal.ts';
+import { type GroupStateMachine, HostedGroup } from './hosted-group.ts';
+
+export interface HostTransport {
+  send(messages: readonly Message[]): void;
+}
+
+export interface HostLogger extends CoreLogger {
+  error(event: string, fields: Record<string, unknown>): void;
+}
+
+export interface RaftHostOptions {
+  readonly nodeId: NodeId;
+  readonly wal: RaftWal;
+  readonly transport: HostTransport;
+  readonly logger: HostLogger;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Seeds election timeouts; give real entropy in production, a fixed seed in tests. */
+  readonly seed: number;
+  /** Overrides passed to every RawNode (flow-control limits and the like). */
+  readonly raftOverrides?: Partial<RawNodeOptions>;
+}
+
+export interface CreateGroupOptions {
+  readonly stateMachine: GroupStateMachine;
+  /** The membership to start with when the group has no state on disk yet. */
+  readonly bootstrap?: ConfigState;
+  /** Everything up to this index is already applied (from the state machine's checkpoint). */
+  readonly applied?: number;
+}
+
+export interface HostStats {
+  readonly groups: number;
+  readonly cycles: number;
+  readonly syncs: number;
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
+  readonly messagesForUnknownGroups: number;
+}
+
+interface Taken {
+  readonly group: HostedGroup;
+  readonly ready: Ready;
+}
+
+export class RaftHost {
+  private readonly groups = new Map<GroupId, HostedGroup>();
+  private readonly dirty = new Set<HostedGroup>();
+  private cycleRunning = false;
+  private cycleScheduled = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly prng: SeededPrng;
+  private closed = false;
+  private failure: Error | undefined;
+  private readonly counters = {
+    cycles: 0,
+    syncs: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    messagesForUnknownGroups: 0,
+  };
+
+  constructor(private readonly options: RaftHostOptions) {
+    this.prng = new SeededPrng(options.seed);
+    this.timer = setInterval(() => this.tickAll(), options.tickMs);
+  }
+
+  get nodeId(): NodeId {
+    return this.options.nodeId;
+  }
+
+  group(id: GroupId): HostedGroup | undefined {
+    return this.groups.get(id);
+  }
+
+  groupIds(): GroupId[] {
+    return [...this.groups.keys()];
+  }
+
+  createGroup(id: GroupId, options: CreateGroupOptions): HostedGroup {
+    if (this.failure) throw this.failure;
+    const existing = this.groups.get(id);
+    if (existing) return existing;
+    const storage = this.options.wal.group(id);
+    if (storage.fault) throw storage.fault;
+    const initial = storage.initialState();
+    if (options.bootstrap && initial.config.voters.length === 0 && storage.lastIndex() === 0) {
+      storage.stage({ config: options.bootstrap });
+    }
+    const node = new RawNode({
+      id: this.options.nodeId,
+      group: id,
+      log: storage,
+      prng: new SeededPrng(this.prng.nextInt(2 ** 31) ^ id),
+      logger: this.options.logger,
+      electionTicks: this.options.electionTicks,
+      heartbeatTicks: this.options.heartbeatTicks,
+      preVote: true,
+      checkQuorum: true,
+      votingDisabledUntilIndex: storage.votingDisabledUntilIndex,
+      ...(options.applied === undefined ? {} : { applied: options.applied }),
+      ...this.options.raftOverrides,
+    });
+    const group = new HostedGroup(node, storage, options.stateMachine, (g) => this.markDirty(g));
+    this.groups.set(id, group);
+    this.markDirty(group);
+    return group;
+  }
+
+  /** Stops the group and removes its durable state (after the next sync). */
+  async removeGroup(id: GroupId): Promise<void> {
+    const group = this.groups.get(id);
+    if (!group) return;
+    this.groups.delete(id);
+    this.dirty.delete(group);
+    group.stop(new Error(`group ${id} removed`));
+    this.options.wal.removeGroup(id);
+    await this.options.wal.sync();
+  }
+
+  /** Messages from a peer, already shape-checked by the transport. */
+  receive(messages: readonly Message[]): void {
+    for (const message of messages) {
+      this.counters.messagesReceived++;
+      const group = this.groups.get(message.group);
+      if (!group || group.removed || group.fault) {
+        this.counters.messagesForUnknownGroups++;
+        continue;
+      }
+      group.node.step(message);
+      this.markDirty(group);
+    }
+  }
+
+  private tickAll(): void {
+    if (this.closed) return;
+    for (const group of this.groups.values()) {
+      if (group.fault) continue;
+      group.node.tick();
+      this.markDirty(group);
+    }
+  }
+
+  private markDirty(group: HostedGroup): void {
+    this.dirty.add(group);
+    if (this.cycleRunning) this.sendEarly(group);
+    this.scheduleCycle();
+  }
+
+  /** While a cycle waits on the disk, a leader's new appends may leave at once. */
+  private sendEarly(group: HostedGroup): void {
+    const messages = group.node.takeMessages();
+    if (messages.length > 0) this.send(messages);
+  }
+
+  private scheduleCycle(): void {
+    if (this.cycleScheduled || this.cycleRunning || this.closed || this.failure) return;
+    this.cycleScheduled = true;
+    setImmediate(() => {
+      this.cycleScheduled = false;
+      void this.runCycle();
+    });
+  }
+
+  private send(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    this.counters.messagesSent += messages.length;
+    this.options.transport.send(messages);
+  }
+
+  private async runCycle(): Promise<void> {
+    if (this.cycleRunning || this.closed) return;
+    this.cycleRunning = true;
+    try {
+      const taken = this.takeReadies();
+      if (taken.length > 0) await this.process(taken);
+    } catch (error) {
+      this.fail(error as Error);
+    } finally {
+      this.cycleRunning = false;
+    }
+    if (this.dirty.size > 0) this.scheduleCycle();
+  }
+
+  private takeReadies(): Taken[] {
+    const taken: Taken[] = [];
+    for (const group of this.dirty) {
+      if (group.removed || group.fault) continue;
+      if (group.node.hasReady()) taken.push({ group, ready: group.node.ready() });
+    }
+    this.dirty.clear();
+    return taken;
+  }
+
+  private async process(taken: Taken[]): Promise<void> {
+    this.counters.cycles++;
+    for (const { ready } of taken) this.send(ready.messages);
+    let staged = false;
+    for (const { group, ready } of taken) {
+      if (ready.snapshot || ready.entries.length > 0 || ready.hardState) {
+        group.storage.stage({
+          snapshot: ready.snapshot,
+          entries: ready.entries,
+          hardState: ready.hardState,
+        });
+        staged = true;
+      }
+    }
+    if (staged) {
+      this.counters.syncs++;
+      await this.options.wal.sync();
+    }
+    for (const { ready } of taken) this.send(ready.messagesAfterPersist);
+    await Promise.all(taken.map((t) => this.applyReady(t)));
+    for (const { group } of taken) {
+      if (group.removed || group.fault) continue;
+      group.node.advance();
+      const config = group.configToStage();
+      if (config) {
+        group.storage.stage({ config });
+        this.markDirty(group);
+      }
+      if (group.node.hasReady()) this.markDirty(group);
+      group.checkWaiters();
+    }
+  }
+
+  private async applyReady({ group, ready }: Taken): Promise<void> {
+    try {
+      if (ready.softState)
+        group.stateMachine.onSoftState(ready.softState, group.node.status().term);
+      if (ready.snapshot) await group.stateMachine.restore(ready.snapshot);
+      if (ready.committedEntries.length > 0) await group.stateMachine.apply(ready.committedEntries);
+      for (const read of ready.readStates) group.resolveRead(read.requestId, read.index);
+    } catch (error) {
+      // The state machine could not apply: fence this group, loudly, and keep the others.
+      group.fault = error as Error;
+      group.stop(error as Error);
+      this.options.logger.error('raft group fenced: its state machine failed', {
+        group: group.id,
+        error: (error as Error).stack ?? String(error),
+      });
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.options.logger.error('raft host stopped: storage failed', {
+      error: error.stack ?? String(error),
+    });
+    for (const group of this.groups.values()) group.stop(error);
+  }
+
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  stats(): HostStats {
+    return { groups: this.groups.size, ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    while (this.cycleRunning) await new Promise((resolve) => setImmediate(resolve));
+    for (const group of this.groups.values()) group.stop(new Error('host closed'));
+  }
+}
