@@ -94,6 +94,8 @@ export interface SegmentInfo {
   readonly sizeBytes: number;
   readonly maxTimestamp: number;
   readonly active: boolean;
+  /** Memory held by its loaded sparse indexes (0 when not loaded). */
+  readonly indexBytes: number;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -204,6 +206,7 @@ export class PartitionLog {
       sizeBytes: segment.sizeBytes,
       maxTimestamp: segment.maxTimestamp,
       active: segment === active,
+      indexBytes: segment.indexes?.memoryBytes ?? 0,
     }));
   }
 

@@ -118,10 +118,9 @@ export interface SimLogEnvironment {
   open(overrides?: Partial<PartitionLogOptions>): Promise<PartitionLog>;
 }
 
-export function simEnvironment(
-  seed = 1,
-  config: Partial<LogConfig> = smallConfig,
-): SimLogEnvironment {
+/** A log over a fresh simulated disk; `overrides` are laid over `smallConfig`. */
+export function simEnvironment(seed = 1, overrides: Partial<LogConfig> = {}): SimLogEnvironment {
+  const config = { ...smallConfig, ...overrides };
   const fs = new SimFileSystem({ random: seededRandom(seed) });
   const clock = new ManualClock(1_000_000);
   return {

@@ -70,9 +70,13 @@ class Inode {
     this.snapshot = null;
   }
 
-  crash(random: () => number): void {
+  crash(random: () => number, cut?: (durableLength: number, length: number) => number): void {
     if (this.snapshot === null) {
-      this.length = cutPoint(random, this.durableLength, this.length);
+      const kept =
+        cut?.(this.durableLength, this.length) ?? cutPoint(random, this.durableLength, this.length);
+      if (kept < this.durableLength || kept > this.length)
+        throw new RangeError(`cut ${kept} outside the unsynced bytes`);
+      this.length = kept;
     } else {
       this.crashOverwritten(this.snapshot, random);
     }
@@ -162,6 +166,11 @@ function splitPath(path: string): { directory: string; name: string } {
   return { directory: path.slice(0, at), name: path.slice(at + 1) };
 }
 
+export interface CrashOptions {
+  /** Bytes of file `name` that survive, in [synced length, current length]. */
+  readonly cut?: (name: string, syncedLength: number, length: number) => number;
+}
+
 export interface SimFileSystemOptions {
   /** Uniform [0, 1): decides what a crash keeps. Seed it for reproducible runs. */
   readonly random: () => number;
@@ -193,10 +202,18 @@ export class SimFileSystem implements FileSystem {
     return this.crashCountdown !== null;
   }
 
-  /** Loses what was not durable; handles opened before fail from now on. */
-  crash(): void {
+  /**
+   * Loses what was not durable; handles opened before fail from now on. `options.cut`, if
+   * given, picks how many bytes of each appended-to file survive (between its synced and
+   * current lengths), by file name; otherwise the seeded randomness decides.
+   */
+  crash(options: CrashOptions = {}): void {
     this.crashCountdown = null;
     this.generation += 1;
+    const names = new Map<Inode, string>();
+    for (const directory of this.directories.values()) {
+      for (const [name, inode] of directory.current) names.set(inode, name);
+    }
     const inodes = new Set<Inode>();
     for (const directory of this.directories.values()) {
       for (const inode of directory.current.values()) inodes.add(inode);
@@ -205,7 +222,14 @@ export class SimFileSystem implements FileSystem {
         if (operation.kind === 'link') inodes.add(operation.inode);
       }
     }
-    for (const inode of inodes) inode.crash(this.random);
+    for (const inode of inodes) {
+      const name = names.get(inode);
+      const cut = options.cut;
+      inode.crash(
+        this.random,
+        cut === undefined || name === undefined ? undefined : (low, high) => cut(name, low, high),
+      );
+    }
     for (const directory of this.directories.values()) directory.crash(this.random);
   }
 
