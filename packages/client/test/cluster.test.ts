@@ -159,7 +159,7 @@ test('a deadline ends retries with a TimeoutError carrying the last error', asyn
   const [first] = await twoBrokers(t);
   first.handle((exchange) => exchange.replyError(ErrorCode.NotEnoughReplicas.code));
   const cluster = makeCluster(t, [`127.0.0.1:${first.port}`]);
-  const s = scope(150);
+  const s = scope(2_000);
   const error = await t.throwsAsync(
     cluster.retry(s, () => cluster.requestAny(Api.Metadata, { topics: [] }, s)),
   );

@@ -126,12 +126,15 @@ test('in-flight requests are bounded; the next waits for a slot', async (t) => {
 test('waiting for a slot counts against the timeout', async (t) => {
   const { broker, connection } = await setup(t, { inflightRequestsMax: 1 });
   broker.handle(() => {});
-  const first = connection.request(Api.Metadata, { topics: null }, { timeoutMs: 300 });
+  const first = connection.request(Api.Metadata, { topics: null }, { timeoutMs: 5_000 });
+  first.catch(() => {});
+  await until(() => broker.received.length === 1, 'the first request to arrive');
   const second = connection.request(Api.Metadata, { topics: null }, { timeoutMs: 30 });
   const error = await t.throwsAsync(second);
   t.true(error instanceof RequestTimeoutError);
-  t.is(broker.received.length, 1);
-  await t.throwsAsync(first);
+  t.is(broker.received.length, 1, 'the second request was never sent');
+  await connection.close();
+  t.true((await t.throwsAsync(first)) instanceof ClientClosedError);
 });
 
 test('close rejects every pending request with ClientClosedError and later ones too', async (t) => {

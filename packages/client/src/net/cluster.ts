@@ -8,6 +8,8 @@
  * BROKER_NOT_AVAILABLE, connection errors and request timeouts. Coordinator errors
  * (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE) forget the group's coordinator.
  */
+
+import { setMaxListeners } from 'node:events';
 import {
   Api,
   ErrorCode,
@@ -82,6 +84,8 @@ export class Cluster {
     }
     this.options = options;
     this.bootstrap = options.brokers.map(parseBrokerAddress);
+    // Every waiting call listens to this signal (and stops listening when it ends).
+    setMaxListeners(0, this.closeController.signal);
   }
 
   get closed(): boolean {

@@ -1,0 +1,94 @@
+/**
+ * The record accumulator: per partition, a queue of batches being filled (up to
+ * `batchBytes` each), sent when full, when `lingerMs` has passed since the batch opened,
+ * or when a flush asks. Pure apart from the buffer bound; the clock comes in as arguments.
+ */
+import type { RecordInput } from '@tributary/protocol';
+import { type BatchSettings, ProducerBatch } from './batch.ts';
+import { PartitionQueue } from './partition-queue.ts';
+import type { SendTracker } from './send-tracker.ts';
+import type { ProducerIdentity } from './sequence.ts';
+
+export interface AccumulatorOptions {
+  readonly batchBytes: number;
+  readonly lingerMs: number;
+  readonly deliveryTimeoutMs: number;
+  /** Called once per batch when it is acknowledged or fails (to release its buffer bytes). */
+  readonly onBatchDone: (batch: ProducerBatch) => void;
+}
+
+export class RecordAccumulator {
+  private readonly queues = new Map<string, PartitionQueue>();
+  readonly options: AccumulatorOptions;
+  /** The identity new partition queues start with (idempotent producers). */
+  identity: ProducerIdentity | undefined;
+
+  constructor(options: AccumulatorOptions) {
+    this.options = options;
+  }
+
+  queue(topic: string, partition: number): PartitionQueue {
+    const key = `${topic}\u0000${partition}`;
+    let queue = this.queues.get(key);
+    if (queue === undefined) {
+      queue = new PartitionQueue(topic, partition);
+      queue.identity = this.identity;
+      this.queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  allQueues(): IterableIterator<PartitionQueue> {
+    return this.queues.values();
+  }
+
+  /** Whether appending this record would have to open a new batch (sticky partitioning). */
+  wouldOpenBatch(topic: string, partition: number, sizeBytes: number, settings: BatchSettings) {
+    const open = this.queues.get(`${topic}\u0000${partition}`)?.openBatch();
+    return open === undefined || !open.accepts(sizeBytes, settings, this.options.batchBytes);
+  }
+
+  /**
+   * Appends a record to its partition's open batch, opening a new one when needed.
+   * Returns the batch, and whether it is now full (worth sending without lingering).
+   */
+  append(
+    topic: string,
+    partition: number,
+    record: RecordInput,
+    sizeBytes: number,
+    settings: BatchSettings,
+    tracker: SendTracker,
+    nowMs: number,
+  ): { batch: ProducerBatch; full: boolean } {
+    const queue = this.queue(topic, partition);
+    let batch = queue.openBatch();
+    if (batch === undefined || !batch.accepts(sizeBytes, settings, this.options.batchBytes)) {
+      batch = new ProducerBatch(topic, partition, settings, nowMs, this.options.deliveryTimeoutMs);
+      batch.onDone = this.options.onBatchDone;
+      queue.push(batch);
+    }
+    batch.append(record, sizeBytes, tracker);
+    const full = batch.sizeBytes >= this.options.batchBytes;
+    if (full) batch.closed = true;
+    return { batch, full };
+  }
+
+  /** The earliest time a lingering batch becomes sendable, if any. */
+  nextLingerDeadlineMs(): number | undefined {
+    let earliest: number | undefined;
+    for (const queue of this.queues.values()) {
+      const deadline = queue.lingerDeadlineMs(this.options.lingerMs);
+      if (deadline !== undefined && (earliest === undefined || deadline < earliest))
+        earliest = deadline;
+    }
+    return earliest;
+  }
+
+  /** Every batch not yet acknowledged. */
+  unfinished(): ProducerBatch[] {
+    const batches: ProducerBatch[] = [];
+    for (const queue of this.queues.values()) batches.push(...queue.unfinished());
+    return batches;
+  }
+}
