@@ -1,1 +1,2 @@
 export * as groups from './groups/index.ts';
+export { InternalClient } from './node/internal-client.ts';

@@ -68,12 +68,6 @@ export const topicConfigSpecs: readonly TopicConfigSpec[] = [
     description: 'largest record batch accepted',
     check: integerAtLeast(64),
   },
-  {
-    name: 'message.timestamp.type',
-    default: 'CreateTime',
-    description: "CreateTime keeps the producer's timestamps; LogAppendTime uses the broker's",
-    check: oneOf('CreateTime', 'LogAppendTime'),
-  },
 ];
 
 const specsByName = new Map(topicConfigSpecs.map((spec) => [spec.name, spec]));

@@ -30,6 +30,8 @@ export interface ConnectionContext {
   readonly remoteAddress: string;
   /** Aborted when the connection closes, so long polls can stop early. */
   readonly closed: AbortSignal;
+  /** The client's id, as it said in ApiVersions. */
+  clientId?: string;
 }
 
 export type RequestHandler = (

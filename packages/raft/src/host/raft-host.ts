@@ -35,6 +35,8 @@ export interface RaftHostOptions {
   readonly heartbeatTicks: number;
   /** Seeds election timeouts; give real entropy in production, a fixed seed in tests. */
   readonly seed: number;
+  /** Told how long each WAL sync took, in seconds (for fsync latency metrics). */
+  readonly observeSync?: (seconds: number) => void;
   /** Overrides passed to every RawNode (flow-control limits and the like). */
   readonly raftOverrides?: Partial<RawNodeOptions>;
 }
@@ -136,6 +138,22 @@ export class RaftHost {
     await this.options.wal.sync();
   }
 
+  /**
+   * The layer above took a snapshot of its state at `index` (applied): keep it durably and
+   * drop the Raft log up to it. Returns false when the core refuses (not applied yet, or a
+   * snapshot is being installed); the caller tries again later.
+   */
+  compact(id: GroupId, index: number, data: Uint8Array): boolean {
+    const group = this.groups.get(id);
+    if (!group || group.removed || group.fault) return false;
+    const snapshot = group.node.compact(index, data);
+    if (snapshot instanceof Error) return false;
+    group.storage.saveSnapshot(snapshot);
+    group.storage.compact(index);
+    this.markDirty(group);
+    return true;
+  }
+
   /** Messages from a peer, already shape-checked by the transport. */
   receive(messages: readonly Message[]): void {
     for (const message of messages) {
@@ -226,7 +244,9 @@ export class RaftHost {
     }
     if (staged) {
       this.counters.syncs++;
+      const started = performance.now();
       await this.options.wal.sync();
+      this.options.observeSync?.((performance.now() - started) / 1000);
     }
     for (const { ready } of taken) this.send(ready.messagesAfterPersist);
     await Promise.all(taken.map((t) => this.applyReady(t)));

@@ -1,0 +1,287 @@
+/**
+ * Produce, Fetch and ListOffsets: the data path. Each request names many partitions; each
+ * partition is answered on its own (an error in one does not fail the others).
+ */
+import {
+  CorruptBatchError,
+  checkRecordBatch,
+  ErrorCode,
+  earliestTimestamp,
+  type FetchPartitionResult,
+  type FetchRequest,
+  type FetchResponse,
+  type ListOffsetsRequest,
+  type ListOffsetsResponse,
+  latestTimestamp,
+  type ProducePartitionResult,
+  type ProduceRequest,
+  type ProduceResponse,
+  ProtocolError,
+  RecordBatchTooLargeError,
+  splitRecordBatches,
+} from '@tributary/protocol';
+import { OffsetOutOfRangeError } from '@tributary/storage';
+import type { Logger } from '../logger.ts';
+import type { MetadataState } from '../metadata/state.ts';
+import { topicConfigValue } from '../metadata/topic-configs.ts';
+import type { ReplicaManager } from '../node/replica-manager.ts';
+import type { PartitionReplica } from '../partition/replica.ts';
+
+export interface DataPathContext {
+  readonly state: () => MetadataState;
+  readonly replicas: ReplicaManager;
+  readonly logger: Logger;
+}
+
+/** The local leader replica of a partition, or the error that explains why not. */
+function leaderReplica(
+  context: DataPathContext,
+  topic: string,
+  partition: number,
+): PartitionReplica {
+  const record = context.state().partition(topic, partition);
+  if (!record) throw new ProtocolError(ErrorCode.UnknownTopicOrPartition, `${topic}/${partition}`);
+  const replica = context.replicas.get(topic, partition);
+  if (!replica) {
+    const hint = record.leader > 0 ? { details: { leaderId: record.leader } } : {};
+    throw new ProtocolError(ErrorCode.NotLeader, 'no replica of it here', hint);
+  }
+  replica.requireLeader();
+  return replica;
+}
+
+function errorFields(
+  error: unknown,
+  logger: Logger,
+): { error: number; message?: string; leaderHint?: number } {
+  if (error instanceof ProtocolError) {
+    const hint = error.details.leaderId;
+    return {
+      error: error.code,
+      message: error.message,
+      ...(hint === undefined ? {} : { leaderHint: hint }),
+    };
+  }
+  if (error instanceof CorruptBatchError)
+    return { error: ErrorCode.CorruptMessage.code, message: error.message };
+  if (error instanceof RecordBatchTooLargeError)
+    return { error: ErrorCode.MessageTooLarge.code, message: error.message };
+  logger.error('partition request failed', { error: (error as Error)?.stack ?? String(error) });
+  return {
+    error: ErrorCode.UnknownServerError.code,
+    message: (error as Error)?.message ?? String(error),
+  };
+}
+
+/** Splits and checks the batches of one partition's records: header, CRC, size, count. */
+function checkBatches(records: Uint8Array, sizeBytesMax: number): Uint8Array[] {
+  const batches = splitRecordBatches(records);
+  if (batches.length === 0) throw new ProtocolError(ErrorCode.InvalidRecord, 'no record batch');
+  for (const bytes of batches) {
+    const batch = checkRecordBatch(bytes, { sizeBytesMax });
+    if (batch.recordCount < 1)
+      throw new ProtocolError(ErrorCode.InvalidRecord, 'a batch must hold at least one record');
+    if (batch.isControl || batch.isTransactional) {
+      throw new ProtocolError(
+        ErrorCode.InvalidRecord,
+        'transactional and control batches are not supported',
+      );
+    }
+  }
+  return batches;
+}
+
+async function producePartition(
+  context: DataPathContext,
+  request: ProduceRequest,
+  topic: string,
+  partition: number,
+  records: Uint8Array,
+): Promise<ProducePartitionResult> {
+  try {
+    const replica = leaderReplica(context, topic, partition);
+    const configs = context.state().topics.get(topic)?.configs ?? {};
+    const batches = checkBatches(records, Number(topicConfigValue(configs, 'max.message.bytes')));
+    const outcome = await replica.produce(batches, request.acks, request.timeoutMs);
+    return {
+      partition,
+      error: 0,
+      baseOffset: outcome.baseOffset,
+      logStartOffset: outcome.logStartOffset,
+    };
+  } catch (error) {
+    return { partition, baseOffset: -1, logStartOffset: -1, ...errorFields(error, context.logger) };
+  }
+}
+
+export async function handleProduce(
+  context: DataPathContext,
+  request: ProduceRequest,
+): Promise<ProduceResponse> {
+  const topics = await Promise.all(
+    request.topics.map(async (t) => ({
+      name: t.name,
+      partitions: await Promise.all(
+        t.partitions.map((p) => producePartition(context, request, t.name, p.partition, p.records)),
+      ),
+    })),
+  );
+  return { topics };
+}
+
+interface FetchTarget {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly maxBytes: number;
+}
+
+async function fetchPartition(
+  context: DataPathContext,
+  target: FetchTarget,
+  budget: { bytes: number; first: boolean },
+): Promise<FetchPartitionResult> {
+  const base = {
+    partition: target.partition,
+    highWatermark: -1,
+    logStartOffset: -1,
+    records: new Uint8Array(0),
+  };
+  let replica: PartitionReplica | undefined;
+  try {
+    replica = leaderReplica(context, target.topic, target.partition);
+    const limit = Math.min(target.maxBytes, budget.bytes);
+    // The first batch is returned even beyond the limits, so a consumer always progresses.
+    const read = await replica.read(target.offset, budget.first ? Math.max(limit, 1) : limit);
+    if (!budget.first && read.sizeBytes > limit)
+      return {
+        ...base,
+        error: 0,
+        highWatermark: read.logEndOffset,
+        logStartOffset: read.logStartOffset,
+      };
+    if (read.sizeBytes > 0) budget.first = false;
+    budget.bytes = Math.max(0, budget.bytes - read.sizeBytes);
+    return {
+      ...base,
+      error: 0,
+      highWatermark: read.logEndOffset,
+      logStartOffset: read.logStartOffset,
+      records:
+        read.batches.length === 1 ? (read.batches[0] as Uint8Array) : Buffer.concat(read.batches),
+    };
+  } catch (error) {
+    if (error instanceof OffsetOutOfRangeError) {
+      return {
+        ...base,
+        error: ErrorCode.OffsetOutOfRange.code,
+        message: error.message,
+        highWatermark: replica?.highWatermark ?? -1,
+        logStartOffset: replica?.log.logStartOffset ?? -1,
+      };
+    }
+    return { ...base, ...errorFields(error, context.logger) };
+  }
+}
+
+function fetchTargets(request: FetchRequest): FetchTarget[] {
+  return request.topics.flatMap((t) =>
+    t.partitions.map((p) => ({
+      topic: t.name,
+      partition: p.partition,
+      offset: p.offset,
+      maxBytes: p.maxBytes,
+    })),
+  );
+}
+
+async function readAll(
+  context: DataPathContext,
+  request: FetchRequest,
+  targets: FetchTarget[],
+): Promise<FetchResponse> {
+  const budget = { bytes: request.maxBytes, first: true };
+  const results: FetchPartitionResult[] = [];
+  for (const target of targets) results.push(await fetchPartition(context, target, budget));
+  const byTopic = new Map<string, FetchPartitionResult[]>();
+  targets.forEach((target, i) => {
+    const list = byTopic.get(target.topic) ?? [];
+    list.push(results[i] as FetchPartitionResult);
+    byTopic.set(target.topic, list);
+  });
+  return { topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
+}
+
+function responseBytes(response: FetchResponse): number {
+  let bytes = 0;
+  for (const t of response.topics) for (const p of t.partitions) bytes += p.records.byteLength;
+  return bytes;
+}
+
+function hasErrors(response: FetchResponse): boolean {
+  return response.topics.some((t) => t.partitions.some((p) => p.error !== 0));
+}
+
+/** Long poll: answer once `minBytes` are there, an error occurs, or `maxWaitMs` passes. */
+export async function handleFetch(
+  context: DataPathContext,
+  request: FetchRequest,
+  closed: AbortSignal,
+): Promise<FetchResponse> {
+  const targets = fetchTargets(request);
+  const deadline = Date.now() + request.maxWaitMs;
+  for (;;) {
+    const response = await readAll(context, request, targets);
+    const remaining = deadline - Date.now();
+    if (
+      responseBytes(response) >= Math.max(request.minBytes, 1) ||
+      hasErrors(response) ||
+      remaining <= 0 ||
+      closed.aborted
+    ) {
+      return response;
+    }
+    const waits = new AbortController();
+    const onClose = () => waits.abort();
+    closed.addEventListener('abort', onClose, { once: true });
+    await Promise.race(
+      targets.map(
+        (target) =>
+          context.replicas
+            .get(target.topic, target.partition)
+            ?.waitForData(target.offset, remaining, waits.signal) ?? Promise.resolve(),
+      ),
+    );
+    waits.abort();
+    closed.removeEventListener('abort', onClose);
+  }
+}
+
+export async function handleListOffsets(
+  context: DataPathContext,
+  request: ListOffsetsRequest,
+): Promise<ListOffsetsResponse> {
+  const topics = await Promise.all(
+    request.topics.map(async (t) => ({
+      name: t.name,
+      partitions: await Promise.all(
+        t.partitions.map(async ({ partition, timestamp }) => {
+          try {
+            const replica = leaderReplica(context, t.name, partition);
+            if (timestamp === latestTimestamp)
+              return { partition, error: 0, offset: replica.highWatermark, timestamp: -1 };
+            if (timestamp === earliestTimestamp)
+              return { partition, error: 0, offset: replica.log.logStartOffset, timestamp: -1 };
+            const hit = await replica.log.offsetForTimestamp(timestamp);
+            return hit
+              ? { partition, error: 0, offset: hit.offset, timestamp: hit.timestamp }
+              : { partition, error: 0, offset: -1, timestamp: -1 };
+          } catch (error) {
+            return { partition, offset: -1, timestamp: -1, ...errorFields(error, context.logger) };
+          }
+        }),
+      ),
+    })),
+  );
+  return { topics };
+}

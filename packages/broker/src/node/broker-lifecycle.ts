@@ -1,0 +1,209 @@
+/**
+ * The node as a member of the cluster: it registers with the controller and heartbeats
+ * (reporting the partitions it leads), follows metadata changes (peers to dial, replicas to
+ * create or drop), keeps leadership on preferred replicas, hands leadership off before a
+ * graceful stop, and reports its health.
+ */
+import { Api, ErrorCode, ProtocolError } from '@tributary/protocol';
+import { Role } from '@tributary/raft';
+import { signInternal } from '../controller/internal-auth.ts';
+import type { HealthReport } from '../metrics/http.ts';
+import { InternalClient } from './internal-client.ts';
+import { metadataGroupId } from './metadata-group.ts';
+import type { NodeParts } from './node.ts';
+
+export class BrokerLifecycle {
+  private readonly client = new InternalClient();
+  private lastHeartbeatOkMs = 0;
+  private registeredIncarnation = '';
+
+  constructor(private readonly parts: NodeParts) {}
+
+  private get nodeId(): number {
+    return this.parts.config.nodeId;
+  }
+
+  private selfRecord() {
+    const { config } = this.parts;
+    return {
+      type: 'register-broker' as const,
+      nodeId: config.nodeId,
+      host: config.advertisedHost,
+      port: this.parts.clientPort,
+      peerUrl: config.advertisedPeerUrl || `ws://${config.peerHost}:${this.parts.transport.port}`,
+      incarnation: this.parts.incarnation,
+    };
+  }
+
+  /** The partitions this node leads now, with their terms. */
+  leaderships(): { groupId: number; term: number }[] {
+    const result: { groupId: number; term: number }[] = [];
+    for (const replica of this.parts.replicas.all()) {
+      const status = this.parts.host.group(replica.groupId)?.status();
+      if (status?.role === Role.Leader)
+        result.push({ groupId: replica.groupId, term: status.term });
+    }
+    return result;
+  }
+
+  /** One round: register if needed, then report liveness and leaderships. */
+  async heartbeat(): Promise<void> {
+    if (this.parts.metadata.isLeader()) {
+      await this.heartbeatAsController();
+      return;
+    }
+    const leader = this.parts.metadata.leaderId();
+    const broker = this.parts.metadata.state.brokers.get(leader);
+    if (!broker) return; // the controller has not registered itself yet: try again later
+    const address = `${broker.host}:${broker.port}`;
+    const registered = this.parts.metadata.state.brokers.get(this.nodeId);
+    if (
+      registered?.incarnation !== this.parts.incarnation ||
+      registered.port !== this.parts.clientPort
+    ) {
+      const { type: _type, nodeId, ...payload } = this.selfRecord();
+      const body = signInternal({
+        secret: this.parts.secret,
+        api: Api.BrokerRegistration,
+        nodeId,
+        nowMs: Date.now(),
+        payload,
+      });
+      const response = await this.client.request(address, Api.BrokerRegistration, body);
+      if (response.error !== 0)
+        throw new ProtocolError(
+          { ...ErrorCode.UnknownServerError, code: response.error },
+          response.message,
+        );
+      return;
+    }
+    const payload = {
+      incarnation: this.parts.incarnation,
+      leaderships: this.leaderships(),
+      reassignmentsDone: [],
+    };
+    const body = signInternal({
+      secret: this.parts.secret,
+      api: Api.BrokerHeartbeat,
+      nodeId: this.nodeId,
+      nowMs: Date.now(),
+      payload,
+    });
+    const response = await this.client.request(address, Api.BrokerHeartbeat, body);
+    if (response.error === 0) this.lastHeartbeatOkMs = Date.now();
+  }
+
+  private async heartbeatAsController(): Promise<void> {
+    const { controller } = this.parts;
+    const self = this.selfRecord();
+    const result = await controller.registerBroker(self);
+    if (!result.ok) return;
+    this.registeredIncarnation = self.incarnation;
+    await controller.reportLeaderships(this.nodeId, this.leaderships());
+    await controller.ensureInternalTopics();
+    this.lastHeartbeatOkMs = Date.now();
+  }
+
+  async allocateProducerIds(count: number): Promise<number> {
+    if (this.parts.metadata.isLeader())
+      return this.parts.controller.allocateProducerIds(this.nodeId, count);
+    const broker = this.parts.metadata.state.brokers.get(this.parts.metadata.leaderId());
+    if (!broker)
+      throw new ProtocolError(ErrorCode.CoordinatorNotAvailable, 'no controller known yet');
+    const body = signInternal({
+      secret: this.parts.secret,
+      api: Api.AllocateProducerIds,
+      nodeId: this.nodeId,
+      nowMs: Date.now(),
+      payload: { count },
+    });
+    const response = await this.client.request(
+      `${broker.host}:${broker.port}`,
+      Api.AllocateProducerIds,
+      body,
+    );
+    if (response.error !== 0)
+      throw new ProtocolError(
+        { ...ErrorCode.UnknownServerError, code: response.error },
+        response.message,
+      );
+    return response.firstId;
+  }
+
+  /** Metadata moved: dial newly registered peers, bring replicas in line. */
+  onMetadataChanged(): void {
+    const state = this.parts.metadata.state;
+    const voterIds = new Set(this.parts.config.controllerVoters.map((v) => v.nodeId));
+    for (const broker of state.brokers.values()) {
+      // Voters' addresses come from the configuration (which may route through proxies).
+      if (broker.nodeId === this.nodeId || voterIds.has(broker.nodeId)) continue;
+      this.parts.transport.addPeer(broker.nodeId, broker.peerUrl);
+    }
+    void this.parts.replicas.reconcile(state);
+  }
+
+  /**
+   * Moves leadership of partitions this node leads back to their preferred replica (the
+   * first in the replica list) when that replica is a live, caught-up voter.
+   */
+  async balanceLeadership(): Promise<void> {
+    const state = this.parts.metadata.state;
+    for (const replica of this.parts.replicas.all()) {
+      const group = this.parts.host.group(replica.groupId);
+      const preferred = state.partitionsByGroup.get(replica.groupId)?.replicas[0];
+      if (!group || preferred === undefined || preferred === this.nodeId) continue;
+      const status = group.status();
+      if (status.role !== Role.Leader) continue;
+      const target = status.progress.find((p) => p.id === preferred);
+      if (!target || target.isLearner || !target.recentActive || target.match < status.lastIndex)
+        continue;
+      group.transferLeadership(preferred);
+    }
+  }
+
+  /** Before a graceful stop: ask every group this node leads to elect another leader. */
+  async handOffLeadership(timeoutMs: number): Promise<void> {
+    const led = [metadataGroupId, ...this.parts.replicas.all().map((r) => r.groupId)]
+      .map((id) => this.parts.host.group(id))
+      .filter((g) => g !== undefined && g.status().role === Role.Leader);
+    await Promise.all(
+      led.map((group) => {
+        const status = group!.status();
+        const target = status.progress
+          .filter((p) => p.id !== this.nodeId && !p.isLearner && p.recentActive)
+          .sort((a, b) => b.match - a.match)[0];
+        if (!target) return Promise.resolve(false);
+        group!.transferLeadership(target.id);
+        return group!.waitUntil((s) => s.role !== Role.Leader, { timeoutMs });
+      }),
+    );
+  }
+
+  health(): HealthReport {
+    const { host, metadata, replicas, config } = this.parts;
+    const problems: string[] = [];
+    if (host.failed) problems.push(`raft storage failed: ${host.failed.message}`);
+    if (metadata.leaderId() < 0) problems.push('no metadata leader known');
+    if (!metadata.state.brokers.has(config.nodeId))
+      problems.push('not registered with the controller');
+    const fenced = replicas.all().filter((r) => r.fenced);
+    if (fenced.length > 0) problems.push(`${fenced.length} fenced partition replica(s)`);
+    return {
+      healthy: problems.length === 0,
+      details: {
+        nodeId: config.nodeId,
+        controllerId: metadata.leaderId(),
+        brokers: metadata.state.brokers.size,
+        topics: metadata.state.topics.size,
+        replicas: replicas.all().length,
+        lastHeartbeatAgeMs: this.lastHeartbeatOkMs ? Date.now() - this.lastHeartbeatOkMs : -1,
+        problems,
+        registeredIncarnation: this.registeredIncarnation || undefined,
+      },
+    };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * A Tributary node: one process holding the metadata group (group 0), the partition
+ * replicas assigned here, the controller (active while this node leads group 0), group
+ * coordinators, and the listeners for clients, peers and metrics.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Api, initChecksums } from '@tributary/protocol';
+import { type Message, Role } from '@tributary/raft';
+import { PeerTransport, RaftHost, RaftWal, validateMessage } from '@tributary/raft/host';
+import type { NodeConfig } from '../config/options.ts';
+import { Controller } from '../controller/controller.ts';
+import type { Logger } from '../logger.ts';
+import { MetadataState } from '../metadata/state.ts';
+import { type MetricsEndpoint, startMetricsEndpoint } from '../metrics/http.ts';
+import { type Histogram, MetricsRegistry } from '../metrics/registry.ts';
+import { ClientServer } from '../server/client-server.ts';
+import { BrokerLifecycle } from './broker-lifecycle.ts';
+import { GroupCoordinators } from './group-coordinators.ts';
+import { MetadataGroup, metadataGroupId } from './metadata-group.ts';
+import { registerNodeMetrics } from './node-metrics.ts';
+import { createNodeRouter } from './node-router.ts';
+import { ProducerIdAllocator } from './producer-ids.ts';
+import { ReplicaManager } from './replica-manager.ts';
+
+export interface NodePorts {
+  readonly client: number;
+  readonly peer: number;
+  readonly metrics: number;
+}
+
+/** Everything a running node is made of, for the router, the lifecycle and the metrics. */
+export interface NodeParts {
+  readonly config: NodeConfig;
+  readonly logger: Logger;
+  readonly incarnation: string;
+  readonly secret: string;
+  readonly wal: RaftWal;
+  readonly host: RaftHost;
+  readonly transport: PeerTransport;
+  readonly metadata: MetadataGroup;
+  readonly controller: Controller;
+  readonly replicas: ReplicaManager;
+  readonly coordinators: GroupCoordinators;
+  readonly producerIds: ProducerIdAllocator;
+  readonly registry: MetricsRegistry;
+  clientPort: number;
+  lifecycle: BrokerLifecycle | undefined;
+  syncLatency: Histogram | undefined;
+}
+
+function votersOf(config: NodeConfig, peerUrl: string): Map<number, string> {
+  if (config.controllerVoters.length === 0) return new Map([[config.nodeId, peerUrl]]);
+  return new Map(config.controllerVoters.map((v) => [v.nodeId, v.peerUrl]));
+}
+
+export class BrokerNode {
+  private closing = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  private constructor(
+    readonly parts: NodeParts,
+    private readonly server: ClientServer,
+    private readonly metricsEndpoint: MetricsEndpoint,
+  ) {}
+
+  get ports(): NodePorts {
+    return {
+      client: this.server.port,
+      peer: this.parts.transport.port,
+      metrics: this.metricsEndpoint.port,
+    };
+  }
+
+  static async start(config: NodeConfig, logger: Logger): Promise<BrokerNode> {
+    await initChecksums();
+    await mkdir(config.dataDir, { recursive: true });
+    const parts = await BrokerNode.assemble(config, logger);
+    const router = createNodeRouter(parts);
+    const server = new ClientServer({
+      host: config.clientHost,
+      port: config.clientPort,
+      logger,
+      handle: router.handle,
+      observe: router.observe,
+    });
+    parts.clientPort = await server.start();
+    const metricsEndpoint = await startMetricsEndpoint({
+      host: config.metricsHost,
+      port: config.metricsPort,
+      registry: parts.registry,
+      health: () => parts.lifecycle?.health() ?? { healthy: false, details: { starting: true } },
+    });
+    const node = new BrokerNode(parts, server, metricsEndpoint);
+    parts.lifecycle = new BrokerLifecycle(parts);
+    node.startTimers();
+    registerNodeMetrics(parts);
+    logger.info('node started', { nodeId: config.nodeId, ...node.ports });
+    return node;
+  }
+
+  private static async assemble(config: NodeConfig, logger: Logger): Promise<NodeParts> {
+    const advertisedPeerUrl =
+      config.advertisedPeerUrl || `ws://${config.peerHost}:${config.peerPort}`;
+    const voters = votersOf(config, advertisedPeerUrl);
+    const secret = config.clusterSecret || randomBytes(24).toString('hex');
+    if (!config.clusterSecret)
+      logger.warn(
+        'no cluster secret set: a random one is used; this node cannot be joined by others',
+      );
+    const wal = await RaftWal.open({
+      dir: join(config.dataDir, 'raft'),
+      logger: { warn: (event, fields) => logger.warn(event, fields) },
+    });
+    let transport: PeerTransport | undefined;
+    const syncLatency: { current: Histogram | undefined } = { current: undefined };
+    const host = new RaftHost({
+      nodeId: config.nodeId,
+      wal,
+      transport: { send: (messages: readonly Message[]) => transport?.send(messages) },
+      logger: {
+        warn: (e, f) => logger.warn(e, f),
+        error: (e, f) => logger.error(e, f),
+        debug: (e, f) => logger.debug(e, f),
+      },
+      tickMs: config.tickMs,
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      seed: randomBytes(4).readUInt32LE(0),
+      observeSync: (seconds) => syncLatency.current?.observe({}, seconds),
+    });
+    const peers = new Map([...voters].filter(([id]) => id !== config.nodeId));
+    transport = await PeerTransport.start({
+      nodeId: config.nodeId,
+      listen: { host: config.peerHost, port: config.peerPort },
+      peers,
+      secret,
+      validate: (value) => {
+        const message = validateMessage(value);
+        return message instanceof Error ? undefined : message;
+      },
+      onMessages: (_from, messages) => host.receive(messages),
+      logger: { warn: (e, f) => logger.warn(e, f), info: (e, f) => logger.info(e, f) },
+    });
+    const snapshot = wal.group(metadataGroupId).snapshot();
+    const initialState = snapshot
+      ? MetadataState.decodeSnapshot(snapshot.data)
+      : new MetadataState();
+    const metadata = new MetadataGroup(initialState, logger, () =>
+      parts.lifecycle?.onMetadataChanged(),
+    );
+    const coordinators = new GroupCoordinators({
+      nodeId: config.nodeId,
+      state: () => metadata.state,
+      logger,
+      localLeader: (groupId) =>
+        host.group(groupId)?.status().role === Role.Leader ? config.nodeId : undefined,
+    });
+    const replicas = new ReplicaManager({
+      nodeId: config.nodeId,
+      dataDir: config.dataDir,
+      host,
+      logger,
+      onReplicaCreated: (replica) => coordinators.watch(replica),
+    });
+    const controller = new Controller({
+      get state() {
+        return metadata.state;
+      },
+      log: metadata,
+      nowMs: () => Date.now(),
+      logger,
+      brokerSessionMs: config.brokerSessionMs,
+      defaultReplicationFactor: config.defaultReplicationFactor,
+      offsetsTopicPartitions: config.offsetsTopicPartitions,
+      bootstrapVoterCount: voters.size,
+    });
+    const parts: NodeParts = {
+      config,
+      logger,
+      incarnation: randomBytes(8).toString('hex'),
+      secret,
+      wal,
+      host,
+      transport,
+      metadata,
+      controller,
+      replicas,
+      coordinators,
+      producerIds: new ProducerIdAllocator((count) => {
+        if (!parts.lifecycle)
+          throw new Error('assertion failed: producer ids asked for before start');
+        return parts.lifecycle.allocateProducerIds(count);
+      }),
+      registry: new MetricsRegistry(),
+      clientPort: 0,
+      lifecycle: undefined,
+      get syncLatency() {
+        return syncLatency.current;
+      },
+      set syncLatency(histogram) {
+        syncLatency.current = histogram;
+      },
+    };
+    const group0 = host.createGroup(metadataGroupId, {
+      stateMachine: metadata,
+      bootstrap: { voters: [...voters.keys()], outgoingVoters: [], learners: [] },
+      ...(snapshot ? { applied: snapshot.metadata.index } : {}),
+    });
+    metadata.attach(group0);
+    return parts;
+  }
+
+  private startTimers(): void {
+    const { config, lifecycle, replicas } = {
+      ...this.parts,
+      lifecycle: this.parts.lifecycle as BrokerLifecycle,
+    };
+    const every = (ms: number, task: () => Promise<void>) => {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running || this.closing) return;
+        running = true;
+        void task()
+          .catch((error) =>
+            this.parts.logger.warn('periodic task failed', { error: (error as Error).message }),
+          )
+          .finally(() => {
+            running = false;
+          });
+      }, ms);
+      this.timers.push(timer);
+    };
+    every(config.brokerHeartbeatMs, () => lifecycle.heartbeat());
+    every(config.checkpointIntervalMs, () => replicas.checkpointAll());
+    every(30_000, () => replicas.retentionPass());
+    every(5_000, () => lifecycle.balanceLeadership());
+  }
+
+  /** Graceful stop: move leaderships away, flush, close listeners and storage. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.parts.lifecycle?.handOffLeadership(5_000);
+    await this.server.close();
+    this.parts.coordinators.close();
+    await this.parts.replicas.close();
+    await this.parts.host.close();
+    await this.parts.transport.close();
+    await this.parts.wal.close();
+    await this.metricsEndpoint.close();
+    this.parts.lifecycle?.close();
+    this.parts.logger.info('node stopped', { nodeId: this.parts.config.nodeId });
+  }
+}
+
+export { Api };

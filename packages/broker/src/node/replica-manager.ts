@@ -1,0 +1,220 @@
+/**
+ * The partition replicas this node hosts. It reconciles the local set with the metadata
+ * (create replicas assigned here, remove those of deleted topics), and runs the periodic
+ * duties: flush and checkpoint each partition log, then let its Raft log shrink; retention
+ * and compaction passes.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RaftHost } from '@tributary/raft/host';
+import { type LogConfig, PartitionLog } from '@tributary/storage';
+import { ReplicaFencedError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { MetadataState, PartitionRecord, TopicRecord } from '../metadata/state.ts';
+import { topicConfigValue } from '../metadata/topic-configs.ts';
+import { encodeApplyCheckpoint, readApplyCheckpoint } from '../partition/apply-checkpoint.ts';
+import { PartitionReplica } from '../partition/replica.ts';
+
+export interface ReplicaManagerOptions {
+  readonly nodeId: number;
+  readonly dataDir: string;
+  readonly host: RaftHost;
+  readonly logger: Logger;
+  /** Called for each replica created, before its Raft group starts. */
+  readonly onReplicaCreated?: (replica: PartitionReplica) => void;
+}
+
+/** Raft entries kept behind the slowest replica's match, so a short outage needs no snapshot. */
+const raftLogRetainEntries = 10_000;
+
+export function logConfigFor(configs: Readonly<Record<string, string>>): Partial<LogConfig> {
+  const number = (name: string) => Number(topicConfigValue(configs, name));
+  const policy = topicConfigValue(configs, 'cleanup.policy');
+  return {
+    segmentBytes: number('segment.bytes'),
+    segmentMs: number('segment.ms'),
+    retentionMs: number('retention.ms'),
+    retentionBytes: number('retention.bytes'),
+    deleteRetentionMs: number('delete.retention.ms'),
+    maxBatchBytes: number('max.message.bytes') + 1024,
+    cleanupPolicy:
+      policy === 'delete,compact' ? 'compact,delete' : (policy as LogConfig['cleanupPolicy']),
+  };
+}
+
+export class ReplicaManager {
+  private readonly replicas = new Map<number, PartitionReplica>();
+  private readonly byName = new Map<string, PartitionReplica>();
+  private reconciling: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: ReplicaManagerOptions) {}
+
+  get(topic: string, partition: number): PartitionReplica | undefined {
+    return this.byName.get(`${topic}/${partition}`);
+  }
+
+  byGroup(groupId: number): PartitionReplica | undefined {
+    return this.replicas.get(groupId);
+  }
+
+  all(): PartitionReplica[] {
+    return [...this.replicas.values()];
+  }
+
+  private directoryOf(p: PartitionRecord): string {
+    return join(this.options.dataDir, 'partitions', `${p.topic}-${p.partition}.${p.groupId}`);
+  }
+
+  /** Brings the local replicas in line with the metadata; calls are serialized. */
+  reconcile(state: MetadataState): Promise<void> {
+    this.reconciling = this.reconciling
+      .then(() => this.reconcileNow(state))
+      .catch((error) => {
+        this.options.logger.error('replica reconciliation failed', {
+          error: (error as Error).stack,
+        });
+      });
+    return this.reconciling;
+  }
+
+  private async reconcileNow(state: MetadataState): Promise<void> {
+    if (this.closed) return;
+    for (const [groupId, replica] of this.replicas) {
+      const record = state.partitionsByGroup.get(groupId);
+      if (!record || !this.isAssignedHere(record))
+        await this.removeReplica(replica, record === undefined);
+    }
+    for (const topic of state.topics.values()) {
+      for (const p of topic.partitions) {
+        if (this.replicas.has(p.groupId) || !this.isAssignedHere(p)) continue;
+        await this.createReplica(topic, p);
+      }
+    }
+  }
+
+  private isAssignedHere(p: PartitionRecord): boolean {
+    return (
+      p.replicas.includes(this.options.nodeId) ||
+      (p.targetReplicas?.includes(this.options.nodeId) ?? false)
+    );
+  }
+
+  private async createReplica(topic: TopicRecord, p: PartitionRecord): Promise<void> {
+    const directory = this.directoryOf(p);
+    const log = await PartitionLog.open({ directory, config: logConfigFor(topic.configs) });
+    const checkpoint = await readApplyCheckpoint(directory);
+    if (log.logEndOffset < checkpoint.nextOffset) {
+      await log.close();
+      throw new ReplicaFencedError(
+        `${p.topic}/${p.partition}: log ends at ${log.logEndOffset}, below its checkpoint ${checkpoint.nextOffset}`,
+      );
+    }
+    if (log.logEndOffset > checkpoint.nextOffset) await log.truncateTo(checkpoint.nextOffset);
+    const replica = new PartitionReplica({
+      topic: p.topic,
+      partition: p.partition,
+      groupId: p.groupId,
+      nodeId: this.options.nodeId,
+      directory,
+      log,
+      checkpoint,
+      logger: this.options.logger,
+    });
+    this.options.onReplicaCreated?.(replica);
+    const group = this.options.host.createGroup(p.groupId, {
+      stateMachine: replica,
+      bootstrap: { voters: [...p.replicas], outgoingVoters: [], learners: [] },
+      applied: checkpoint.index,
+    });
+    replica.attach(group);
+    this.replicas.set(p.groupId, replica);
+    this.byName.set(`${p.topic}/${p.partition}`, replica);
+    this.options.logger.info('partition replica started', {
+      topic: p.topic,
+      partition: p.partition,
+      group: p.groupId,
+      applied: checkpoint.index,
+    });
+  }
+
+  private async removeReplica(replica: PartitionReplica, deleteData: boolean): Promise<void> {
+    this.replicas.delete(replica.groupId);
+    this.byName.delete(`${replica.topic}/${replica.partition}`);
+    await this.options.host.removeGroup(replica.groupId);
+    await replica.close();
+    if (deleteData) await rm(replica.log.directory, { recursive: true, force: true });
+    this.options.logger.info('partition replica removed', {
+      topic: replica.topic,
+      partition: replica.partition,
+      deleteData,
+    });
+  }
+
+  /** Flushes each log, records its checkpoint, and lets its Raft log shrink behind it. */
+  async checkpointAll(): Promise<void> {
+    for (const replica of this.replicas.values()) {
+      if (this.closed) return;
+      try {
+        const checkpoint = await replica.checkpoint();
+        if (checkpoint)
+          this.compactRaftLog(replica.groupId, checkpoint.index, encodeApplyCheckpoint(checkpoint));
+      } catch (error) {
+        this.options.logger.error('checkpoint failed', {
+          topic: replica.topic,
+          partition: replica.partition,
+          error: (error as Error).message,
+        });
+      }
+    }
+  }
+
+  /**
+   * The snapshot kept in the Raft log's place is the apply checkpoint (offsets and producer
+   * state), not the records: partition data lives in the partition log. Compaction stays
+   * behind every replica's match by a margin, so no replica should need that snapshot.
+   */
+  private compactRaftLog(groupId: number, checkpointIndex: number, image: Uint8Array): void {
+    const group = this.options.host.group(groupId);
+    if (!group) return;
+    const status = group.status();
+    // Never compact what a replica may still need from the log: only behind every voter's match.
+    const slowest =
+      status.progress.length > 0
+        ? Math.min(...status.progress.map((p) => p.match))
+        : checkpointIndex;
+    const target = Math.min(checkpointIndex, slowest - raftLogRetainEntries);
+    if (target > status.firstIndex) this.options.host.compact(groupId, target, image);
+  }
+
+  async retentionPass(): Promise<void> {
+    for (const replica of this.replicas.values()) {
+      if (this.closed) return;
+      try {
+        await replica.log.applyRetention();
+        if (replica.log.config.cleanupPolicy !== 'delete') await replica.log.compact();
+      } catch (error) {
+        this.options.logger.warn('retention pass failed', {
+          topic: replica.topic,
+          partition: replica.partition,
+          error: (error as Error).message,
+        });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.reconciling;
+    for (const replica of this.replicas.values()) {
+      try {
+        await replica.checkpoint();
+      } catch {
+        // a fenced replica has nothing to flush
+      }
+      await replica.close();
+    }
+    this.replicas.clear();
+    this.byName.clear();
+  }
+}

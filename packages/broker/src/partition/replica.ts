@@ -1,0 +1,422 @@
+/**
+ * One partition replica on this node: the state machine of the partition's Raft group.
+ *
+ * Apply (every replica, in log order): each data entry's batches are appended to the
+ * partition log, where they get their offsets, and recorded in the producer state. The log
+ * holds only committed records, so its end is the high watermark.
+ *
+ * Produce (leader only): batches are checked, sequenced (offsets and producer sequences,
+ * see LeaderSequencer), proposed as one entry, and answered when the acks level is met.
+ * Fetch (leader only): committed batches as stored, with long polling.
+ */
+import {
+  type Acks,
+  ErrorCode,
+  ProtocolError,
+  RecordBatchView,
+  stampBaseOffset,
+  stampPartitionLeaderEpoch,
+} from '@tributary/protocol';
+import { type Entry, EntryType, Role, type Snapshot, type SoftState } from '@tributary/raft';
+import type { PartitionLog, ReadResult } from '@tributary/storage';
+import { ReplicaFencedError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { GroupStateMachine, ReplicaGroup } from '../replication/replica-group.ts';
+import { type ApplyCheckpoint, writeApplyCheckpoint } from './apply-checkpoint.ts';
+import { decodePartitionEntry, encodePartitionEntry } from './entry.ts';
+import { ProducerStateTable } from './producer-state.ts';
+import { LeaderSequencer } from './sequencer.ts';
+
+interface ApplyWaiter {
+  readonly term: number;
+  resolve(baseOffset: number): void;
+  reject(error: unknown): void;
+}
+
+export interface ProduceOutcome {
+  readonly baseOffset: number;
+  readonly logStartOffset: number;
+}
+
+export interface PartitionReplicaOptions {
+  readonly topic: string;
+  readonly partition: number;
+  readonly groupId: number;
+  readonly nodeId: number;
+  readonly directory: string;
+  readonly log: PartitionLog;
+  readonly checkpoint: ApplyCheckpoint;
+  readonly logger: Logger;
+}
+
+function notLeader(leader: number): ProtocolError {
+  return new ProtocolError(
+    ErrorCode.NotLeader,
+    undefined,
+    leader > 0 ? { details: { leaderId: leader } } : {},
+  );
+}
+
+/** Told when this replica starts serving as leader (its term's earlier entries applied) and stops. */
+export interface LeadershipListener {
+  leaderReady(replica: PartitionReplica, term: number): void;
+  leadershipLost(replica: PartitionReplica): void;
+}
+
+export class PartitionReplica implements GroupStateMachine {
+  listener: LeadershipListener | undefined;
+  readonly topic: string;
+  readonly partition: number;
+  readonly groupId: number;
+  readonly log: PartitionLog;
+  private readonly options: PartitionReplicaOptions;
+  private readonly logger: Logger;
+  private producers: ProducerStateTable;
+  private appliedIndex: number;
+  private appliedTerm: number;
+  private group: ReplicaGroup | undefined;
+  private role: Role = Role.Follower;
+  private term = 0;
+  private sequencer: LeaderSequencer | undefined;
+  private readonly applyWaiters = new Map<number, ApplyWaiter>();
+  private readonly dataWaiters = new Set<() => void>();
+  private fencedBy: Error | undefined;
+
+  constructor(options: PartitionReplicaOptions) {
+    this.options = options;
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.groupId = options.groupId;
+    this.log = options.log;
+    this.logger = options.logger;
+    this.producers = ProducerStateTable.fromImage(options.checkpoint.producers);
+    this.appliedIndex = options.checkpoint.index;
+    this.appliedTerm = options.checkpoint.term;
+  }
+
+  attach(group: ReplicaGroup): void {
+    this.group = group;
+  }
+
+  get highWatermark(): number {
+    return this.log.logEndOffset;
+  }
+
+  get isLeader(): boolean {
+    return this.role === Role.Leader;
+  }
+
+  get fenced(): Error | undefined {
+    return this.fencedBy ?? this.log.fenced ?? undefined;
+  }
+
+  // ---- state machine ------------------------------------------------------------------
+
+  async apply(entries: readonly Entry[]): Promise<void> {
+    for (const entry of entries) {
+      if (entry.index <= this.appliedIndex) continue; // replayed below the checkpoint
+      if (entry.type === EntryType.Data) await this.applyData(entry);
+      this.appliedIndex = entry.index;
+      this.appliedTerm = entry.term;
+      if (entry.type === EntryType.Noop && this.role === Role.Leader && entry.term === this.term) {
+        this.sequencer = LeaderSequencer.startTerm(
+          this.term,
+          this.producers,
+          this.log.logEndOffset,
+        );
+        this.listener?.leaderReady(this, this.term);
+      }
+    }
+    this.sequencer?.noteApplied(this.log.logEndOffset);
+    for (const wake of this.dataWaiters) wake();
+  }
+
+  private async applyData(entry: Entry): Promise<void> {
+    const waiter = this.applyWaiters.get(entry.index);
+    this.applyWaiters.delete(entry.index);
+    let firstOffset = -1;
+    try {
+      for (const bytes of decodePartitionEntry(entry.data)) {
+        const batch = new RecordBatchView(bytes);
+        const expected = this.log.logEndOffset;
+        if (batch.baseOffset !== expected) {
+          throw this.fence(
+            `entry ${entry.index} batch at offset ${batch.baseOffset}, log ends at ${expected}`,
+          );
+        }
+        const check = this.producers.check(batch);
+        if (check.kind !== 'append') {
+          throw this.fence(
+            `entry ${entry.index}: producer ${batch.producerId} batch is ${check.kind} at apply`,
+          );
+        }
+        const appended = await this.log.append(bytes);
+        this.producers.record(batch, appended.baseOffset);
+        if (firstOffset < 0) firstOffset = appended.baseOffset;
+      }
+    } catch (error) {
+      waiter?.reject(error);
+      throw error instanceof ReplicaFencedError
+        ? error
+        : this.fence(`applying entry ${entry.index} failed`, error);
+    }
+    if (!waiter) return;
+    if (waiter.term === entry.term) waiter.resolve(firstOffset);
+    else waiter.reject(notLeader(this.group?.status().leader ?? 0));
+  }
+
+  private fence(reason: string, cause?: unknown): ReplicaFencedError {
+    const error = new ReplicaFencedError(
+      `partition ${this.topic}/${this.partition} fenced: ${reason}`,
+      { cause },
+    );
+    if (!this.fencedBy) {
+      this.fencedBy = error;
+      this.logger.error('partition replica fenced', {
+        topic: this.topic,
+        partition: this.partition,
+        reason,
+        cause: String(cause ?? ''),
+      });
+    }
+    return error;
+  }
+
+  async restore(snapshot: Snapshot): Promise<void> {
+    throw this.fence(
+      `asked to install a snapshot at index ${snapshot.metadata.index}, which partitions do not support yet`,
+    );
+  }
+
+  onSoftState(state: SoftState, term: number): void {
+    const wasLeader = this.role === Role.Leader;
+    const previousTerm = this.term;
+    this.role = state.role;
+    this.term = term;
+    if (wasLeader && (state.role !== Role.Leader || term !== previousTerm))
+      this.loseLeadership(state.leader);
+  }
+
+  private loseLeadership(leader: number): void {
+    this.sequencer = undefined;
+    this.listener?.leadershipLost(this);
+    const error = notLeader(leader);
+    for (const waiter of this.applyWaiters.values()) waiter.reject(error);
+    this.applyWaiters.clear();
+  }
+
+  // ---- produce ------------------------------------------------------------------------
+
+  /**
+   * Appends checked batches (header and CRC already verified by the caller). Resolves per
+   * `acks`; rejects with a ProtocolError. `acks` 0 is handled by the caller not waiting.
+   */
+  async produce(
+    batches: readonly Uint8Array[],
+    acks: Acks,
+    timeoutMs: number,
+  ): Promise<ProduceOutcome> {
+    const group = this.group;
+    if (!group || this.fenced)
+      throw new ProtocolError(ErrorCode.StorageError, 'replica unavailable');
+    const sequencer = this.sequencer;
+    const status = group.status();
+    if (status.role !== Role.Leader) throw notLeader(status.leader);
+    if (!sequencer || sequencer.term !== status.term) {
+      throw new ProtocolError(
+        ErrorCode.LeaderNotAvailable,
+        'leader is still applying earlier terms',
+      );
+    }
+    const views = batches.map((b) => new RecordBatchView(b));
+    const duplicate = await this.answerDuplicate(views, sequencer, timeoutMs);
+    if (duplicate) return duplicate;
+    const baseOffsets = this.sequence(views, sequencer);
+    const proposed = group.propose(encodePartitionEntry(batches));
+    if (!proposed.ok) {
+      this.sequencer = undefined; // its speculative state now includes batches never proposed
+      this.rebuildSequencerWhenCaughtUp();
+      if (proposed.error.code === 'not-leader') throw notLeader(proposed.error.leader ?? 0);
+      throw new ProtocolError(ErrorCode.NotEnoughReplicas, proposed.error.message);
+    }
+    const at = { index: proposed.indexLast, term: proposed.term };
+    sequencer.noteProposed(baseOffsets, at);
+    await this.waitForAcks(at, acks, timeoutMs);
+    return { baseOffset: baseOffsets[0] as number, logStartOffset: this.log.logStartOffset };
+  }
+
+  /** A single retried batch of an idempotent producer already written: its first offset. */
+  private async answerDuplicate(
+    views: RecordBatchView[],
+    sequencer: LeaderSequencer,
+    timeoutMs: number,
+  ) {
+    if (views.length !== 1) return undefined;
+    const check = sequencer.check(views[0] as RecordBatchView);
+    if (check.kind !== 'duplicate') return undefined;
+    const inflight = sequencer.inflightByOffset.get(check.baseOffset);
+    if (inflight) await this.waitForAcks(inflight, 'quorum', timeoutMs);
+    return { baseOffset: check.baseOffset, logStartOffset: this.log.logStartOffset };
+  }
+
+  private sequence(views: RecordBatchView[], sequencer: LeaderSequencer): number[] {
+    const baseOffsets: number[] = [];
+    for (const view of views) {
+      const check = sequencer.check(view);
+      if (check.kind !== 'append' && baseOffsets.length > 0) {
+        this.sequencer = undefined; // earlier batches of this request were sequenced
+        this.rebuildSequencerWhenCaughtUp();
+      }
+      if (check.kind === 'duplicate') {
+        throw new ProtocolError(
+          ErrorCode.DuplicateSequence,
+          'a duplicate batch must be sent alone',
+        );
+      }
+      if (check.kind === 'refused') throw new ProtocolError(check.error, check.message);
+      const baseOffset = sequencer.assign(view);
+      stampBaseOffset(view.bytes, baseOffset);
+      stampPartitionLeaderEpoch(view.bytes, sequencer.term);
+      baseOffsets.push(baseOffset);
+    }
+    return baseOffsets;
+  }
+
+  /** After a proposal fails, wait until every earlier proposal applied, then sequence again. */
+  private rebuildSequencerWhenCaughtUp(): void {
+    const group = this.group;
+    if (!group) return;
+    const term = group.status().term;
+    void group
+      .waitUntil(
+        (s) => s.role === Role.Leader && s.term === term && this.appliedIndex >= s.persistedIndex,
+        { timeoutMs: 30_000 },
+      )
+      .then((caughtUp) => {
+        if (caughtUp && !this.sequencer && this.role === Role.Leader && this.term === term) {
+          this.sequencer = LeaderSequencer.startTerm(term, this.producers, this.log.logEndOffset);
+        }
+      });
+  }
+
+  private async waitForAcks(
+    at: { index: number; term: number },
+    acks: Acks,
+    timeoutMs: number,
+  ): Promise<void> {
+    const group = this.group as ReplicaGroup;
+    const timedOut = () =>
+      new ProtocolError(
+        ErrorCode.RequestTimedOut,
+        `acks ${acks} not reached in ${timeoutMs} ms; the batch may still be written`,
+      );
+    if (acks === 'leader') {
+      const persisted = await group.waitUntil(
+        (s) => s.term === at.term && s.persistedIndex >= at.index,
+        { timeoutMs },
+      );
+      if (!persisted) throw timedOut();
+      return;
+    }
+    await this.waitApplied(at, timeoutMs, timedOut);
+    if (acks === 'all') {
+      const everywhere = await group.waitUntil(
+        (s) => s.term === at.term && s.durableOnAllVotersIndex >= at.index,
+        { timeoutMs },
+      );
+      if (!everywhere)
+        throw new ProtocolError(
+          ErrorCode.NotEnoughReplicasAfterAppend,
+          'committed, but not yet durable on every replica',
+        );
+    }
+  }
+
+  private waitApplied(
+    at: { index: number; term: number },
+    timeoutMs: number,
+    timedOut: () => Error,
+  ): Promise<number> {
+    // A leader's own entries are never overwritten while it leads, so an entry of this
+    // term already applied is committed.
+    if (at.index <= this.appliedIndex) return Promise.resolve(-1);
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.applyWaiters.delete(at.index);
+        reject(timedOut());
+      }, timeoutMs);
+      this.applyWaiters.set(at.index, {
+        term: at.term,
+        resolve: (offset) => {
+          clearTimeout(timer);
+          resolve(offset);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  // ---- fetch --------------------------------------------------------------------------
+
+  requireLeader(): void {
+    const status = this.group?.status();
+    if (!status || status.role !== Role.Leader) throw notLeader(status?.leader ?? 0);
+    if (this.fenced) throw new ProtocolError(ErrorCode.StorageError, 'replica unavailable');
+  }
+
+  /** Committed batches from `offset`; empty at the high watermark. */
+  read(offset: number, maxBytes: number): Promise<ReadResult> {
+    return this.log.read(offset, maxBytes);
+  }
+
+  /** Resolves when the log grows past `offset`, or after `timeoutMs`, or on abort. */
+  waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.log.logEndOffset > offset || timeoutMs <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.dataWaiters.delete(wake);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const wake = () => {
+        if (this.log.logEndOffset > offset) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.dataWaiters.add(wake);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  // ---- durability ---------------------------------------------------------------------
+
+  /** Flushes the log and records the apply checkpoint; returns it (undefined when fenced). */
+  async checkpoint(): Promise<ApplyCheckpoint | undefined> {
+    if (this.fenced) return undefined;
+    const checkpoint: ApplyCheckpoint = {
+      index: this.appliedIndex,
+      term: this.appliedTerm,
+      nextOffset: this.log.logEndOffset,
+      logStartOffset: this.log.logStartOffset,
+      producers: this.producers.toImage(),
+    };
+    const durable = await this.log.flush();
+    if (durable < checkpoint.nextOffset)
+      throw this.fence(`flush reached ${durable}, below ${checkpoint.nextOffset}`);
+    await writeApplyCheckpoint(this.options.directory, checkpoint);
+    return checkpoint;
+  }
+
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  async close(): Promise<void> {
+    this.loseLeadership(0);
+    for (const wake of this.dataWaiters) wake();
+    await this.log.close();
+  }
+}
