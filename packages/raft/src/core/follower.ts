@@ -89,3 +89,25 @@ export function handleHeartbeat(r: Raft, m: HeartbeatRequest): void {
     context: m.context,
   });
 }
+
+/**
+ * The leader believes we hold `believed` durably and we do not: our disk lost entries we
+ * had acknowledged. Say where our log ends, with a rejection of index 0 (which no real
+ * append can produce, as every log matches at 0), so the leader lowers its match for us
+ * and probes from there instead of waiting for entries we will never acknowledge.
+ */
+function reportLostEntries(r: Raft, leader: number, believed: number): void {
+  const lastIndex = r.log.lastIndex();
+  r.logger.warn('raft.lost-acknowledged-entries', { ...r.fields(), believed, lastIndex });
+  r.send({
+    type: MessageType.AppendResponse,
+    group: r.group,
+    from: r.id,
+    to: leader,
+    term: r.term,
+    success: false,
+    index: 0,
+    hintIndex: lastIndex,
+    hintTerm: r.log.lastTerm(),
+  });
+}

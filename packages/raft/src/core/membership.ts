@@ -10,11 +10,13 @@
  *   skipped by every node alike (counted), so replicas never diverge.
  * - Entering a joint configuration makes the leader propose the entry that leaves it as
  *   soon as it has applied the first.
- * - A leader that is no longer a voter sends the commit index out, hands leadership to the
- *   most caught-up voter (TimeoutNow) and steps down.
+ * - A leader that is no longer a voter keeps leading (without counting itself) so that
+ *   the remaining voters learn the commit index, and hands leadership over to the most
+ *   caught-up voter, retrying every election timeout until a new leader takes over.
+ *   (Stepping down at once could strand a voter that has not learned the change
+ *   committed: it would still need the removed node's vote.)
  */
 import {
-  allVoters,
   applyConfigChange,
   type ConfigChange,
   decodeConfigEntry,
@@ -26,8 +28,8 @@ import {
 } from './config-change.ts';
 import { RaftError } from './errors.ts';
 import type { ConfigAtIndex, Raft } from './raft.ts';
-import { appendLeaderEntries, broadcastAppend, maybeCommit } from './replication.ts';
-import { sendTimeoutNow } from './transfer.ts';
+import { appendLeaderEntries, maybeCommit } from './replication.ts';
+import { handOverLeadership } from './transfer.ts';
 import { type ConfigState, type Entry, EntryType, Role } from './types.ts';
 
 export type ConfigProposalResult =
@@ -112,33 +114,16 @@ export function switchToConfig(r: Raft, config: ConfigState, index: number): voi
   r.trace('raft.config-applied', { index, config: describeConfig(config) });
   if (r.role === Role.Leader) {
     r.syncProgress();
-    if (!isVoter(config, r.id)) {
-      stepDownRemovedLeader(r);
-      return;
-    }
     if (r.transferee !== 0 && !isVoter(config, r.transferee)) r.transferee = 0;
+    if (!isVoter(config, r.id)) {
+      r.logger.warn('raft.leader-removed', r.fields());
+      handOverLeadership(r);
+    }
     maybeCommit(r);
     r.appendBroadcastPending = true;
   } else if (r.role !== Role.Follower && !isVoter(config, r.id)) {
     r.becomeFollower(r.term, 0);
   }
-}
-
-function stepDownRemovedLeader(r: Raft): void {
-  // The followers may not know yet that the change committed: tell them, then hand over.
-  broadcastAppend(r, true);
-  let best = 0;
-  let bestMatch = -1;
-  for (const id of allVoters(r.config)) {
-    const match = r.progress.get(id)?.match ?? 0;
-    if (id !== r.id && match > bestMatch) {
-      best = id;
-      bestMatch = match;
-    }
-  }
-  if (best !== 0 && bestMatch === r.log.lastIndex()) sendTimeoutNow(r, best);
-  r.logger.warn('raft.leader-removed', { ...r.fields(), handover: best });
-  r.becomeFollower(r.term, 0);
 }
 
 /** Leader, after the host applied entries: leave a joint configuration once entered. */

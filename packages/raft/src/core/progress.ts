@@ -13,9 +13,10 @@
  *   probe --append acknowledged--> replicate --rejection or silence--> probe
  *   any --needed entries compacted--> snapshot --installed or silence--> probe
  *
- * `match` only ever grows and is what the follower has made durable (acknowledgements
- * leave the follower only after its fsync), so it is also the "persisted on that replica"
- * index that acks=all needs.
+ * `match` is what the follower has made durable (acknowledgements leave the follower only
+ * after its fsync), so it is also the "persisted on that replica" index that acks=all
+ * needs. It only grows, except when a follower reports that its disk lost entries it had
+ * acknowledged; then the leader lowers it to what the follower still holds.
  */
 import type { Inflights } from './inflights.ts';
 import type { Snapshot } from './types.ts';

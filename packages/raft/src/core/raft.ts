@@ -41,7 +41,7 @@ import {
   handleSnapshotResponse,
   SnapshotReceiver,
 } from './snapshot-transfer.ts';
-import { abortTransfer } from './transfer.ts';
+import { abortTransfer, handOverLeadership } from './transfer.ts';
 import {
   type ConfigState,
   type CoreLogger,
@@ -402,10 +402,13 @@ export class Raft {
         this.becomeFollower(this.term, 0);
         return;
       }
-      if (this.transferee !== 0) {
-        this.trace('raft.transfer-timed-out', { to: this.transferee });
+      const target = this.transferee;
+      if (target !== 0) {
+        this.trace('raft.transfer-timed-out', { to: target });
         abortTransfer(this);
       }
+      // A leader removed from the voters keeps trying to hand over, to another voter if any.
+      if (!isVoter(this.config, this.id)) handOverLeadership(this, target);
     }
     if (this.heartbeatElapsed >= this.options.heartbeatTicks) {
       this.heartbeatElapsed = 0;
@@ -520,9 +523,10 @@ export class Raft {
   private onLowerTerm(m: Message): void {
     this.counters.staleTermMessages++;
     const fromStaleLeader = m.type === MessageType.Append || m.type === MessageType.Heartbeat;
-    if (fromStaleLeader && (this.options.checkQuorum || this.options.preVote)) {
+    if (fromStaleLeader) {
       // A leader cut off while we moved on: tell it our term so it steps down. Without
-      // this, pre-vote or the lease could keep it deaf to us forever.
+      // this, pre-vote or the lease (or our own inability to campaign: a learner, or a
+      // replica recovering lost entries) could keep it deaf to us forever.
       this.send({
         type: MessageType.AppendResponse,
         group: this.group,

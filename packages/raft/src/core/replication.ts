@@ -67,9 +67,10 @@ function entryBytes(entries: readonly Entry[]): number {
   return bytes;
 }
 
-/** Sends everything the window allows to `to`. */
+/** Sends everything the window allows to `to` (in probe state, a probe even if empty). */
 export function sendAppends(r: Raft, to: NodeId): void {
-  while (sendAppend(r, to, false)) {
+  const probing = r.progress.get(to)?.state === ProgressState.Probe;
+  while (sendAppend(r, to, probing)) {
     const pr = r.progress.get(to);
     if (pr === undefined || pr.state !== ProgressState.Replicate) return;
   }
@@ -79,9 +80,10 @@ export function sendAppends(r: Raft, to: NodeId): void {
 export function broadcastAppend(r: Raft, commitChanged: boolean): void {
   for (const id of r.progress.keys()) {
     if (id === r.id) continue;
-    const before = r.messages.length;
     sendAppends(r, id);
-    if (commitChanged && r.messages.length === before) sendAppend(r, id, true);
+    const pr = r.progress.get(id);
+    if (commitChanged && pr !== undefined && pr.commitSent < r.log.committed)
+      sendAppend(r, id, true);
   }
 }
 
@@ -140,10 +142,10 @@ export function handleAppendResponse(r: Raft, m: AppendResponse): void {
   } else if (pr.state === ProgressState.Replicate) {
     pr.inflights.freeLE(m.index);
   }
-  const before = r.messages.length;
   sendAppends(r, m.from);
-  // A follower that was paused when the commit index moved has not heard of it yet.
-  if (r.messages.length === before && pr.commitSent < r.log.committed) sendAppend(r, m.from, true);
+  // A follower that was paused when the commit index moved has not heard of it yet: the
+  // next broadcast (once per Ready, for every such follower) tells it.
+  if (pr.commitSent < r.log.committed) r.commitBroadcastPending = true;
 }
 
 function handleRejection(r: Raft, m: AppendResponse): void {
@@ -153,6 +155,23 @@ function handleRejection(r: Raft, m: AppendResponse): void {
   // where ours does, so a whole divergent term is skipped in one round trip.
   let matchHint = m.hintIndex;
   if (m.hintTerm > 0) matchHint = r.log.findConflictByTerm(m.hintIndex, m.hintTerm).index;
+  const probedAcknowledged =
+    pr.state === ProgressState.Probe && m.index === pr.next - 1 && m.index <= pr.match;
+  if (m.index === 0 || probedAcknowledged) {
+    // The follower does not hold an entry it acknowledged: its disk lost it (index 0 is
+    // its explicit report, see follower.ts). Believe it, and refill it from its hint.
+    if (matchHint >= pr.match) return;
+    r.logger.warn('raft.follower-lost-entries', {
+      ...r.fields(),
+      from: m.from,
+      match: pr.match,
+      matchHint,
+    });
+    pr.match = matchHint;
+    pr.becomeProbe();
+    sendAppend(r, m.from, false);
+    return;
+  }
   if (!pr.maybeDecrTo(m.index, matchHint)) return;
   r.trace('raft.append-rejected', { from: m.from, rejected: m.index, next: pr.next });
   if (pr.state === ProgressState.Replicate) pr.becomeProbe();
@@ -167,7 +186,7 @@ export function handleHeartbeatResponse(r: Raft, m: HeartbeatResponse): void {
   // A full window with the follower alive suggests a lost append: let one more go out,
   // whose rejection (if something was lost) moves the follower back to probe.
   if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
-  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from, false);
+  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from, pr.state === ProgressState.Probe);
   onReadAck(r, m.from, m.context);
 }
 

@@ -1,9 +1,10 @@
 /**
  * InstallSnapshot in chunks (Raft §7). The leader streams the latest snapshot image to a
  * follower whose needed entries were compacted, `snapshotChunkBytes` at a time, with as
- * many chunks in flight as the inflight window allows. The follower reassembles chunks
- * strictly in order (a chunk at any other offset is answered with the offset it expects),
- * and when the last one arrives installs the image: the whole log is replaced unless the
+ * many chunks in flight as the inflight window allows. The follower reassembles chunks in
+ * order; chunks that arrive early (the network reorders) wait in a small bounded buffer,
+ * anything else is answered with the offset it expects. When the last one is in place it
+ * installs the image: the whole log is replaced unless the
  * log already holds the snapshot's last entry. Its final answer (done) leaves only after
  * the snapshot is durable; the leader then probes from just after the snapshot.
  */
@@ -147,7 +148,12 @@ interface IncomingSnapshot {
   readonly metadata: SnapshotMetadata;
   readonly chunks: Uint8Array[];
   received: number;
+  /** Chunks that arrived ahead of `received`, by offset, with whether each is the last. */
+  readonly early: Map<number, { data: Uint8Array; done: boolean }>;
 }
+
+/** Early chunks a follower holds per snapshot (beyond them, it asks for a resend). */
+export const snapshotEarlyChunksMax = 64;
 
 /** A follower's reassembly buffer for the one snapshot it is receiving. */
 export class SnapshotReceiver {
@@ -192,27 +198,51 @@ export function handleSnapshotChunk(r: Raft, m: InstallSnapshotRequest): void {
       respond(r, m, 0, false);
       return;
     }
-    incoming = { term: m.term, from: m.from, metadata: m.metadata, chunks: [], received: 0 };
+    incoming = {
+      term: m.term,
+      from: m.from,
+      metadata: m.metadata,
+      chunks: [],
+      received: 0,
+      early: new Map(),
+    };
     receiver.incoming = incoming;
   }
-  if (m.offset !== incoming.received) {
-    respond(r, m, incoming.received, false);
-    return;
-  }
-  if (incoming.received + m.data.byteLength > r.options.snapshotReceiveBytesMax) {
+  if (m.offset + m.data.byteLength > r.options.snapshotReceiveBytesMax) {
     receiver.incoming = undefined;
     r.reject('snapshot-too-large', m, `image exceeds ${r.options.snapshotReceiveBytesMax} bytes`);
     return;
   }
-  if (m.data.byteLength > 0) incoming.chunks.push(m.data);
-  incoming.received += m.data.byteLength;
-  if (!m.done) {
+  if (m.offset > incoming.received) {
+    if (incoming.early.size < snapshotEarlyChunksMax)
+      incoming.early.set(m.offset, { data: m.data, done: m.done });
+    respond(r, m, incoming.received, false);
+    return;
+  }
+  if (m.offset < incoming.received) {
+    respond(r, m, incoming.received, false); // a duplicate
+    return;
+  }
+  let done = takeChunk(incoming, m.data, m.done);
+  for (let next = incoming.early.get(incoming.received); next !== undefined && !done; ) {
+    incoming.early.delete(incoming.received);
+    done = takeChunk(incoming, next.data, next.done);
+    next = incoming.early.get(incoming.received);
+  }
+  if (!done) {
     respond(r, m, incoming.received, false);
     return;
   }
   receiver.incoming = undefined;
   restoreSnapshot(r, { metadata: m.metadata, data: concat(incoming.chunks, incoming.received) });
   respond(r, m, incoming.received, true);
+}
+
+/** Appends the chunk at `received`; returns whether it was the last. */
+function takeChunk(incoming: IncomingSnapshot, data: Uint8Array, done: boolean): boolean {
+  if (data.byteLength > 0) incoming.chunks.push(data);
+  incoming.received += data.byteLength;
+  return done;
 }
 
 function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {

@@ -4,7 +4,7 @@
  * pre-vote, through the other nodes' leader lease). If the target has not taken over
  * within an election timeout, the transfer is abandoned and proposals resume.
  */
-import { isVoter } from './config-change.ts';
+import { allVoters, isVoter } from './config-change.ts';
 import { RaftError } from './errors.ts';
 import type { Raft } from './raft.ts';
 import { sendAppend } from './replication.ts';
@@ -17,7 +17,7 @@ export function transferLeadership(r: Raft, to: NodeId): RaftError | undefined {
     });
   }
   if (to === r.id) {
-    abortTransfer(r);
+    if (isVoter(r.config, r.id)) abortTransfer(r);
     return undefined;
   }
   if (!isVoter(r.config, to)) return new RaftError('not-a-voter', `node ${to} is not a voter`);
@@ -46,4 +46,25 @@ export function sendTimeoutNow(r: Raft, to: NodeId): void {
 
 export function abortTransfer(r: Raft): void {
   r.transferee = 0;
+}
+
+/**
+ * A leader that was removed from the voters passes leadership to the voter with the
+ * highest match (the transfer catches it up first if needed). Called again on every
+ * transfer timeout until a new leader's higher term makes this node a follower.
+ */
+export function handOverLeadership(r: Raft, avoid: NodeId = 0): void {
+  let best = 0;
+  let bestMatch = -1;
+  for (const id of allVoters(r.config)) {
+    const match = r.progress.get(id)?.match ?? -1;
+    if (id !== r.id && id !== avoid && match > bestMatch) {
+      best = id;
+      bestMatch = match;
+    }
+  }
+  if (best === 0) best = avoid; // the only voter left: try it again
+  if (best === 0) return;
+  abortTransfer(r);
+  transferLeadership(r, best);
 }

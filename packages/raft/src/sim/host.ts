@@ -17,10 +17,10 @@ import {
   EntryType,
   type HardState,
   type Message,
-  MessageType,
   type NodeId,
   type Ready,
   Role,
+  type Snapshot,
 } from '../core/types.ts';
 import type { SafetyChecker } from './checker.ts';
 import { dataText, decodeState, encodeState } from './entry-key.ts';
@@ -76,7 +76,11 @@ export class SimHost {
   /** Proposal ids applied, in order, and the index applied up to. */
   appliedIds: string[] = [];
   appliedIndex = 0;
-  /** The highest index this node ever acknowledged as durable (its "amnesia guard"). */
+  /**
+   * The highest index this node ever made durable: everything it may have acknowledged to
+   * a leader or counted for itself as leader. A disk that loses entries must restart the
+   * node with votingDisabledUntilIndex set to this (the production log keeps it apart).
+   */
   acknowledgedIndexMax = 0;
   incarnation = 0;
   private pending: PendingWrite | undefined;
@@ -144,7 +148,7 @@ export class SimHost {
     const { ready } = pending;
     let budget = tornPrefix;
     if (ready.snapshot !== undefined) {
-      this.log.applySnapshot(ready.snapshot);
+      this.persistSnapshot(ready.snapshot);
       budget--;
     }
     const entries = ready.entries.slice(0, Math.max(0, budget));
@@ -184,13 +188,10 @@ export class SimHost {
     if (pending === undefined || raw === undefined) return;
     this.pending = undefined;
     const { ready } = pending;
-    if (ready.snapshot !== undefined) this.log.applySnapshot(ready.snapshot);
+    if (ready.snapshot !== undefined) this.persistSnapshot(ready.snapshot);
     this.persistEntries(ready.entries);
     if (ready.hardState !== undefined) this.persistHardState(ready.hardState);
-    for (const message of ready.messagesAfterPersist) {
-      this.noteAcknowledgement(message);
-      this.options.send(message);
-    }
+    for (const message of ready.messagesAfterPersist) this.options.send(message);
     if (ready.snapshot !== undefined) this.applySnapshot(ready);
     for (const entry of ready.committedEntries) this.apply(entry);
     for (const read of ready.readStates) this.onReadState(this, read.requestId, read.index);
@@ -198,8 +199,10 @@ export class SimHost {
   }
 
   private persistEntries(entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
+    const last = entries[entries.length - 1];
+    if (last === undefined) return;
     this.log.append(entries);
+    this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, last.index);
     this.options.checker.onPersistEntries(this.id, entries, (index) => this.log.term(index));
   }
 
@@ -209,12 +212,9 @@ export class SimHost {
     this.log.setHardState(state);
   }
 
-  private noteAcknowledgement(message: Message): void {
-    if (message.type === MessageType.AppendResponse && message.success) {
-      this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, message.index);
-    } else if (message.type === MessageType.InstallSnapshotResponse && message.done) {
-      this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, message.snapshotIndex);
-    }
+  private persistSnapshot(snapshot: Snapshot): void {
+    this.log.applySnapshot(snapshot);
+    this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, snapshot.metadata.index);
   }
 
   private applySnapshot(ready: Ready): void {
