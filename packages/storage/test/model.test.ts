@@ -14,18 +14,54 @@ import { LogModel } from './model.ts';
 import { commandArbitraries, coverage, type Real } from './model-commands.ts';
 
 const runs = Number(process.env.STORAGE_MODEL_RUNS ?? 60);
+
+interface Replay {
+  readonly seed: number;
+  /** fast-check's `path` (first number: the run index). */
+  readonly path: string;
+  /** The commands' `replayPath` from the counterexample. */
+  readonly commands: string;
+}
+
 /**
- * Replays a reported failure: STORAGE_MODEL_RUNS=<more than the run index>
- * STORAGE_MODEL_SEED=<seed> STORAGE_MODEL_PATH=<path> STORAGE_MODEL_REPLAY=<replayPath>.
+ * Replays a reported failure: STORAGE_MODEL_SEED=<seed> STORAGE_MODEL_PATH=<path>
+ * STORAGE_MODEL_REPLAY=<replayPath from the counterexample>.
  */
-const replay =
+const requestedReplay: Replay | null =
   process.env.STORAGE_MODEL_SEED === undefined
-    ? {}
+    ? null
     : {
         seed: Number(process.env.STORAGE_MODEL_SEED),
         path: process.env.STORAGE_MODEL_PATH ?? '',
-        endOnFailure: true,
+        commands: process.env.STORAGE_MODEL_REPLAY ?? '',
       };
+
+/** Failures found by longer runs, kept as regression cases (few-keys property). */
+const regressions: readonly Replay[] = [
+  // A torn in-place checkpoint update must leave the other slot readable.
+  {
+    seed: -1440485253,
+    path: '47:0:0:0:0:0:0:0:7:6:0:5:4:4:3:5:4:5:5:5:5:5:8',
+    commands: 'Rf/D:N',
+  },
+  // Truncating into a gap that compaction left must keep the end offset across a crash.
+  {
+    seed: 1029516788,
+    path: '210:1:1:1:1:2:2:2:2:4:3:5:9:12:0:19:17:17:17:16:16:16:17:17:19:19:25:25:26:26:31:32:32:32:3:12:12:12:12:14:14:14:14:17:16:17:21:13:14:14:14:14:14:14:14:14:14:14:14:15:15:15:17:17:18:18:21:17:21:19:18:18:20:20:25:18:18:20:18:18:19:18:25:29:29:31:30:34:39:42:42:48:48:52:58:17:66:68:68:68:33:35:33:34:33:68:70:70:75:75:76:75:76:76:77:76:78:78:78',
+    commands: 'wJ///////////I:9/D',
+  },
+  // ... and a crash in the middle of such a truncation must not lose the end offset either.
+  {
+    seed: -935291927,
+    path: '1575:1:1:1:2:2:2:2:5:13:2:5:2:3:2:7:8:12:14:19:20:26:31:30:39:42:6:21:32:36:6:26:27:2:2:24:26:27:28:28:28:28:27:28:28:30:35:40:29:38:42:41:42:41:44:41:41:41:45:44:45:46:47:50:57:56:58:58:59:59:64:64:64:64:63:65:74:72:75:75:27:27:27:27:27:27:27:27:28:29:32:29:29:32:36:35:38:39:39:45:44:47:45:46:45:47:45:52:33:34:36:38:39:39:39:39:46:52:52:55:54:55:55:55:54:54:58:58:64:62:63:62:62:63:65:64:65:65:65:67:69:67:67:67:69:72:71:77:79:79:85:90:96:97:99:44:97:104:104:103:103:103:103:104:107:106:107:107:107:106:107:111:121:122:123:122:124:128:126:126:126:129:130:130:131:133:143:141:140:140:143:143:150:150:151:149:149:151:151:157:157:158:156:156:159:18:156:156:156:156:156:156:156:156:156:156:173:171:171:170:177:170:174:160:160:157:156:161:164:159',
+    commands: 'wG//////////////////////////////////////P:9/////f',
+  },
+];
+
+function replayParameters(replay: Replay) {
+  const runIndex = Number(replay.path.split(':')[0]);
+  return { seed: replay.seed, path: replay.path, endOnFailure: true, numRuns: runIndex + 1 };
+}
 
 const configArbitrary: fc.Arbitrary<Partial<LogConfig>> = fc.record({
   segmentBytes: fc.constantFrom(1100, 2048, 4096),
@@ -40,16 +76,14 @@ const configArbitrary: fc.Arbitrary<Partial<LogConfig>> = fc.record({
   appendBufferBytesMax: fc.constantFrom(1036, 8192),
 });
 
-function property(keySpace: number) {
+function property(keySpace: number, replayPath?: string) {
   return fc.asyncProperty(
     configArbitrary,
     fc.integer(),
     fc.commands(commandArbitraries(keySpace), {
       maxCommands: 60,
       size: 'large',
-      ...(process.env.STORAGE_MODEL_REPLAY === undefined
-        ? {}
-        : { replayPath: process.env.STORAGE_MODEL_REPLAY }),
+      ...(replayPath === undefined ? {} : { replayPath }),
     }),
     async (overrides, seed, commands) => {
       const config = resolveLogConfig(overrides);
@@ -67,7 +101,15 @@ function property(keySpace: number) {
 }
 
 test('the log matches the model under appends, reads, retention, compaction, truncation and crashes (few keys)', async (t) => {
-  await fc.assert(property(6), { numRuns: runs, includeErrorInReport: true, ...replay });
+  if (requestedReplay !== null) {
+    await fc.assert(property(6, requestedReplay.commands), {
+      includeErrorInReport: true,
+      ...replayParameters(requestedReplay),
+    });
+    t.pass();
+    return;
+  }
+  await fc.assert(property(6), { numRuns: runs, includeErrorInReport: true });
   t.log(JSON.stringify(Object.fromEntries([...coverage].sort())));
   t.true((coverage.get('compact.recordsRemoved') ?? 0) > 0, 'compaction removed records');
   t.true((coverage.get('crash.lostUnflushed') ?? 0) > 0, 'crashes lost unflushed data');
@@ -75,10 +117,20 @@ test('the log matches the model under appends, reads, retention, compaction, tru
 });
 
 test('the same with many keys, so the compactor map fills and cleans in several passes', async (t) => {
-  await fc.assert(property(400), {
-    numRuns: Math.ceil(runs / 2),
-    includeErrorInReport: true,
-    ...replay,
-  });
+  if (requestedReplay !== null) {
+    t.pass();
+    return;
+  }
+  await fc.assert(property(400), { numRuns: Math.ceil(runs / 2), includeErrorInReport: true });
   t.pass();
 });
+
+for (const [index, regression] of regressions.entries()) {
+  test(`regression ${index + 1} (seed ${regression.seed}) still passes`, async (t) => {
+    await fc.assert(property(6, regression.commands), {
+      includeErrorInReport: true,
+      ...replayParameters(regression),
+    });
+    t.pass();
+  });
+}
