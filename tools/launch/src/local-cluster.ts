@@ -7,7 +7,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  type WriteStream,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -80,7 +87,16 @@ export class LocalCluster {
   ) {
     this.nodes = nodes;
     this.host = options.host ?? '127.0.0.1';
-    this.clusterSecret = options.clusterSecret ?? randomBytes(24).toString('hex');
+    this.clusterSecret = options.clusterSecret ?? LocalCluster.storedSecret(options.dataDir);
+  }
+
+  /** The secret kept in the data directory, so a restarted cluster keeps talking to itself. */
+  private static storedSecret(dataDir: string): string {
+    const path = join(dataDir, 'cluster-secret');
+    if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+    const secret = randomBytes(24).toString('hex');
+    writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+    return secret;
   }
 
   static async create(options: LocalClusterOptions): Promise<LocalCluster> {
