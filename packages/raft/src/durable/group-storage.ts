@@ -31,7 +31,11 @@ export interface StagedUpdate {
   readonly snapshot?: Snapshot | undefined;
   /** Entries to append; any suffix of the log from `entries[0].index` is replaced. */
   readonly entries?: readonly Entry[] | undefined;
-  /** The membership after a configuration change was applied (or at bootstrap). */
+  /**
+   * The bootstrap membership, staged once when the group is created: `initialState()`
+   * returns it. The core takes later memberships from the snapshot and the log's config
+   * entries (an installed snapshot also sets it to the snapshot's).
+   */
   readonly config?: ConfigState | undefined;
   readonly hardState?: HardState | undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * Bodies of WAL records, one per kind (framing and checksums are in `record.ts`):
  *
- *   segment-start := sequence:u64
+ *   segment-start := sequence:u64 previousSegmentBytes:u64
  *   entries       := indexFirst:u64 count:u32 entry{count}
  *     entry       := term:u64 type:u8 size:u32 data:byte{size}
  *   hard-state    := term:u64 vote:u64 commit:u64
@@ -220,7 +220,16 @@ export function readPositionBody(body: Buffer): LogPosition | undefined {
   return { index, term };
 }
 
-export function readSequenceBody(body: Buffer): number | undefined {
-  if (body.byteLength !== 8) return undefined;
-  return readSafeU64(body, 0);
+export interface SegmentStart {
+  readonly sequence: number;
+  /** Final size of the segment before this one when this one was created (0 for the first). */
+  readonly previousSegmentBytes: number;
+}
+
+export function readSegmentStartBody(body: Buffer): SegmentStart | undefined {
+  if (body.byteLength !== 16) return undefined;
+  const sequence = readSafeU64(body, 0);
+  const previousSegmentBytes = readSafeU64(body, 8);
+  if (sequence === undefined || previousSegmentBytes === undefined) return undefined;
+  return { sequence, previousSegmentBytes };
 }

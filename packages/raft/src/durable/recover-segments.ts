@@ -14,7 +14,9 @@
  * damage, since pages reach the disk out of order), so there only truncation is right;
  * the acknowledged-state file then tells whether anything acknowledged was lost. Below
  * the synced position, damage is corruption and never silently skipped. Segments below
- * the recorded oldest segment are stale copies of deleted ones; a gap is a lost segment.
+ * the recorded oldest segment are stale copies of deleted ones; a gap is a lost segment;
+ * a segment that does not end where the next one's start record says it ended was cut
+ * (even at a record boundary) or grew: both are corruption.
  */
 import { join } from 'node:path';
 import type { AcknowledgedNode } from './acknowledged-file.ts';
@@ -27,7 +29,7 @@ import {
   RecordKind,
   recordHeaderBytes,
 } from './record.ts';
-import { readSequenceBody } from './record-body.ts';
+import { readSegmentStartBody } from './record-body.ts';
 import type { Replayer } from './replay.ts';
 import { parseSegmentFileName, Segment, type SegmentSet, segmentFileName } from './segments.ts';
 
@@ -43,6 +45,8 @@ export interface SegmentRecovery {
 interface ParsedSegment {
   /** Where the valid bytes end (the truncation point, for the last segment). */
   readonly end: number;
+  /** What its start record says of the segment before it, if it could be read. */
+  readonly previousSegmentBytes: number | undefined;
 }
 
 export async function recoverSegments(
@@ -62,6 +66,7 @@ export async function recoverSegments(
   checkContiguous(live, synced, replayer);
   let truncatedBytes = 0;
   let endsBeforeSyncedPosition = live.length === 0 && synced.syncedSegment > 0;
+  let previousEnd: number | undefined;
   for (const [i, sequence] of live.entries()) {
     const isLast = i === live.length - 1;
     const file = await fs.open(join(directory, segmentFileName(sequence)), { create: false });
@@ -72,6 +77,13 @@ export async function recoverSegments(
     segments.adopt(segment);
     const syncedLimit = syncedLimitOf(sequence, synced);
     const parsed = parseSegment(bytes, sequence, isLast, syncedLimit, replayer);
+    const declared = parsed.previousSegmentBytes;
+    if (previousEnd !== undefined && declared !== undefined && declared !== previousEnd) {
+      replayer.fenceNode(
+        `segment ${sequence - 1} ends at ${previousEnd}, not where segment ${sequence} says`,
+      );
+    }
+    previousEnd = parsed.end;
     if (!isLast) continue;
     endsBeforeSyncedPosition =
       sequence < synced.syncedSegment ||
@@ -123,6 +135,8 @@ function parseSegment(
   replayer: Replayer,
 ): ParsedSegment {
   let offset = 0;
+  let previousSegmentBytes: number | undefined;
+  if (bytes.byteLength === 0 && !isLast) replayer.fenceNode(`segment ${sequence} is empty`);
   while (offset < bytes.byteLength) {
     const header = decodeRecordHeader(bytes, offset);
     const size = header === undefined ? 0 : recordHeaderBytes + header.bodySize;
@@ -130,11 +144,14 @@ function parseSegment(
     const body = fits ? bytes.subarray(offset + recordHeaderBytes, offset + size) : undefined;
     if (header !== undefined && body !== undefined && bodyMatches(header, body)) {
       if (offset === 0) {
-        if (header.kind !== RecordKind.SegmentStart || readSequenceBody(body) !== sequence) {
+        const start =
+          header.kind === RecordKind.SegmentStart ? readSegmentStartBody(body) : undefined;
+        if (start === undefined || start.sequence !== sequence) {
           replayer.fenceNode(
             `segment ${sequence} does not start with its own segment-start record`,
           );
         }
+        previousSegmentBytes = start?.previousSegmentBytes;
       } else {
         replayer.apply(header, body, { segment: sequence, position: offset, size });
       }
@@ -142,17 +159,17 @@ function parseSegment(
       continue;
     }
     // A bad record at `offset`: decide by the table above.
-    if (isLast && offset >= syncedLimit) return { end: offset };
+    if (isLast && offset >= syncedLimit) return { end: offset, previousSegmentBytes };
     const next = findNextValidRecord(bytes, offset + 1);
-    if (isLast && next === -1) return { end: offset };
+    if (isLast && next === -1) return { end: offset, previousSegmentBytes };
     if (header !== undefined && fits && header.kind !== RecordKind.SegmentStart) {
       replayer.damagedRecord(header.group, { segment: sequence, position: offset, size });
       offset += size;
       continue;
     }
     replayer.fenceNode(`unreadable bytes at segment ${sequence} position ${offset}`);
-    if (next === -1) return { end: bytes.byteLength };
+    if (next === -1) return { end: bytes.byteLength, previousSegmentBytes };
     offset = next;
   }
-  return { end: offset };
+  return { end: offset, previousSegmentBytes };
 }

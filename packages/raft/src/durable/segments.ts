@@ -41,10 +41,15 @@ export class Segment {
   }
 }
 
-export function encodeSegmentStart(sequence: number): Buffer {
+/**
+ * The first record of every segment: its own sequence, and the final size of the segment
+ * before it, so that recovery notices a segment cut short even at a record boundary.
+ */
+export function encodeSegmentStart(sequence: number, previousSegmentBytes: number): Buffer {
   const out = new ByteBuffer(64);
   const start = beginRecord(out, RecordKind.SegmentStart, 0);
   out.u64(sequence);
+  out.u64(previousSegmentBytes);
   finishRecord(out, start);
   return Buffer.from(out.view());
 }
@@ -87,11 +92,12 @@ export class SegmentSet {
 
   /** Creates the next segment and makes its directory entry durable. */
   async roll(): Promise<Segment> {
-    const sequence = (this.segments.at(-1)?.sequence ?? 0) + 1;
+    const previous = this.segments.at(-1);
+    const sequence = (previous?.sequence ?? 0) + 1;
     const path = join(this.directory, segmentFileName(sequence));
     await this.fs.remove(path);
     const file = await this.fs.open(path, { create: true });
-    const start = encodeSegmentStart(sequence);
+    const start = encodeSegmentStart(sequence, previous?.size ?? 0);
     await file.write(start, 0);
     await file.datasync();
     await this.fs.syncDirectory(this.directory);

@@ -15,7 +15,9 @@ export interface StagedSnapshotFile {
 }
 
 export class StagedBatch {
-  readonly bytes = new ByteBuffer(256 * 1024);
+  /** Reuses the buffer of a batch already written, so steady flushing allocates nothing. */
+  constructor(readonly bytes: ByteBuffer = new ByteBuffer(256 * 1024)) {}
+
   /** Each new record's reference and its offset in `bytes`. */
   readonly refs: RecordRef[] = [];
   readonly refOffsets: number[] = [];

@@ -31,6 +31,7 @@ import {
 } from './acknowledged-file.ts';
 import { assessAmnesia } from './amnesia.ts';
 import { assert } from './assert.ts';
+import type { ByteBuffer } from './byte-buffer.ts';
 import { loadChecksum } from './checksum.ts';
 import { RaftStorageError } from './errors.ts';
 import { nodeWalFileSystem, type WalFileSystem } from './file-system.ts';
@@ -146,6 +147,8 @@ export class RaftWal implements GroupStager, GroupLogContext {
   private readonly appendOrder = new Map<GroupId, GroupLog>();
   private readonly heldRefs: Map<GroupId, RecordRef[]>;
   private batch = new StagedBatch();
+  /** The byte buffer of the last written batch, reused by the next one. */
+  private spareBytes: ByteBuffer | undefined;
   private nextFlush: Deferred | undefined;
   private lastFlushDone: Promise<void> = Promise.resolve();
   private acknowledgedChain: Promise<void> = Promise.resolve();
@@ -617,7 +620,8 @@ export class RaftWal implements GroupStager, GroupLogContext {
       return;
     }
     const batch = this.batch;
-    this.batch = new StagedBatch();
+    this.batch = new StagedBatch(this.spareBytes);
+    this.spareBytes = undefined;
     this.nextFlush = undefined;
     const update = this.captureAcknowledged(batch);
     this.segmentIdle = false;
@@ -672,6 +676,8 @@ export class RaftWal implements GroupStager, GroupLogContext {
       this.counters.bytesWritten += bytes.byteLength;
       this.counters.recordsWritten += batch.recordCount;
     }
+    batch.bytes.reset();
+    this.spareBytes = batch.bytes;
     return { segment: segment.sequence, position: segment.size };
   }
 

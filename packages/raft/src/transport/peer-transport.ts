@@ -69,8 +69,11 @@ export interface PeerTransportOptions {
   readonly peers: ReadonlyMap<NodeId, string>;
   /** The cluster secret (at least 16 bytes); it never leaves the process. */
   readonly secret: string | Uint8Array;
-  /** Checks a received value's shape; returns the message, or undefined to drop it. */
-  readonly validate: (value: unknown) => Message | undefined;
+  /**
+   * Checks a received value's shape; returns the message, or undefined or an Error (such
+   * as the core's InvalidMessageError, from `validateMessage`) to drop it.
+   */
+  readonly validate: (value: unknown) => Message | Error | undefined;
   /** Receives each frame's valid messages, in order. */
   readonly onMessages: (from: NodeId, messages: Message[]) => void;
   readonly logger?: TransportLogger;
@@ -98,7 +101,7 @@ export interface TransportStats {
   readonly peers: ReadonlyMap<NodeId, PeerStats>;
 }
 
-const authWarningsPerSecondMax = 10;
+const warningsPerSecondMax = 10;
 
 function consoleLogger(): TransportLogger {
   return {
@@ -125,7 +128,8 @@ export class PeerTransport {
   private readonly handshakeTimeoutMs: number;
   private readonly pingTimer: NodeJS.Timeout;
   private closed = false;
-  private authWarnings = { second: 0, count: 0 };
+  private listenPort: number | undefined;
+  private warnings = { second: 0, count: 0, suppressed: 0 };
   private readonly counters = {
     authFailures: 0,
     unauthenticatedRejected: 0,
@@ -182,9 +186,18 @@ export class PeerTransport {
   }
 
   get port(): number {
-    const address = this.server.address();
-    assert(typeof address === 'object' && address !== null, 'the peer server listens on TCP');
-    return address.port;
+    if (this.listenPort === undefined) {
+      const address = this.server.address();
+      assert(typeof address === 'object' && address !== null, 'the peer server listens on TCP');
+      this.listenPort = address.port;
+    }
+    return this.listenPort;
+  }
+
+  /** What waits in the queue for a peer (for the host's flow control); zeros if unknown. */
+  queued(peerId: NodeId): { messages: number; bytes: number } {
+    const queue = this.links.get(peerId)?.queue;
+    return { messages: queue?.count ?? 0, bytes: queue?.bytes ?? 0 };
   }
 
   /** Queues each message for its `to` node; never blocks, never throws on network trouble. */
@@ -304,6 +317,9 @@ export class PeerTransport {
       maxPayload: this.frameBytesMax,
       perMessageDeflate: false,
       handshakeTimeout: this.handshakeTimeoutMs,
+      // A zero mask lets ws skip masking (a copy of every frame). Masking protects HTTP
+      // intermediaries from hostile browser scripts; peer links have neither.
+      generateMask: (mask) => mask.fill(0),
     });
     link.pending = socket;
     // No byte budget on this side: the acceptor's welcome and its first data frame may
@@ -444,13 +460,16 @@ export class PeerTransport {
     const values = isBinary ? decodeMessagesFrame(bytes) : undefined;
     if (values === undefined) {
       counters.malformedFrames += 1;
+      this.warnLimited('peer-frame-malformed', { peer: link.peerId, bytes: bytes.byteLength });
       return;
     }
     const accepted: Message[] = [];
     for (const value of values) {
       const message = this.options.validate(value);
-      if (message === undefined) counters.invalidMessages += 1;
-      else if (message.from !== link.peerId || message.to !== this.nodeId)
+      if (message === undefined || message instanceof Error) {
+        counters.invalidMessages += 1;
+        this.warnLimited('peer-message-invalid', { peer: link.peerId, reason: message?.message });
+      } else if (message.from !== link.peerId || message.to !== this.nodeId)
         counters.misaddressedMessages += 1;
       else accepted.push(message);
     }
@@ -556,19 +575,21 @@ export class PeerTransport {
     reason: string,
   ): void {
     this.counters.authFailures += 1;
-    const second = Math.floor(performance.now() / 1000);
-    if (this.authWarnings.second !== second) this.authWarnings = { second, count: 0 };
-    this.authWarnings.count += 1;
-    if (this.authWarnings.count <= authWarningsPerSecondMax) {
-      this.logger.warn('peer-auth-failed', {
-        nodeId: this.nodeId,
-        role,
-        remote,
-        claimedId,
-        reason,
-      });
-    }
+    this.warnLimited('peer-auth-failed', { nodeId: this.nodeId, role, remote, claimedId, reason });
     socket.terminate();
+  }
+
+  /** Logs at most `warningsPerSecondMax` warnings a second, so bad input cannot flood logs. */
+  private warnLimited(event: string, fields: Record<string, unknown>): void {
+    const second = Math.floor(performance.now() / 1000);
+    if (this.warnings.second !== second)
+      this.warnings = { second, count: 0, suppressed: this.warnings.suppressed };
+    this.warnings.count += 1;
+    if (this.warnings.count > warningsPerSecondMax) {
+      this.warnings.suppressed += 1;
+      return;
+    }
+    this.logger.warn(event, { ...fields, suppressedBefore: this.warnings.suppressed });
   }
 
   private pingAll(): void {

@@ -181,3 +181,26 @@ test('the acknowledged file: one torn slot falls back to the other; the newest w
     t.true(state?.ackIndex === 2 || state?.ackIndex === 3, 'the other slot still reads');
   }
 });
+
+test('a segment cut short at a record boundary, or emptied, is corruption, not a short log', async (t) => {
+  for (const cutTo of ['empty', 'boundary'] as const) {
+    const dir = temporaryDirectory(t);
+    const wal = await RaftWal.open({ dir, segmentBytes: 4096 });
+    const ends: number[] = [];
+    for (let round = 0; round < 12; round++) {
+      wal.group(1).stage({ entries: makeEntries(round * 5 + 1, 5, 1, 100) });
+      await wal.sync();
+      const first = join(dir, 'wal', readdirSync(join(dir, 'wal')).sort()[0] as string);
+      ends.push(readFileSync(first).byteLength);
+    }
+    await wal.close();
+    t.true(readdirSync(join(dir, 'wal')).length >= 2, 'the WAL rolled');
+    const first = join(dir, 'wal', readdirSync(join(dir, 'wal')).sort()[0] as string);
+    // Cut the first segment back to the end of an earlier flush: a valid record boundary.
+    truncateSync(first, cutTo === 'empty' ? 0 : (ends[1] as number));
+    const reopened = await RaftWal.open({ dir, segmentBytes: 4096 });
+    t.is(reopened.recovery.nodeFault?.code, 'CORRUPT', cutTo);
+    t.truthy(reopened.recovery.groups.get(1)?.fault, cutTo);
+    await reopened.close();
+  }
+});

@@ -2,39 +2,13 @@
 import type { ExecutionContext } from 'ava';
 import type { Message } from '../../src/core/types.ts';
 import { MessageType } from '../../src/core/types.ts';
+import { validateMessage } from '../../src/core/validate-message.ts';
 import { PeerTransport, type PeerTransportOptions } from '../../src/transport/peer-transport.ts';
 
 export const secret = 'correct horse battery staple, cluster secret';
 
-/**
- * A stand-in for the core's validateMessage (written elsewhere): checks the fields the
- * transport relies on and the shapes these tests send.
- */
-export function validate(value: unknown): Message | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  const ids = [v.group, v.from, v.to, v.term];
-  if (!ids.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0))
-    return undefined;
-  if (v.type === MessageType.Append) {
-    if (!Array.isArray(v.entries)) return undefined;
-    for (const entry of v.entries as unknown[]) {
-      if (
-        typeof entry !== 'object' ||
-        entry === null ||
-        !((entry as { data?: unknown }).data instanceof Uint8Array)
-      ) {
-        return undefined;
-      }
-    }
-    return value as Message;
-  }
-  if (v.type === MessageType.Heartbeat)
-    return typeof v.commit === 'number' ? (value as Message) : undefined;
-  if (v.type === MessageType.Vote)
-    return typeof v.lastLogIndex === 'number' ? (value as Message) : undefined;
-  return undefined;
-}
+/** The core's shape check, as the host hands it to the transport. */
+export const validate = validateMessage;
 
 export function append(
   group: number,
@@ -52,7 +26,7 @@ export function append(
     to,
     term: 1,
     prevLogIndex: index - 1,
-    prevLogTerm: 1,
+    prevLogTerm: index > 1 ? 1 : 0,
     commit: 0,
     entries: [{ index, term: 1, type: 0, data }],
   };
