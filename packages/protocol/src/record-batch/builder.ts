@@ -57,6 +57,9 @@ export interface BuildOptions {
 
 const textEncoder = new TextEncoder();
 const initialCapacityBytesDefault = 1024;
+const noHeaderKeys: readonly Uint8Array[] = [];
+/** Below this, a byte loop beats TypedArray.prototype.set. */
+const shortCopyBytesMax = 32;
 
 export class RecordBatchBuilder {
   private readonly options: RecordBatchOptions;
@@ -95,7 +98,11 @@ export class RecordBatchBuilder {
     if (!Number.isSafeInteger(timestampDelta)) {
       throw new InvalidRecordError(`timestamp ${record.timestamp} too far from the first`);
     }
-    const headerKeys = (record.headers ?? []).map((header) => textEncoder.encode(header.key));
+    const headers = record.headers;
+    const headerKeys =
+      headers === undefined || headers.length === 0
+        ? noHeaderKeys
+        : headers.map((header) => textEncoder.encode(header.key));
     const bodySize = recordBodySize(record, timestampDelta, offsetDelta, headerKeys);
     this.ensureCapacity(varintSize(bodySize) + bodySize);
     const start = this.position;
@@ -176,10 +183,16 @@ export class RecordBatchBuilder {
   }
 
   private writeNullableBytes(at: number, bytes: Uint8Array | null): number {
-    if (bytes === null) return writeVarint(this.buffer, at, -1);
-    const next = writeVarint(this.buffer, at, bytes.length);
-    this.buffer.set(bytes, next);
-    return next + bytes.length;
+    const buffer = this.buffer;
+    if (bytes === null) return writeVarint(buffer, at, -1);
+    const next = writeVarint(buffer, at, bytes.length);
+    const length = bytes.length;
+    if (length <= shortCopyBytesMax) {
+      for (let i = 0; i < length; i++) buffer[next + i] = bytes[i]!;
+    } else {
+      buffer.set(bytes, next);
+    }
+    return next + length;
   }
 
   private writeHeaders(
@@ -274,12 +287,28 @@ function checkSmallInt(name: string, value: number, max: number): void {
   }
 }
 
+/** A capacity that holds `records` uncompressed, so the builder rarely grows. */
+function estimatedBatchBytes(records: readonly RecordInput[]): number {
+  const perRecordOverhead = 24; // length, attributes, deltas and length prefixes
+  let bytes = batchHeaderBytes;
+  for (const record of records) {
+    bytes += perRecordOverhead + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    for (const header of record.headers ?? noHeaders) {
+      bytes += 10 + header.key.length * 3 + (header.value?.length ?? 0);
+    }
+  }
+  return Math.min(bytes, recordBatchBytesMax);
+}
+
+const noHeaders: readonly RecordHeader[] = [];
+
 /** Encodes `records` into one batch (offset deltas 0, 1, 2, …). */
 export function encodeRecordBatch(
   records: readonly RecordInput[],
   options: RecordBatchOptions = {},
 ): Uint8Array {
-  const builder = new RecordBatchBuilder(options);
+  const initialCapacityBytes = options.initialCapacityBytes ?? estimatedBatchBytes(records);
+  const builder = new RecordBatchBuilder({ ...options, initialCapacityBytes });
   for (const record of records) builder.append(record);
   return builder.build();
 }

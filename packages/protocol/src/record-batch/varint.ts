@@ -34,7 +34,13 @@ export function writeVarint(bytes: Uint8Array, position: number, value: number):
   return at;
 }
 
+/** Values in this range take the 32-bit zigzag path. */
+const smallMagnitudeMax = 2 ** 30 - 1;
+
 export function varlongSize(value: number): number {
+  if (value >= -smallMagnitudeMax && value <= smallMagnitudeMax && Number.isInteger(value)) {
+    return varintSize(value);
+  }
   assert(Number.isSafeInteger(value), `varlong value ${value} is not a safe integer`);
   let magnitude = value >= 0 ? value : -value - 1;
   // The first byte carries the sign bit and six bits of magnitude.
@@ -49,6 +55,10 @@ export function varlongSize(value: number): number {
 
 /** Writes `value` (a safe integer) as a zigzag varlong; returns the position after it. */
 export function writeVarlong(bytes: Uint8Array, position: number, value: number): number {
+  // Zigzag of a 64-bit value equals zigzag of a 32-bit one while |value| < 2^30.
+  if (value >= -smallMagnitudeMax && value <= smallMagnitudeMax && Number.isInteger(value)) {
+    return writeVarint(bytes, position, value);
+  }
   assert(Number.isSafeInteger(value), `varlong value ${value} is not a safe integer`);
   const sign = value >= 0 ? 0 : 1;
   let magnitude = value >= 0 ? value : -value - 1;

@@ -1,0 +1,260 @@
+/**
+ * Benchmark of the segment store (packages/storage) and the record batch codec
+ * (packages/protocol), against the raw sequential write bandwidth of the same disk
+ * measured in the same run.
+ *
+ *   npx tsx tools/bench/src/storage.ts [--total-mb 256] [--repeat 3] [--dir <dir>]
+ *
+ * For records of 100 bytes and 1 KiB, in batches of 16 KiB, 64 KiB, 256 KiB and 1 MiB:
+ *
+ * 1. raw: plain `writeSync` of buffers of the batch size into one file, one fdatasync at
+ *    the end (the disk's sequential write bandwidth through the page cache);
+ * 2. append: `PartitionLog.append` of distinct, pre-encoded batches (each is checked, its
+ *    CRC-32C verified, its base offset stamped, framed with its xxhash64 and queued for the
+ *    writer), with no fsync per batch and one `flush()` at the end; MB/s of batch bytes,
+ *    records/s, and the ratio to raw;
+ * 3. read: sequential `read(offset, 1 MiB)` over the whole log just written (from the page
+ *    cache; every frame's xxhash64 is checked), MB/s.
+ *
+ * Then the codec alone: CRC-32C MB/s over 16 KiB and 1 MiB buffers, xxhash64 MB/s, and
+ * batch encoding (RecordBatchBuilder) MB/s and records/s. Medians over `repeat` runs.
+ * Results also go to tools/bench/results/storage-<time>.json.
+ */
+import {
+  closeSync,
+  fdatasyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  crc32c,
+  encodeRecordBatch,
+  initChecksums,
+  type RecordInput,
+  xxhash64,
+} from '@tributary/protocol';
+import { PartitionLog } from '@tributary/storage';
+
+const { values } = parseArgs({
+  options: {
+    'total-mb': { type: 'string', default: '256' },
+    repeat: { type: 'string', default: '3' },
+    dir: { type: 'string', default: join(import.meta.dirname, '..', 'results') },
+  },
+});
+const totalBytes = Number(values['total-mb']) * 1024 * 1024;
+const repeat = Number(values.repeat);
+const recordSizes = [100, 1024];
+const batchSizes = [16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024];
+const mega = 1_000_000;
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** One batch of about `batchBytes`, of records with `valueBytes`-byte values. */
+function templateBatch(
+  valueBytes: number,
+  batchBytes: number,
+): { batch: Uint8Array; records: number } {
+  const key = new TextEncoder().encode('key-0000');
+  const value = new Uint8Array(valueBytes);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 31 + 7) & 0xff;
+  const perRecord = valueBytes + key.length + 12;
+  const count = Math.max(1, Math.floor((batchBytes - 61) / perRecord));
+  const records: RecordInput[] = Array.from({ length: count }, (_, i) => ({
+    key,
+    value,
+    timestamp: 1_700_000_000_000 + i,
+  }));
+  return { batch: encodeRecordBatch(records), records: count };
+}
+
+/** Distinct copies (append takes ownership of its bytes and stamps them in place). */
+function batchPool(template: Uint8Array): Uint8Array[] {
+  const count = Math.max(1, Math.floor(totalBytes / template.length));
+  return Array.from({ length: count }, () => template.slice());
+}
+
+function rawWrite(dir: string, pool: readonly Uint8Array[]): number {
+  const path = join(dir, 'raw-write.probe');
+  const fd = openSync(path, 'w');
+  const start = process.hrtime.bigint();
+  for (const buffer of pool) writeSync(fd, buffer);
+  fdatasyncSync(fd);
+  const elapsed = seconds(start);
+  closeSync(fd);
+  rmSync(path);
+  return (pool.length * pool[0]!.length) / elapsed / mega;
+}
+
+async function appendAndRead(
+  dir: string,
+  pool: readonly Uint8Array[],
+): Promise<{ appendMBps: number; appendSeconds: number; readMBps: number }> {
+  const directory = mkdtempSync(join(dir, 'log-'));
+  const log = await PartitionLog.open({ directory });
+  const bytes = pool.length * pool[0]!.length;
+  const start = process.hrtime.bigint();
+  let pending: Promise<unknown> = Promise.resolve();
+  for (const [i, batch] of pool.entries()) {
+    pending = log.append(batch);
+    if (i % 64 === 63) await pending;
+  }
+  await pending;
+  await log.flush();
+  const appendSeconds = seconds(start);
+  const readStart = process.hrtime.bigint();
+  let offset = 0;
+  let readBytes = 0;
+  while (offset < log.logEndOffset) {
+    const result = await log.read(offset, 1024 * 1024);
+    readBytes += result.sizeBytes;
+    offset = result.nextOffset;
+  }
+  const readMBps = readBytes / seconds(readStart) / mega;
+  if (readBytes !== bytes) throw new Error(`read ${readBytes} bytes of ${bytes}`);
+  await log.close();
+  rmSync(directory, { recursive: true, force: true });
+  return { appendMBps: bytes / appendSeconds / mega, appendSeconds, readMBps };
+}
+
+interface StoreResult {
+  readonly recordBytes: number;
+  readonly batchBytes: number;
+  readonly recordsPerBatch: number;
+  readonly rawMBps: number;
+  readonly appendMBps: number;
+  readonly appendRecordsPerSecond: number;
+  readonly appendToRaw: number;
+  readonly readMBps: number;
+}
+
+async function benchmarkStore(dir: string): Promise<StoreResult[]> {
+  const results: StoreResult[] = [];
+  for (const recordBytes of recordSizes) {
+    for (const batchBytes of batchSizes) {
+      const template = templateBatch(recordBytes, batchBytes);
+      const pool = batchPool(template.batch);
+      const raw: number[] = [];
+      const append: number[] = [];
+      const read: number[] = [];
+      for (let run = 0; run < repeat; run++) {
+        raw.push(rawWrite(dir, pool));
+        const measured = await appendAndRead(dir, pool);
+        append.push(measured.appendMBps);
+        read.push(measured.readMBps);
+      }
+      const appendMBps = median(append);
+      const result = {
+        recordBytes,
+        batchBytes: template.batch.length,
+        recordsPerBatch: template.records,
+        rawMBps: median(raw),
+        appendMBps,
+        appendRecordsPerSecond: (appendMBps * mega * template.records) / template.batch.length,
+        appendToRaw: appendMBps / median(raw),
+        readMBps: median(read),
+      };
+      results.push(result);
+      printStoreRow(result);
+    }
+  }
+  return results;
+}
+
+function printStoreRow(r: StoreResult): void {
+  const cells = [
+    `${r.recordBytes} B`.padStart(7),
+    `${(r.batchBytes / 1024).toFixed(0)} KiB`.padStart(9),
+    r.rawMBps.toFixed(0).padStart(8),
+    r.appendMBps.toFixed(0).padStart(10),
+    Math.round(r.appendRecordsPerSecond).toLocaleString('en-US').padStart(12),
+    `${(r.appendToRaw * 100).toFixed(0)}%`.padStart(8),
+    r.readMBps.toFixed(0).padStart(9),
+  ];
+  console.log(cells.join(' '));
+}
+
+function throughput(bytesPerCall: number, call: () => void, budgetSeconds = 0.5): number {
+  for (let i = 0; i < 20; i++) call();
+  let calls = 0;
+  const start = process.hrtime.bigint();
+  while (seconds(start) < budgetSeconds) {
+    for (let i = 0; i < 10; i++) call();
+    calls += 10;
+  }
+  return (calls * bytesPerCall) / seconds(start) / mega;
+}
+
+function benchmarkCodec() {
+  const results: Record<string, number> = {};
+  for (const size of [16 * 1024, 1024 * 1024]) {
+    const buffer = new Uint8Array(size);
+    for (let i = 0; i < size; i++) buffer[i] = (i * 131) & 0xff;
+    results[`crc32c ${size / 1024} KiB MB/s`] = median(
+      Array.from({ length: repeat }, () => throughput(size, () => crc32c(buffer))),
+    );
+    results[`xxhash64 ${size / 1024} KiB MB/s`] = median(
+      Array.from({ length: repeat }, () => throughput(size, () => xxhash64(buffer))),
+    );
+  }
+  for (const recordBytes of recordSizes) {
+    const template = templateBatch(recordBytes, 64 * 1024);
+    const value = new Uint8Array(recordBytes);
+    const key = new TextEncoder().encode('key-0000');
+    const records: RecordInput[] = Array.from({ length: template.records }, (_, i) => ({
+      key,
+      value,
+      timestamp: 1_700_000_000_000 + i,
+    }));
+    const mbps = median(
+      Array.from({ length: repeat }, () =>
+        throughput(template.batch.length, () => encodeRecordBatch(records)),
+      ),
+    );
+    results[`encode ${recordBytes} B records MB/s`] = mbps;
+    results[`encode ${recordBytes} B records/s`] =
+      (mbps * mega * template.records) / template.batch.length;
+  }
+  for (const [name, value] of Object.entries(results)) {
+    console.log(`${name.padEnd(32)} ${Math.round(value).toLocaleString('en-US').padStart(12)}`);
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  await initChecksums();
+  mkdirSync(values.dir, { recursive: true });
+  const dir = mkdtempSync(join(values.dir, 'storage-bench-'));
+  console.log(
+    `storage benchmark: ${totalBytes / 1024 / 1024} MiB per case, median of ${repeat}, in ${dir}`,
+  );
+  console.log(' record     batch  raw MB/s append MB/s   records/s  of raw read MB/s');
+  try {
+    const store = await benchmarkStore(dir);
+    console.log('');
+    const codec = benchmarkCodec();
+    const resultPath = join(
+      values.dir,
+      `storage-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+    );
+    writeFileSync(resultPath, JSON.stringify({ totalBytes, repeat, store, codec }, null, 2));
+    console.log(`\nresults: ${resultPath}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
