@@ -66,6 +66,8 @@ interface Taken {
 export class RaftHost {
   private readonly groups = new Map<GroupId, HostedGroup>();
   private readonly dirty = new Set<HostedGroup>();
+  /** Groups still applying a Ready whose persistence is done. */
+  private readonly applying = new Set<Promise<void>>();
   private cycleRunning = false;
   private cycleScheduled = false;
   private readonly timer: NodeJS.Timeout;
@@ -249,18 +251,28 @@ export class RaftHost {
       this.options.observeSync?.((performance.now() - started) / 1000);
     }
     for (const { ready } of taken) this.send(ready.messagesAfterPersist);
-    await Promise.all(taken.map((t) => this.applyReady(t)));
-    for (const { group } of taken) {
-      if (group.removed || group.fault) continue;
-      group.node.advance();
-      const config = group.configToStage();
-      if (config) {
-        group.storage.stage({ config });
-        this.markDirty(group);
-      }
-      if (group.node.hasReady()) this.markDirty(group);
-      group.checkWaiters();
+    // Each group applies and advances on its own: a slow state machine (a snapshot being
+    // installed, a full disk buffer) holds up only its own group, never the next cycle.
+    for (const t of taken) this.track(this.finish(t));
+  }
+
+  private track(work: Promise<void>): void {
+    this.applying.add(work);
+    void work.finally(() => this.applying.delete(work));
+  }
+
+  private async finish(taken: Taken): Promise<void> {
+    const { group } = taken;
+    await this.applyReady(taken);
+    if (group.removed || group.fault || this.closed) return;
+    group.node.advance();
+    const config = group.configToStage();
+    if (config) {
+      group.storage.stage({ config });
+      this.markDirty(group);
     }
+    if (group.node.hasReady()) this.markDirty(group);
+    group.checkWaiters();
   }
 
   private async applyReady({ group, ready }: Taken): Promise<void> {
@@ -303,6 +315,7 @@ export class RaftHost {
     this.closed = true;
     clearInterval(this.timer);
     while (this.cycleRunning) await new Promise((resolve) => setImmediate(resolve));
+    await Promise.allSettled([...this.applying]);
     for (const group of this.groups.values()) group.stop(new Error('host closed'));
   }
 }
