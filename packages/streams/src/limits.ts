@@ -1,0 +1,23 @@
+/** Limits and defaults of the streams library, units last. Relations are checked at load. */
+import { assert } from './assert.ts';
+
+/** How often the runtime commits (outputs flushed, changelogs written, offsets committed). */
+export const commitIntervalMsDefault = 1_000;
+/** Records a task buffers per input partition before fetching from it pauses. */
+export const taskBufferedRecordsMax = 10_000;
+/** Records processed in one turn of the runtime's loop before it yields to I/O. */
+export const processBatchRecordsMax = 2_000;
+/** A local store's log is rewritten as a snapshot once it holds this many times its live entries. */
+export const storeLogRewriteRatio = 4;
+/** ...and at least this many bytes (small stores are never worth rewriting). */
+export const storeLogRewriteBytesMin = 1024 * 1024;
+/** Largest entry accepted in a local store file (a corrupt length is caught by it). */
+export const storeEntryBytesMax = 64 * 1024 * 1024;
+/** Changelog records sent in one produce call when a task commits. */
+export const changelogSendRecordsMax = 5_000;
+/** Default grace period of windows: late records within it still count. */
+export const graceMsDefault = 0;
+
+assert(commitIntervalMsDefault > 0, 'commit interval must be positive');
+assert(processBatchRecordsMax <= taskBufferedRecordsMax, 'a batch never exceeds the buffer');
+assert(storeLogRewriteRatio > 1, 'rewriting must shrink the log');
