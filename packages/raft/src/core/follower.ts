@@ -77,8 +77,7 @@ export function handleHeartbeat(r: Raft, m: HeartbeatRequest): void {
   // The leader sends min(our match, its commit). If our log is shorter than that, this
   // disk lost entries it had acknowledged; commit what we hold and wait to be refilled.
   const lastIndex = r.log.lastIndex();
-  if (m.commit > lastIndex)
-    r.trace('raft.heartbeat-commit-beyond-log', { commit: m.commit, lastIndex });
+  if (m.commit > lastIndex) reportLostEntries(r, m.from, m.commit);
   r.log.commitTo(Math.min(m.commit, lastIndex));
   r.send({
     type: MessageType.HeartbeatResponse,

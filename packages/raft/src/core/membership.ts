@@ -10,6 +10,9 @@
  *   skipped by every node alike (counted), so replicas never diverge.
  * - Entering a joint configuration makes the leader propose the entry that leaves it as
  *   soon as it has applied the first.
+ * - From the moment its own removal is in its log, a leader accepts no more data: its log
+ *   must not outgrow the voters that remain, who may still need its vote to elect one of
+ *   themselves (a voter that has not learned the removal committed counts the old set).
  * - A leader that is no longer a voter keeps leading (without counting itself) so that
  *   the remaining voters learn the commit index, and hands leadership over to the most
  *   caught-up voter, retrying every election timeout until a new leader takes over.
@@ -74,7 +77,8 @@ export function proposeConfigChange(r: Raft, change: ConfigChange): ConfigPropos
     }
   }
   const index = appendConfigEntry(r, encodeConfigEntry({ kind: 'change', steps: change.steps }));
-  r.trace('raft.config-proposed', { index, next: describeConfig(outcome.config) });
+  r.leaving = !outcome.config.voters.includes(r.id);
+  r.trace('raft.config-proposed', { index, next: describeConfig(outcome.config), leaving: r.leaving });
   return { ok: true, index, term: r.term };
 }
 
@@ -152,4 +156,26 @@ export function trimConfigHistory(r: Raft, index: number): void {
     if (entry.index <= index) keepFrom = i;
   });
   if (keepFrom > 0) r.configHistory = r.configHistory.slice(keepFrom);
+}
+
+/**
+ * Leader: whether the membership changes in our log not yet applied (including one that
+ * a previous leader proposed) take us out of the incoming voters.
+ */
+export function removalPending(r: Raft): boolean {
+  let config = r.config;
+  const low = Math.max(r.log.applied + 1, r.log.firstIndex());
+  const high = r.log.lastIndex() + 1;
+  for (let at = low; at < high; ) {
+    const batch = r.log.entries(at, high, r.options.committedBytesPerReadyMax);
+    for (const entry of batch) {
+      if (entry.type !== EntryType.Config) continue;
+      const payload = decodeConfigEntry(entry.data);
+      if (payload === undefined) continue;
+      const outcome = payload.kind === 'leave-joint' ? leaveJoint(config) : applyConfigChange(config, payload.steps);
+      if (outcome.ok) config = outcome.config;
+    }
+    at += batch.length;
+  }
+  return !config.voters.includes(r.id);
 }

@@ -28,6 +28,9 @@ export function propose(r: Raft, data: readonly Uint8Array[]): ProposeResult {
       error: new RaftError('not-leader', 'proposals go to the leader', { leader: r.leader }),
     };
   }
+  if (r.leaving) {
+    return { ok: false, error: new RaftError('not-leader', 'this leader is being removed from the group') };
+  }
   if (r.transferee !== 0) {
     return {
       ok: false,

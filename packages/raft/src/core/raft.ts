@@ -26,6 +26,7 @@ import { handleAppend, handleHeartbeat } from './follower.ts';
 import { Inflights } from './inflights.ts';
 import { type RawNodeOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { Progress } from './progress.ts';
+import { removalPending } from './membership.ts';
 import { configVoteOutcome } from './quorum.ts';
 import { RaftLog } from './raft-log.ts';
 import { handleReadIndexRequest, ReadIndexTracker } from './read-index.ts';
@@ -115,6 +116,8 @@ export class Raft {
   transferee: NodeId = 0;
   /** Leader only: no new membership change until the host has applied this index. */
   pendingConfigIndex = 0;
+  /** Leader only: its own removal is in its log, so it accepts no more proposals. */
+  leaving = false;
   /** The highest index known durable on this node's disk and matching its log. */
   persistedIndex: number;
   votingDisabledUntilIndex: number;
@@ -238,6 +241,7 @@ export class Raft {
     this.progress.clear();
     this.counters.readsDropped += this.reads.reset();
     this.uncommitted.reset();
+    this.leaving = false;
     this.appendBroadcastPending = false;
     this.commitBroadcastPending = false;
     this.heartbeatBroadcastPending = false;
@@ -292,6 +296,7 @@ export class Raft {
     };
     this.log.append([noop]);
     this.pendingConfigIndex = noop.index;
+    this.leaving = removalPending(this);
     this.appendBroadcastPending = true;
     this.trace('raft.become-leader', {
       lastIndex: noop.index,

@@ -224,7 +224,9 @@ export class Simulation {
     const result = host.node.propose(ids.map(proposalData));
     if (!result.ok) return 0;
     this.stats.proposals += count;
-    ids.forEach((id, i) => this.proposals.set(id, { node: host.id, index: result.indexFirst + i }));
+    ids.forEach((id, i) => {
+      this.proposals.set(id, { node: host.id, index: result.indexFirst + i });
+    });
     this.trace(host.id, 'propose', `${ids.join(',')} at ${result.indexFirst}..${result.indexLast}`);
     this.process(host);
     return result.indexFirst;

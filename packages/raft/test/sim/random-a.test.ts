@@ -1,0 +1,3 @@
+import { registerRandomSimulation } from './random-simulation.ts';
+
+registerRandomSimulation(20_251_126);

@@ -1,0 +1,3 @@
+import { registerRandomSimulation } from './random-simulation.ts';
+
+registerRandomSimulation(42_424_242);
