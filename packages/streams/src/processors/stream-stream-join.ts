@@ -61,25 +61,43 @@ export function joinSideProcessor(options: JoinSideOptions): ProcessorSupplier {
     const nextCheck = new Map<JoinBuffer, number>();
     const orient = (side: 'left' | 'right', mine: unknown, theirs: unknown, key: unknown) =>
       side === 'left' ? options.joiner(mine, theirs, key) : options.joiner(theirs, mine, key);
-    /** Emits, oldest first, the unmatched records of `store` whose windows have closed. */
-    const emitUnmatched = (
+    /** The unmatched records of `store` whose windows have closed, to emit. */
+    const closedUnmatched = (
       store: JoinBuffer,
       side: 'left' | 'right',
       closeAfter: number,
       streamTime: number,
     ) => {
-      if (streamTime < (nextCheck.get(store) ?? Number.NEGATIVE_INFINITY)) return;
-      const closed: IndexedEntry<unknown, BufferedJoinValue>[] = [];
+      if (streamTime < (nextCheck.get(store) ?? Number.NEGATIVE_INFINITY)) return [];
+      const closed: {
+        side: 'left' | 'right';
+        store: JoinBuffer;
+        entry: IndexedEntry<unknown, BufferedJoinValue>;
+      }[] = [];
       let next = Number.POSITIVE_INFINITY;
-      for (const e of store.all()) {
-        if (e.value.matched) continue;
-        const closesAt = e.a + closeAfter + grace + 1;
-        if (closesAt <= streamTime) closed.push(e);
+      for (const entry of store.all()) {
+        if (entry.value.matched) continue;
+        const closesAt = entry.a + closeAfter + grace + 1;
+        if (closesAt <= streamTime) closed.push({ side, store, entry });
         else next = Math.min(next, closesAt);
       }
       nextCheck.set(store, next);
-      closed.sort((x, y) => x.a - y.a || x.b - y.b);
-      for (const e of closed) {
+      return closed;
+    };
+    /** Emits closed unmatched records of both sides, oldest first (left before right on ties). */
+    const emitUnmatched = (streamTime: number) => {
+      const closed = [
+        ...(options.emitOwnUnmatched ? closedUnmatched(own, options.side, after, streamTime) : []),
+        ...(options.emitOtherUnmatched
+          ? closedUnmatched(other, otherSide, before, streamTime)
+          : []),
+      ];
+      closed.sort(
+        (x, y) =>
+          x.entry.a - y.entry.a ||
+          (x.side === y.side ? x.entry.b - y.entry.b : x.side === 'left' ? -1 : 1),
+      );
+      for (const { side, store, entry: e } of closed) {
         store.put(e.key, e.a, e.b, { value: e.value.value, matched: true });
         context.forward({
           key: e.key,
@@ -115,8 +133,7 @@ export function joinSideProcessor(options: JoinSideOptions): ProcessorSupplier {
           value: record.value,
           matched: partners.length > 0,
         });
-        if (options.emitOwnUnmatched) emitUnmatched(own, options.side, after, streamTime);
-        if (options.emitOtherUnmatched) emitUnmatched(other, otherSide, before, streamTime);
+        emitUnmatched(streamTime);
         own.advanceStreamTime(streamTime);
         other.advanceStreamTime(streamTime);
       },
