@@ -16,7 +16,7 @@ function run(
   build(builder);
   const driver = new TopologyTestDriver(builder.build());
   const input = driver.createInputTopic('in', s, s);
-  feed.forEach(([k, v], i) => input.pipeInput(k, v, i * 10));
+  for (const [i, [k, v]] of feed.entries()) input.pipeInput(k, v, i * 10);
   const result = Object.fromEntries(
     outputs.map((o) => [o, driver.createOutputTopic(o, s, s).readKeyValuesToList()]),
   );
