@@ -78,7 +78,11 @@ export function proposeConfigChange(r: Raft, change: ConfigChange): ConfigPropos
   }
   const index = appendConfigEntry(r, encodeConfigEntry({ kind: 'change', steps: change.steps }));
   r.leaving = !outcome.config.voters.includes(r.id);
-  r.trace('raft.config-proposed', { index, next: describeConfig(outcome.config), leaving: r.leaving });
+  r.trace('raft.config-proposed', {
+    index,
+    next: describeConfig(outcome.config),
+    leaving: r.leaving,
+  });
   return { ok: true, index, term: r.term };
 }
 
@@ -172,7 +176,10 @@ export function removalPending(r: Raft): boolean {
       if (entry.type !== EntryType.Config) continue;
       const payload = decodeConfigEntry(entry.data);
       if (payload === undefined) continue;
-      const outcome = payload.kind === 'leave-joint' ? leaveJoint(config) : applyConfigChange(config, payload.steps);
+      const outcome =
+        payload.kind === 'leave-joint'
+          ? leaveJoint(config)
+          : applyConfigChange(config, payload.steps);
       if (outcome.ok) config = outcome.config;
     }
     at += batch.length;

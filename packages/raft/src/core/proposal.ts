@@ -29,7 +29,10 @@ export function propose(r: Raft, data: readonly Uint8Array[]): ProposeResult {
     };
   }
   if (r.leaving) {
-    return { ok: false, error: new RaftError('not-leader', 'this leader is being removed from the group') };
+    return {
+      ok: false,
+      error: new RaftError('not-leader', 'this leader is being removed from the group'),
+    };
   }
   if (r.transferee !== 0) {
     return {

@@ -24,9 +24,9 @@ import type { InvalidMessageError, RejectReason } from './errors.ts';
 import { rejectReasons } from './errors.ts';
 import { handleAppend, handleHeartbeat } from './follower.ts';
 import { Inflights } from './inflights.ts';
+import { removalPending } from './membership.ts';
 import { type RawNodeOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { Progress } from './progress.ts';
-import { removalPending } from './membership.ts';
 import { configVoteOutcome } from './quorum.ts';
 import { RaftLog } from './raft-log.ts';
 import { handleReadIndexRequest, ReadIndexTracker } from './read-index.ts';
@@ -42,7 +42,7 @@ import {
   handleSnapshotResponse,
   SnapshotReceiver,
 } from './snapshot-transfer.ts';
-import { abortTransfer, handOverLeadership } from './transfer.ts';
+import { abortTransfer, tickTransfer } from './transfer.ts';
 import {
   type ConfigState,
   type CoreLogger,
@@ -114,6 +114,9 @@ export class Raft {
   randomizedElectionTimeout = 0;
   /** Leader only: the node leadership is being handed to, or 0. */
   transferee: NodeId = 0;
+  /** Leader ticks since the transfer target last made progress, and since the transfer began. */
+  transferIdleTicks = 0;
+  transferTicks = 0;
   /** Leader only: no new membership change until the host has applied this index. */
   pendingConfigIndex = 0;
   /** Leader only: its own removal is in its log, so it accepts no more proposals. */
@@ -407,14 +410,8 @@ export class Raft {
         this.becomeFollower(this.term, 0);
         return;
       }
-      const target = this.transferee;
-      if (target !== 0) {
-        this.trace('raft.transfer-timed-out', { to: target });
-        abortTransfer(this);
-      }
-      // A leader removed from the voters keeps trying to hand over, to another voter if any.
-      if (!isVoter(this.config, this.id)) handOverLeadership(this, target);
     }
+    tickTransfer(this);
     if (this.heartbeatElapsed >= this.options.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       broadcastHeartbeat(this);

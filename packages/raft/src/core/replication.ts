@@ -12,7 +12,7 @@ import { committedIndex } from './quorum.ts';
 import type { Raft } from './raft.ts';
 import { onReadAck, releaseReadsWaitingForCommit } from './read-index.ts';
 import { startSnapshot } from './snapshot-transfer.ts';
-import { maybeSendTimeoutNow } from './transfer.ts';
+import { maybeSendTimeoutNow, noteTransferProgress } from './transfer.ts';
 import {
   type AppendResponse,
   type Entry,
@@ -122,7 +122,9 @@ export function handleAppendResponse(r: Raft, m: AppendResponse): void {
     );
     return;
   }
-  if (pr.maybeUpdate(m.index)) {
+  // A probe acknowledged at the match we already knew also proves where the logs meet.
+  const probeConfirmed = pr.state === ProgressState.Probe && m.index === pr.match;
+  if (pr.maybeUpdate(m.index) || probeConfirmed) {
     switch (pr.state) {
       case ProgressState.Probe:
         pr.becomeReplicate();
@@ -138,6 +140,7 @@ export function handleAppendResponse(r: Raft, m: AppendResponse): void {
         break;
     }
     maybeCommit(r);
+    noteTransferProgress(r, m.from);
     maybeSendTimeoutNow(r, m.from);
   } else if (pr.state === ProgressState.Replicate) {
     pr.inflights.freeLE(m.index);

@@ -12,6 +12,7 @@ import type { Progress } from './progress.ts';
 import { ProgressState } from './progress.ts';
 import type { Raft } from './raft.ts';
 import { maybeCommit, sendAppends } from './replication.ts';
+import { maybeSendTimeoutNow, noteTransferProgress } from './transfer.ts';
 import {
   type InstallSnapshotRequest,
   type InstallSnapshotResponse,
@@ -108,12 +109,14 @@ export function handleSnapshotResponse(r: Raft, m: InstallSnapshotResponse): voi
     pr.idleTicks = 0;
     // The follower holds everything up to snapshotIndex durably.
     const grew = pr.maybeUpdate(m.snapshotIndex);
+    if (grew) noteTransferProgress(r, m.from);
     if (pr.state === ProgressState.Snapshot && pr.match >= pr.pendingSnapshot) {
       pr.becomeProbe();
       r.trace('raft.snapshot-installed', { from: m.from, index: m.snapshotIndex });
     }
     if (grew) maybeCommit(r);
     if (pr.state === ProgressState.Probe) sendAppends(r, m.from);
+    maybeSendTimeoutNow(r, m.from);
     return;
   }
   const send = pr.snapshotSend;
@@ -125,6 +128,7 @@ export function handleSnapshotResponse(r: Raft, m: InstallSnapshotResponse): voi
   }
   pr.idleTicks = 0;
   if (m.nextOffset > send.ackedOffset) {
+    noteTransferProgress(r, m.from);
     send.ackedOffset = m.nextOffset;
     if (send.sentOffset < send.ackedOffset) send.sentOffset = send.ackedOffset;
   } else if (

@@ -1,11 +1,14 @@
 /**
  * Leadership transfer (Raft thesis §3.10): the leader stops accepting proposals, brings the
  * target's log up to its own, then sends TimeoutNow; the target campaigns at once (without
- * pre-vote, through the other nodes' leader lease). If the target has not taken over
- * within an election timeout, the transfer is abandoned and proposals resume.
+ * pre-vote, through the other nodes' leader lease). If the target makes no progress for
+ * an election timeout (or has not taken over after ten), the transfer is abandoned and
+ * proposals resume. A target that needs a snapshot first keeps the transfer alive as long
+ * as the snapshot advances.
  */
 import { allVoters, isVoter } from './config-change.ts';
 import { RaftError } from './errors.ts';
+import { ProgressState } from './progress.ts';
 import type { Raft } from './raft.ts';
 import { sendAppend } from './replication.ts';
 import { MessageType, type NodeId, Role } from './types.ts';
@@ -24,12 +27,37 @@ export function transferLeadership(r: Raft, to: NodeId): RaftError | undefined {
   if (r.transferee === to) return undefined;
   abortTransfer(r);
   r.transferee = to;
-  r.electionElapsed = 0;
   r.trace('raft.transfer-start', { to });
   const pr = r.progress.get(to);
-  if (pr !== undefined && pr.match === r.log.lastIndex()) sendTimeoutNow(r, to);
-  else sendAppend(r, to, false);
+  if (pr === undefined) return undefined;
+  if (pr.match === r.log.lastIndex()) {
+    sendTimeoutNow(r, to);
+  } else if (pr.state !== ProgressState.Snapshot) {
+    // Catch the target up now rather than wait for a retransmission.
+    pr.becomeProbe();
+    sendAppend(r, to, true);
+  }
   return undefined;
+}
+
+/** Leader tick: give up a transfer whose target made no progress for an election timeout
+ * (or that ran for `transferTicksMaxFactor` timeouts in all). */
+export function tickTransfer(r: Raft): void {
+  if (r.transferee === 0) return;
+  r.transferIdleTicks++;
+  r.transferTicks++;
+  const timeout = r.options.electionTicks;
+  if (r.transferIdleTicks < timeout && r.transferTicks < timeout * transferTicksMaxFactor) return;
+  const target = r.transferee;
+  r.trace('raft.transfer-timed-out', { to: target });
+  abortTransfer(r);
+  // A leader removed from the voters keeps trying to hand over, to another voter if any.
+  if (!isVoter(r.config, r.id)) handOverLeadership(r, target);
+}
+
+/** The transfer target acknowledged something new: it is catching up. */
+export function noteTransferProgress(r: Raft, from: NodeId): void {
+  if (r.transferee === from) r.transferIdleTicks = 0;
 }
 
 /** After `from` acknowledged entries: if it is the transfer target and caught up, go. */
@@ -46,7 +74,12 @@ export function sendTimeoutNow(r: Raft, to: NodeId): void {
 
 export function abortTransfer(r: Raft): void {
   r.transferee = 0;
+  r.transferIdleTicks = 0;
+  r.transferTicks = 0;
 }
+
+/** However much progress the target makes, a transfer ends after this many timeouts. */
+export const transferTicksMaxFactor = 10;
 
 /**
  * A leader that was removed from the voters passes leadership to the voter with the
