@@ -46,6 +46,8 @@ export interface LocalClusterOptions {
   readonly clusterSecret?: string;
   /** Peer URL node `from` uses to reach node `to` (the harness puts proxies here). */
   readonly peerUrlFor?: (from: number, to: number, peerPort: number) => string;
+  /** Extra arguments for each node's `node` binary (e.g. `--cpu-prof` when profiling). */
+  readonly execArgv?: readonly string[];
   /** Copy each node's stderr to this process's stderr as well as its log file. */
   readonly echoLogs?: boolean;
 }
