@@ -133,6 +133,10 @@ export class GroupStorage implements LogReader {
     assertSafeNonNegative(term, 'snapshot term');
     const current = this.log.snapshotMetadata?.index ?? 0;
     assert(index >= current, 'an installed snapshot must not be older than the current one');
+    assert(
+      index >= this.log.base.index,
+      'an installed snapshot must not be behind the compaction point',
+    );
     this.stager.stageSnapshot(this.log, snapshot, true);
   }
 

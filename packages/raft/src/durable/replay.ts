@@ -122,13 +122,7 @@ export class Replayer {
     const summary = summarizeEntriesBody(body);
     if (summary === undefined) return 'entries record is malformed';
     const first = summary.indexFirst;
-    if (this.baseUnknown.has(log.id) && log.lastIndex === log.base.index && log.runs.length === 0) {
-      if (first === 1) this.baseUnknown.delete(log.id);
-      else {
-        log.base = { index: first - 1, term: 0 };
-        log.lastIndex = first - 1;
-      }
-    }
+    if (this.baseUnknown.has(log.id)) this.inferBase(log, first);
     if (first <= log.base.index)
       return `entries at ${first} are at or below the base ${log.base.index}`;
     if (first > log.lastIndex + 1) return `entries at ${first} leave a gap after ${log.lastIndex}`;
@@ -142,6 +136,19 @@ export class Replayer {
     this.locate(run, at);
     log.appendRun(run, undefined);
     return undefined;
+  }
+
+  /**
+   * While a group's base record has not been seen (older segments were deleted), its log
+   * is taken to start where its earliest surviving entries start. An overwrite that
+   * reaches below that start (the entries it replaced were in a deleted segment) moves
+   * the start down. Starting at index 1 settles it; otherwise a later compact or snapshot
+   * record must, or `finish()` fences the group.
+   */
+  private inferBase(log: GroupLog, first: number): void {
+    if (first > log.base.index && log.runs.length > 0) return;
+    log.resetEntries({ index: first - 1, term: 0 });
+    if (first === 1) this.baseUnknown.delete(log.id);
   }
 
   private applySnapshot(log: GroupLog, body: Buffer, at: RecordLocation): string | undefined {
@@ -162,7 +169,8 @@ export class Replayer {
     const position = readPositionBody(body);
     if (position === undefined) return 'compact record is malformed';
     if (this.baseUnknown.has(log.id)) {
-      if (position.index < log.base.index) return 'compact record below the start of the log';
+      // Compacting below the surviving entries: the base is still unknown.
+      if (position.index < log.base.index) return undefined;
       if (position.index === log.base.index) log.base = position;
       else log.compactThrough(position);
       this.baseUnknown.delete(log.id);

@@ -261,3 +261,39 @@ test('configuration errors are typed', async (t) => {
     message: /ws:\/\//,
   });
 });
+
+test('raw TCP garbage, a pre-auth flood and a silent client are cut; real peers still connect', async (t) => {
+  const two = await startNode(t, 2, new Map(), { handshakeTimeoutMs: 300 });
+  const { connect } = await import('node:net');
+  // Not even HTTP.
+  const garbage = connect(two.transport.port, '127.0.0.1');
+  garbage.on('error', () => {});
+  garbage.resume(); // read the server's 400 and its end, so the socket closes
+  garbage.write(Buffer.from('\x00\x01\x02 definitely not an upgrade request\r\n\r\n'));
+  await new Promise((resolve) => garbage.once('close', resolve));
+  // A WebSocket client that floods binary junk instead of authenticating.
+  const flooder = new WebSocket(two.url);
+  flooder.on('error', () => {});
+  await new Promise((resolve) => flooder.once('open', resolve));
+  flooder.send(Buffer.alloc(64 * 1024, 0xab));
+  await new Promise((resolve) => flooder.once('close', resolve));
+  // A client that never says anything.
+  const silent = new WebSocket(two.url);
+  silent.on('error', () => {});
+  await new Promise((resolve) => silent.once('close', resolve));
+  const reasons = two.warnings
+    .filter((w) => w.event === 'peer-auth-failed')
+    .map((w) => String(w.fields.reason));
+  t.true(
+    reasons.some((r) => /too many bytes|malformed/.test(r)),
+    reasons.join('; '),
+  );
+  t.true(
+    reasons.some((r) => /timed out/.test(r)),
+    reasons.join('; '),
+  );
+  t.is(two.received.length, 0);
+  const one = await startNode(t, 1, new Map([[2, two.url]]));
+  one.transport.send([heartbeat(1, 1, 2)]);
+  await eventually(() => two.received.length === 1, 'a real peer still gets through');
+});
