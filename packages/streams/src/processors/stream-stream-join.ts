@@ -50,6 +50,18 @@ function reach(options: JoinSideOptions): { before: number; after: number } {
 
 type JoinBuffer = TimeIndexedStore<unknown, BufferedJoinValue>;
 
+/**
+ * Per buffer store, the earliest time one of its unmatched records closes, so the scan for
+ * closed records runs only when one is due. Shared by the two side processors of a join
+ * (both emit from both buffers) and absent after a restore, which forces one scan.
+ */
+const nextUnmatchedCloseMs = new WeakMap<JoinBuffer, number>();
+
+function noteUnmatched(store: JoinBuffer, closesAtMs: number): void {
+  const known = nextUnmatchedCloseMs.get(store);
+  if (known !== undefined) nextUnmatchedCloseMs.set(store, Math.min(known, closesAtMs));
+}
+
 export function joinSideProcessor(options: JoinSideOptions): ProcessorSupplier {
   const { before, after } = reach(options);
   const grace = options.windows.graceMs;
@@ -58,7 +70,6 @@ export function joinSideProcessor(options: JoinSideOptions): ProcessorSupplier {
     let context: ProcessorContext;
     let own: JoinBuffer;
     let other: JoinBuffer;
-    const nextCheck = new Map<JoinBuffer, number>();
     const orient = (side: 'left' | 'right', mine: unknown, theirs: unknown, key: unknown) =>
       side === 'left' ? options.joiner(mine, theirs, key) : options.joiner(theirs, mine, key);
     /** The unmatched records of `store` whose windows have closed, to emit. */
@@ -68,7 +79,7 @@ export function joinSideProcessor(options: JoinSideOptions): ProcessorSupplier {
       closeAfter: number,
       streamTime: number,
     ) => {
-      if (streamTime < (nextCheck.get(store) ?? Number.NEGATIVE_INFINITY)) return [];
+      if (streamTime < (nextUnmatchedCloseMs.get(store) ?? Number.NEGATIVE_INFINITY)) return [];
       const closed: {
         side: 'left' | 'right';
         store: JoinBuffer;
@@ -81,7 +92,7 @@ export function joinSideProcessor(options: JoinSideOptions): ProcessorSupplier {
         if (closesAt <= streamTime) closed.push({ side, store, entry });
         else next = Math.min(next, closesAt);
       }
-      nextCheck.set(store, next);
+      nextUnmatchedCloseMs.set(store, next);
       return closed;
     };
     /** Emits closed unmatched records of both sides, oldest first (left before right on ties). */
@@ -133,6 +144,7 @@ export function joinSideProcessor(options: JoinSideOptions): ProcessorSupplier {
           value: record.value,
           matched: partners.length > 0,
         });
+        if (partners.length === 0) noteUnmatched(own, t + after + grace + 1);
         emitUnmatched(streamTime);
         own.advanceStreamTime(streamTime);
         other.advanceStreamTime(streamTime);
