@@ -4,13 +4,8 @@ export * from './core/types.ts';
 export type { AmnesiaReason } from './durable/amnesia.ts';
 export { RaftStorageError, type RaftStorageErrorCode } from './durable/errors.ts';
 export type { GroupRecovery, GroupStorage, StagedUpdate } from './durable/group-storage.ts';
-export {
-  RaftWal,
-  type RaftWalOptions,
-  type WalLogger,
-  type WalRecoveryReport,
-  type WalStats,
-} from './durable/wal.ts';
+export type { WalLogger, WalRecoveryReport } from './durable/recovery-report.ts';
+export { RaftWal, type RaftWalOptions, type WalStats } from './durable/wal.ts';
 export { TransportError, type TransportErrorCode } from './transport/errors.ts';
 export type { PeerConnectionState, PeerStats } from './transport/peer-link.ts';
 export {

@@ -87,10 +87,27 @@ export class SnapshotStore {
     }
   }
 
-  /** Names of snapshot files present, with what they name. */
-  async list(): Promise<{ name: string; group: GroupId | undefined }[]> {
-    const names = await this.fs.list(this.directory);
-    return names.map((name) => ({ name, group: parseSnapshotFileName(name)?.group }));
+  /**
+   * At open: returns the groups whose referenced snapshot file is missing, and removes
+   * the files nothing refers to (temporary files, snapshots superseded before a crash),
+   * except those of fenced groups, which are kept as evidence.
+   */
+  async reconcile(
+    referenced: ReadonlyMap<GroupId, string>,
+    fenced: ReadonlySet<GroupId>,
+  ): Promise<Map<GroupId, string>> {
+    const present = new Set(await this.fs.list(this.directory));
+    const missing = new Map<GroupId, string>();
+    for (const [group, name] of referenced) {
+      if (!present.has(name) && !fenced.has(group)) missing.set(group, name);
+    }
+    const wanted = new Set(referenced.values());
+    const orphans = [...present].filter((name) => {
+      const group = parseSnapshotFileName(name)?.group;
+      return !wanted.has(name) && !(group !== undefined && fenced.has(group));
+    });
+    await this.remove(orphans);
+    return missing;
   }
 
   private remember(name: string, snapshot: Snapshot): void {

@@ -63,15 +63,13 @@ import {
 } from './record-body.ts';
 import { EntryRun, RecordRef } from './record-ref.ts';
 import { recoverSegments } from './recover-segments.ts';
+import { logRecovery, type WalLogger, type WalRecoveryReport } from './recovery-report.ts';
 import { Replayer } from './replay.ts';
 import { SegmentSet } from './segments.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { StagedBatch } from './staging.ts';
 
-export interface WalLogger {
-  warn(event: string, fields: Record<string, unknown>): void;
-  info?(event: string, fields: Record<string, unknown>): void;
-}
+export type { WalLogger, WalRecoveryReport } from './recovery-report.ts';
 
 export interface RaftWalOptions {
   /** Directory of this node's Raft data: `wal/`, `snapshots/` and, by default, the acknowledged file. */
@@ -89,19 +87,6 @@ export interface RaftWalOptions {
    */
   readonly allowMissingAcknowledged?: boolean;
   readonly logger?: WalLogger;
-}
-
-export interface WalRecoveryReport {
-  readonly groups: ReadonlyMap<GroupId, GroupRecovery>;
-  readonly truncatedBytes: number;
-  readonly staleSegmentsRemoved: number;
-  /** The WAL ends before the position last recorded as fsynced: bytes were lost. */
-  readonly endsBeforeSyncedPosition: boolean;
-  readonly acknowledgedFileFound: boolean;
-  readonly acknowledgedDamagedPairs: number;
-  /** Damage that fenced every group (a lost segment, unreadable bytes mid-log). */
-  readonly nodeFault: RaftStorageError | undefined;
-  readonly recordsReplayed: number;
 }
 
 export interface WalStats {
@@ -484,7 +469,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
       nodeFault: replayer.nodeFault,
       recordsReplayed: replayer.recordCount,
     };
-    this.logRecovery();
+    if (this.logger !== undefined) logRecovery(this.logger, this.recovery);
   }
 
   private recoverGroup(
@@ -534,29 +519,20 @@ export class RaftWal implements GroupStager, GroupLogContext {
     };
   }
 
+  /** Fences groups whose snapshot file is gone; removes files no group refers to. */
   private async checkSnapshotFiles(): Promise<void> {
-    const wanted = new Set<string>();
+    const referenced = new Map<GroupId, string>();
+    const fenced = new Set<GroupId>();
     for (const storage of this.storages.values()) {
       const metadata = storage.log.snapshotMetadata;
-      if (metadata !== undefined) wanted.add(SnapshotStore.nameOf(storage.id, metadata));
+      if (metadata !== undefined)
+        referenced.set(storage.id, SnapshotStore.nameOf(storage.id, metadata));
+      if (storage.fault !== undefined) fenced.add(storage.id);
     }
-    const present = await this.snapshots.list();
-    const presentNames = new Set(present.map((file) => file.name));
-    for (const storage of this.storages.values()) {
-      const metadata = storage.log.snapshotMetadata;
-      if (metadata === undefined || storage.fault !== undefined) continue;
-      if (!presentNames.has(SnapshotStore.nameOf(storage.id, metadata))) {
-        const problem = `snapshot file for index ${metadata.index} is missing`;
-        this.fenceGroup(storage.id, new RaftStorageError('SNAPSHOT_MISSING', problem, storage.id));
-      }
+    for (const [group, name] of await this.snapshots.reconcile(referenced, fenced)) {
+      const problem = `snapshot file ${name} is missing`;
+      this.fenceGroup(group, new RaftStorageError('SNAPSHOT_MISSING', problem, group));
     }
-    const fenced = new Set(
-      [...this.storages.values()].filter((s) => s.fault !== undefined).map((s) => s.id),
-    );
-    const orphans = present.filter(
-      (file) => !wanted.has(file.name) && !(file.group !== undefined && fenced.has(file.group)),
-    );
-    await this.snapshots.remove(orphans.map((file) => file.name));
   }
 
   private async rewriteAcknowledged(
@@ -578,26 +554,6 @@ export class RaftWal implements GroupStager, GroupLogContext {
       groups,
       sequence,
     });
-  }
-
-  private logRecovery(): void {
-    const logger = this.logger;
-    if (logger === undefined) return;
-    const report = this.recovery;
-    if (report.truncatedBytes > 0)
-      logger.warn('wal-tail-truncated', { bytes: report.truncatedBytes });
-    for (const recovery of report.groups.values()) {
-      if (recovery.fault !== undefined) {
-        logger.warn('wal-group-fenced', { group: recovery.group, error: recovery.fault.message });
-      } else if (recovery.votingDisabledUntilIndex > 0 || recovery.reasons.length > 0) {
-        logger.warn('wal-group-amnesia', {
-          group: recovery.group,
-          lastIndex: recovery.lastIndex,
-          votingDisabledUntilIndex: recovery.votingDisabledUntilIndex,
-          reasons: recovery.reasons,
-        });
-      }
-    }
   }
 
   // ---- the flush pipeline ----
