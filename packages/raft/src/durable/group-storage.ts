@@ -145,11 +145,14 @@ export class GroupStorage implements LogReader {
     assert(first.index > this.log.base.index, `entries at ${first.index} are compacted`);
     assert(first.index <= this.log.lastIndex + 1, `entries at ${first.index} leave a gap`);
     let previousTerm = this.log.term(first.index - 1) ?? 0;
-    for (const [i, entry] of entries.entries()) {
-      assertSafeNonNegative(entry.term, 'entry term');
-      assert(entry.index === first.index + i, 'staged entries must be contiguous');
-      assert(entry.term >= previousTerm, 'entry terms must not decrease');
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as Entry;
+      assert(
+        Number.isSafeInteger(entry.term) && entry.term >= previousTerm,
+        'entry terms must not decrease',
+      );
       assert(entry.term >= 1, 'entry terms start at 1');
+      assert(entry.index === first.index + i, 'staged entries must be contiguous');
       assert(entry.data.byteLength <= entryBytesMax, 'entry data is too large');
       previousTerm = entry.term;
     }

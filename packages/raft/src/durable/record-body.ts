@@ -17,7 +17,7 @@
  */
 import type { ConfigState, Entry, EntryType, HardState } from '../core/types.ts';
 import { assert } from './assert.ts';
-import { type ByteBuffer, readSafeU64 } from './byte-buffer.ts';
+import { type ByteBuffer, readSafeU64, writeSafeU64 } from './byte-buffer.ts';
 import { configMembersMax } from './limits.ts';
 
 export const entriesBodyHeaderBytes = 12;
@@ -32,15 +32,23 @@ export function writeEntriesBody(
 ): void {
   const first = entries[from];
   assert(first !== undefined && to > from, 'an entries record holds at least one entry');
-  out.u64(first.index);
-  out.u32(to - from);
+  let size = entriesBodyHeaderBytes;
+  for (let i = from; i < to; i++) size += entryHeaderBytes + (entries[i] as Entry).data.byteLength;
+  // One capacity check, then direct writes: this loop runs for every entry the node stores.
+  let at = out.skip(size);
+  const bytes = out.bytes;
+  writeSafeU64(bytes, first.index, at);
+  bytes.writeUInt32LE(to - from, at + 8);
+  at += entriesBodyHeaderBytes;
   for (let i = from; i < to; i++) {
     const entry = entries[i] as Entry;
     assert(entry.index === first.index + (i - from), 'entries in a record are contiguous');
-    out.u64(entry.term);
-    out.u8(entry.type);
-    out.u32(entry.data.byteLength);
-    out.raw(entry.data);
+    writeSafeU64(bytes, entry.term, at);
+    bytes[at + 8] = entry.type;
+    const data = entry.data;
+    bytes.writeUInt32LE(data.byteLength, at + 9);
+    bytes.set(data, at + entryHeaderBytes);
+    at += entryHeaderBytes + data.byteLength;
   }
 }
 
