@@ -16,7 +16,6 @@ import {
   batchFrameHeaderBytes,
   checkRecordBatch,
   encodeBatchFrameHeader,
-  encodeEmptyRecordBatch,
   initChecksums,
   ProtocolError,
   RecordBatchTooLargeError,
@@ -40,22 +39,16 @@ import {
 import { cleanShutdownFileName, segmentFileName } from './format/segment-files.ts';
 import { type FileSystem, joinPath } from './fs/file-system.ts';
 import { nodeFileSystem } from './fs/node-file-system.ts';
-import { scanChunkBytes, segmentOffsetSpanMax } from './limits.ts';
+import { segmentOffsetSpanMax } from './limits.ts';
 import { LogSegments } from './log-segments.ts';
 import { LogWriter } from './log-writer.ts';
-import {
-  findCutPosition,
-  findTimestamp,
-  readSegmentBatches,
-  type TimestampHit,
-} from './read-path.ts';
+import { findTimestamp, readSegmentBatches, type TimestampHit } from './read-path.ts';
 import { type RecoveryReport, recoverLog } from './recovery.ts';
 import { segmentsToDelete } from './retention.ts';
-import { readFully } from './segment/frame-scanner.ts';
 import { Segment } from './segment/segment.ts';
 import { SegmentIndexes } from './segment/segment-indexes.ts';
-import { scanSegment } from './segment/segment-scan.ts';
 import { deleteSeal, writeSeal } from './segment/segment-seal.ts';
+import { cutLog } from './truncation.ts';
 
 export interface PartitionLogOptions {
   readonly directory: string;
@@ -534,86 +527,25 @@ export class PartitionLog {
   }
 
   private async truncateExclusive(offset: number): Promise<void> {
-    const position = this.segments.indexFor(offset);
-    const segment = this.segments.list[position]!;
-    this.segments.acquire(segment);
+    const cut = await cutLog(
+      {
+        fs: this.fs,
+        directory: this.directory,
+        config: this.config,
+        segments: this.segments,
+        checkpoint: this.checkpoint,
+        durableOffset: () => this.durable,
+        setDurableOffset: (durable) => {
+          this.durable = durable;
+        },
+      },
+      offset,
+    );
     try {
-      await this.segments.load(segment);
-      const cut = await findCutPosition(segment, offset, this.readContext());
-      const kept = await scanSegment(segment.handle!, {
-        baseOffset: segment.baseOffset,
-        sizeBytes: cut,
-        indexIntervalBytes: this.config.indexIntervalBytes,
-        batchBytesMax: this.config.maxBatchBytes,
-        path: segment.logPath,
-      });
-      // The checkpoint goes down first, so a crash part way never finds "durable" data gone;
-      // every step below leaves a log that still reaches `offset`.
-      if (this.durable > offset) {
-        await this.checkpoint.write(offset);
-        this.durable = offset;
-      }
-      for (const later of this.segments.list.slice(position + 1).reverse()) {
-        this.segments.retire(later);
-        await deleteSeal(this.fs, this.directory, later.baseOffset);
-        await this.fs.unlink(later.logPath);
-        await this.fs.syncDirectory(this.directory);
-      }
-      const size =
-        kept.nextOffset < offset
-          ? await this.replaceSpanningGap(segment, kept, cut, offset)
-          : await this.cutInPlace(segment, cut);
-      this.installActive(segment, kept.indexes, size, offset);
+      this.installActive(cut.segment, cut.indexes, cut.sizeBytes, offset);
     } finally {
-      this.segments.release(segment);
+      this.segments.release(cut.segment);
     }
-  }
-
-  /** The batches before `cut` end exactly at the new end offset: cut the file there. */
-  private async cutInPlace(segment: Segment, cut: number): Promise<number> {
-    await deleteSeal(this.fs, this.directory, segment.baseOffset);
-    await this.fs.syncDirectory(this.directory);
-    await segment.handle!.truncate(cut);
-    await segment.handle!.datasync();
-    return cut;
-  }
-
-  /**
-   * Compaction emptied the offsets just below the new end offset, and a scan sees only
-   * batches: so the kept bytes plus an empty batch spanning the gap go to a new file that
-   * replaces the segment by rename (as a compaction swap does). The end offset survives a
-   * restart and no offset is ever given out twice; a crash before the rename leaves the
-   * old file, which still reaches the end offset. Returns the segment's new size.
-   */
-  private async replaceSpanningGap(
-    segment: Segment,
-    kept: { nextOffset: number; indexes: SegmentIndexes },
-    cut: number,
-    endOffset: number,
-  ): Promise<number> {
-    const base = segment.baseOffset;
-    const cleaned = joinPath(this.directory, segmentFileName(base, 'log', 'cleaned'));
-    const swap = joinPath(this.directory, segmentFileName(base, 'log', 'swap'));
-    const placeholder = encodeEmptyRecordBatch(kept.nextOffset, endOffset - 1 - kept.nextOffset);
-    const out = await this.fs.open(cleaned, 'createOrReplace');
-    for (let at = 0; at < cut; at += scanChunkBytes) {
-      const chunk = await readFully(segment.handle!, at, Math.min(scanChunkBytes, cut - at));
-      await out.write([chunk], at);
-    }
-    await out.write([encodeBatchFrameHeader(placeholder), placeholder], cut);
-    await out.datasync();
-    await out.close();
-    await this.fs.rename(cleaned, swap);
-    await this.fs.syncDirectory(this.directory);
-    await deleteSeal(this.fs, this.directory, base);
-    await this.fs.rename(swap, segment.logPath);
-    await this.fs.syncDirectory(this.directory);
-    const replaced = segment.handle!;
-    segment.handle = await this.fs.open(segment.logPath, 'readWrite');
-    await replaced.close();
-    const frameBytes = batchFrameHeaderBytes + placeholder.length;
-    kept.indexes.addBatch(cut, kept.nextOffset, frameBytes, -1);
-    return cut + frameBytes;
   }
 
   /** After a cut, `segment` is the active segment, holding `sizeBytes`, ending at `endOffset`. */
