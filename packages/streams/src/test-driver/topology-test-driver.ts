@@ -7,17 +7,12 @@
  * stamped exactly as the runtime stamps them. It runs the same `Task` code the runtime does.
  */
 
+import { prepareCommit } from '../engine/commit.ts';
 import type { InputRecord, OutputRecord, StreamRecord } from '../engine/record.ts';
-import {
-  changelogTopic,
-  type DeserializationErrorPolicy,
-  resolveTopic,
-  Task,
-} from '../engine/task.ts';
+import { type DeserializationErrorPolicy, resolveTopic, Task } from '../engine/task.ts';
 import type { Topology } from '../engine/topology.ts';
 import { IllegalStateError, InvalidArgumentError } from '../errors.ts';
 import type { Serde } from '../serdes.ts';
-import { changelogRecords } from '../state/changelog.ts';
 import { KeyValueStore, type ReadOnlyKeyValueStore } from '../state/key-value-store.ts';
 import { TimeIndexedStore } from '../state/time-indexed-store.ts';
 import { type ReadOnlyWindowStore, windowStoreView } from '../state/window-view.ts';
@@ -154,11 +149,9 @@ export class TopologyTestDriver {
   /** What the runtime does at a commit: changelog records out, input offsets committed. */
   private commit(): void {
     for (const task of this.tasks) {
-      const position = task.position();
-      for (const [store, changes] of task.drainChanges()) {
-        if (!task.isLogged(store) || changes.length === 0) continue;
-        const topic = changelogTopic(this.applicationId, store);
-        for (const r of changelogRecords(changes, position)) {
+      const { changelog, position } = prepareCommit(task);
+      for (const [topic, records] of changelog) {
+        for (const r of records) {
           this.append(topic, {
             key: r.key,
             value: r.value,
