@@ -69,7 +69,7 @@ const action = fc.oneof(
 function deduplicated(
   records: readonly SimRecord[],
   keyOf: (b: Uint8Array) => string,
-  valueOf: (b: Uint8Array) => string,
+  decodeValue: (b: Uint8Array) => string,
 ): string[] {
   const seen = new Set<string>();
   const result: string[] = [];
@@ -81,7 +81,7 @@ function deduplicated(
     if (id !== undefined && seen.has(id)) continue;
     if (id !== undefined) seen.add(id);
     result.push(
-      `${r.key ? keyOf(r.key) : null}=${r.value ? valueOf(r.value) : null}@${r.timestamp}`,
+      `${r.key ? keyOf(r.key) : null}=${r.value ? decodeValue(r.value) : null}@${r.timestamp}`,
     );
   }
   return result;

@@ -12,6 +12,7 @@ import { prepareCommit, restoreTask } from '../../src/engine/commit.ts';
 import type { OutputRecord } from '../../src/engine/record.ts';
 import { Task } from '../../src/engine/task.ts';
 import type { Topology } from '../../src/engine/topology.ts';
+import type { ChangelogRecord } from '../../src/state/changelog.ts';
 
 export interface SimRecord {
   readonly key: Uint8Array | null;
@@ -81,6 +82,12 @@ export class SimInstance {
       this.tasks.push({ task, held });
     }
     this.restores += 1;
+  }
+
+  private changelog(topic: string): ChangelogRecord[] {
+    return this.cluster
+      .log(topic)
+      .flatMap((r) => (r.key === null ? [] : [{ key: r.key, value: r.value, headers: r.headers }]));
   }
 
   /** A producer may write a record at once or hold it until the next flush; order per topic is kept. */
