@@ -397,7 +397,10 @@ class Harness {
     } catch (error) {
       if (!(error instanceof RaftStorageError)) throw error;
       if (!damaged)
-        throw new Error(`${where}: fenced without damage: ${String((error.cause as Error | undefined)?.message ?? error.message)}`, { cause: error });
+        throw new Error(
+          `${where}: fenced without damage: ${String((error.cause as Error | undefined)?.message ?? error.message)}`,
+          { cause: error },
+        );
       return 'fenced';
     }
     const key = logKey(state);
