@@ -76,7 +76,7 @@ export class SimInstance {
         collector: { send: (record) => this.send(held, record) },
       });
       const reports = await restoreTask(task, this.cluster.committed, (topic) =>
-        this.cluster.log(topic),
+        this.changelog(topic),
       );
       this.undone += reports.reduce((sum, r) => sum + r.undone, 0);
       this.tasks.push({ task, held });
