@@ -35,6 +35,7 @@ import { maybeCommit } from './replication.ts';
 import { type RaftStatus, raftStatus } from './status.ts';
 import { transferLeadership } from './transfer.ts';
 import {
+  type Entry,
   EntryType,
   type HardState,
   type Message,
@@ -195,11 +196,14 @@ export class RawNode {
       if (current) r.persistedIndex = index;
       r.log.appliedTo(Math.max(r.log.applied, Math.min(index, r.log.committed)));
     }
-    const last = ready.entries[ready.entries.length - 1];
-    if (last !== undefined) {
-      r.log.unstable.stableTo(last.index, last.term);
-      if (r.log.term(last.index) === last.term)
-        r.persistedIndex = Math.max(r.persistedIndex, last.index);
+    // The longest prefix of what was persisted that is still our log (a conflicting append
+    // may have replaced a suffix meanwhile; that suffix is persisted again in the next Ready).
+    for (let i = ready.entries.length - 1; i >= 0; i--) {
+      const entry = ready.entries[i] as Entry;
+      if (r.log.term(entry.index) !== entry.term) continue;
+      r.log.unstable.stableTo(entry.index, entry.term);
+      r.persistedIndex = Math.max(r.persistedIndex, entry.index);
+      break;
     }
     const applied = ready.committedEntries[ready.committedEntries.length - 1];
     if (applied !== undefined) {

@@ -198,8 +198,8 @@ export function handleSnapshotChunk(r: Raft, m: InstallSnapshotRequest): void {
   }
   let incoming = receiver.incoming;
   if (incoming === undefined || !sameSnapshot(incoming, m)) {
-    if (m.offset !== 0) {
-      respond(r, m, 0, false);
+    if (incoming !== undefined && olderThan(m, incoming)) {
+      respond(r, m, 0, false); // a late chunk of an image we have moved past
       return;
     }
     incoming = {
@@ -240,6 +240,11 @@ export function handleSnapshotChunk(r: Raft, m: InstallSnapshotRequest): void {
   receiver.incoming = undefined;
   restoreSnapshot(r, { metadata: m.metadata, data: concat(incoming.chunks, incoming.received) });
   respond(r, m, incoming.received, true);
+}
+
+function olderThan(m: InstallSnapshotRequest, incoming: IncomingSnapshot): boolean {
+  if (m.term !== incoming.term) return m.term < incoming.term;
+  return m.metadata.index < incoming.metadata.index;
 }
 
 /** Appends the chunk at `received`; returns whether it was the last. */
