@@ -2,7 +2,7 @@ import { initChecksums } from '@tributary/protocol';
 import test from 'ava';
 import type { LogConfig } from '../src/index.ts';
 import { KeyMap } from '../src/internal.ts';
-import { batchOf, readAll, type SimpleRecord, simEnvironment } from './helpers.ts';
+import { batchOf, decodeBatches, readAll, type SimpleRecord, simEnvironment } from './helpers.ts';
 
 const compactConfig: Partial<LogConfig> = {
   segmentBytes: 2048,
@@ -269,4 +269,24 @@ test('the key map is bounded and keeps the latest offset per key', async (t) => 
   t.is(map.size, 3);
   t.is(map.memoryBytes, 8 * 24);
   t.throws(() => map.put(key('a'), 4), { message: /offsets go forward/ });
+});
+
+test('reads progress over segments compaction emptied', async (t) => {
+  const env = simEnvironment(5, { ...compactConfig, deleteRetentionMs: 0 });
+  const log = await env.open();
+  await log.append(batchOf([{ key: 'a', value: 'x', timestamp: 0 }]));
+  await log.roll();
+  await log.append(batchOf([{ key: 'a', value: null, timestamp: 0 }]));
+  await log.roll();
+  await log.append(batchOf([{ key: 'b', value: 'y', timestamp: 0 }]));
+  await log.compact();
+  t.is(log.segmentInfo()[0]!.sizeBytes, 0, 'the first segment is empty now');
+  const first = await log.read(0, 1000);
+  t.deepEqual(
+    decodeBatches(first.batches).map((r) => r.offset),
+    [2],
+  );
+  t.is(first.nextOffset, 3);
+  t.deepEqual(await log.offsetForTimestamp(0), { offset: 2, timestamp: 0 });
+  await log.close();
 });
