@@ -607,9 +607,9 @@ export class PartitionLog {
    * compact,delete); a no-op for delete. Runs alongside appends and reads; a second call
    * while one runs joins it.
    */
-  compact(): Promise<CompactionResult> {
+  async compact(): Promise<CompactionResult> {
     this.checkUsable();
-    if (!compacts(this.config)) return Promise.resolve(emptyCompaction(this.firstDirtyOffset));
+    if (!compacts(this.config)) return emptyCompaction(this.firstDirtyOffset);
     if (this.compaction === null) {
       this.compaction = runCompaction(this.compactionHost()).finally(() => {
         this.compaction = null;
