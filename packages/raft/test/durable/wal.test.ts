@@ -214,3 +214,84 @@ test('the hard state is restored from the acknowledged file if the WAL lost it',
   t.is(storage.recovery.votingDisabledUntilIndex, 3);
   t.true(storage.recovery.reasons.includes('log-behind-acknowledged'));
 });
+
+test('the entry cache stays within its bound once flushes have written what was staged', async (t) => {
+  const dir = temporaryDirectory(t);
+  const cacheBytes = 20_000;
+  const wal = await RaftWal.open({ dir, cacheBytes });
+  t.teardown(() => wal.close());
+  const next = new Map<number, number>();
+  for (let round = 0; round < 30; round++) {
+    for (let group = 0; group < 10; group++) {
+      const first = next.get(group) ?? 1;
+      wal.group(group).stage({ entries: makeEntries(first, 5, 1, 200) });
+      next.set(group, first + 5);
+    }
+    await wal.sync();
+    t.true(
+      wal.stats().cacheBytes <= cacheBytes,
+      `round ${round}: ${wal.stats().cacheBytes} bytes cached`,
+    );
+  }
+  // Everything is still readable, from disk where it is no longer cached.
+  for (let group = 0; group < 10; group++) {
+    t.deepEqual(plain(wal.group(group).entries(1, 151, 1e9)), plain(makeEntries(1, 150, 1, 200)));
+  }
+});
+
+test('the groups pinning the oldest segment are named, and compacting them frees it', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir, segmentBytes: 4096 });
+  t.teardown(() => wal.close());
+  wal.group(1).stage({ entries: makeEntries(1, 2, 1, 100) });
+  for (let round = 0; round < 20; round++) {
+    wal.group(2).stage({ entries: makeEntries(round * 10 + 1, 10, 1, 100) });
+    await wal.sync();
+    if (round > 0) wal.group(2).compact(round * 10);
+  }
+  await wal.sync();
+  t.deepEqual(wal.groupsPinningOldestSegment(), [1]);
+  const before = wal.stats().segments;
+  wal.group(1).compact(2);
+  wal.group(2).stage({ entries: makeEntries(201, 1, 1, 100) });
+  await wal.sync();
+  await wal.sync();
+  wal.group(2).stage({ entries: makeEntries(202, 1, 1, 100) });
+  await wal.sync();
+  t.true(wal.stats().segments < before, `${before} -> ${wal.stats().segments} segments`);
+});
+
+test('an I/O error stops the WAL for good with a typed error', async (t) => {
+  const dir = temporaryDirectory(t);
+  const { nodeWalFileSystem } = await import('../../src/durable/file-system.ts');
+  let failWrites = false;
+  const failing = {
+    ...nodeWalFileSystem,
+    async open(path: string, options: { create: boolean }) {
+      const file = await nodeWalFileSystem.open(path, options);
+      return {
+        ...file,
+        path: file.path,
+        readSync: file.readSync.bind(file),
+        size: file.size.bind(file),
+        close: file.close.bind(file),
+        truncate: file.truncate.bind(file),
+        datasync: file.datasync.bind(file),
+        write: async (data: Uint8Array, position: number) => {
+          if (failWrites) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+          return file.write(data, position);
+        },
+      };
+    },
+  };
+  const wal = await RaftWal.open({ dir, fileSystem: failing });
+  wal.group(1).stage({ entries: makeEntries(1, 1, 1) });
+  await wal.sync();
+  failWrites = true;
+  wal.group(1).stage({ entries: makeEntries(2, 1, 1) });
+  const error = await t.throwsAsync(wal.sync());
+  t.is((error as { code?: string }).code, 'IO');
+  await t.throwsAsync(wal.sync(), { message: /EIO/ });
+  t.throws(() => wal.group(1).stage({ entries: makeEntries(3, 1, 1) }), { message: /EIO/ });
+  await wal.close();
+});
