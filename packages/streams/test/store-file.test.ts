@@ -7,7 +7,7 @@ import { StoreFile } from '../src/state/store-file.ts';
 
 const key = fc.constantFrom('a', 'b', 'c', 'd', 'e').map((k) => new TextEncoder().encode(k));
 const change = fc.record({ key, value: fc.option(fc.uint8Array({ maxLength: 6 }), { nil: null }) });
-const op = fc.oneof(
+const op: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 5,
     arbitrary: fc.record({

@@ -6,7 +6,8 @@
  *
  *   tributary.position  the task's input position at this commit: `<topic>=<next offset>`
  *                       per input topic, comma-separated (partition = the task's)
- *   tributary.prev      the key's value at the previous commit (header value null: absent)
+ *   tributary.prev      the key's value at the previous commit, or instead
+ *   tributary.prev-none (empty) when the key had no value then
  *
  * The commit then writes the same position as the group's committed offsets, but only once
  * every output and changelog record is acknowledged. So a changelog record whose position
@@ -25,6 +26,7 @@ import type { StateStore, StoreChange } from './state-store.ts';
 
 export const positionHeaderKey = 'tributary.position';
 export const prevHeaderKey = 'tributary.prev';
+export const prevNoneHeaderKey = 'tributary.prev-none';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -75,7 +77,12 @@ export function changelogRecords(
   return changes.map((change) => ({
     key: change.key,
     value: change.value,
-    headers: [positionHeader, { key: prevHeaderKey, value: change.prev }],
+    headers: [
+      positionHeader,
+      change.prev === null
+        ? { key: prevNoneHeaderKey, value: new Uint8Array(0) }
+        : { key: prevHeaderKey, value: change.prev },
+    ],
   }));
 }
 
@@ -96,10 +103,11 @@ export class ChangelogRestorer {
     const keyString = bytesToKeyString(record.key);
     const positionBytes = record.headers.find((h) => h.key === positionHeaderKey)?.value;
     const prev = record.headers.find((h) => h.key === prevHeaderKey);
+    const prevNone = record.headers.some((h) => h.key === prevNoneHeaderKey);
     this.keys.set(keyString, record.key);
     this.latest.set(keyString, {
       value: record.value,
-      prev: prev === undefined ? undefined : prev.value,
+      prev: prev !== undefined ? (prev.value ?? new Uint8Array(0)) : prevNone ? null : undefined,
       position: positionBytes ? decodePosition(positionBytes) : undefined,
     });
   }
