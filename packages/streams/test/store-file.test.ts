@@ -7,6 +7,10 @@ import { StoreFile } from '../src/state/store-file.ts';
 
 const key = fc.constantFrom('a', 'b', 'c', 'd', 'e').map((k) => new TextEncoder().encode(k));
 const change = fc.record({ key, value: fc.option(fc.uint8Array({ maxLength: 6 }), { nil: null }) });
+type Op =
+  | { kind: 'append'; changes: { key: Uint8Array; value: Uint8Array | null }[] }
+  | { kind: 'rewrite' };
+
 const op: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 5,
@@ -32,10 +36,7 @@ function withDir<T>(fn: (dir: string) => T): T {
 }
 
 /** Runs ops against a file and a model; returns the model's state after each checkpoint. */
-function play(
-  dir: string,
-  ops: fc.Infer<typeof op>[],
-): { history: { offset: number; state: State }[] } {
+function play(dir: string, ops: Op[]): { history: { offset: number; state: State }[] } {
   const file = new StoreFile(dir, 'store');
   const model: State = new Map();
   const history: { offset: number; state: State }[] = [];
