@@ -78,7 +78,9 @@ function toFlag(key: string): string {
 }
 
 export class LocalCluster {
-  readonly nodes: readonly NodeAddresses[];
+  private readonly members: NodeAddresses[];
+  /** The nodes the cluster was created with: the metadata group's voters. */
+  private readonly voterCount: number;
   readonly clusterSecret: string;
   private readonly running = new Map<number, RunningNode>();
   private readonly host: string;
@@ -87,7 +89,8 @@ export class LocalCluster {
     private readonly options: LocalClusterOptions,
     nodes: NodeAddresses[],
   ) {
-    this.nodes = nodes;
+    this.members = nodes;
+    this.voterCount = nodes.length;
     this.host = options.host ?? '127.0.0.1';
     this.clusterSecret = options.clusterSecret ?? LocalCluster.storedSecret(options.dataDir);
   }
@@ -136,11 +139,41 @@ export class LocalCluster {
     return this.nodes.map((n) => `${this.host}:${n.clientPort}`);
   }
 
+  get nodes(): readonly NodeAddresses[] {
+    return this.members;
+  }
+
   private voters(forNode: number): string {
     const peerUrl =
       this.options.peerUrlFor ??
       ((_from: number, _to: number, port: number) => `ws://${this.host}:${port}`);
-    return this.nodes.map((n) => `${n.nodeId}@${peerUrl(forNode, n.nodeId, n.peerPort)}`).join(',');
+    return this.members
+      .slice(0, this.voterCount)
+      .map((n) => `${n.nodeId}@${peerUrl(forNode, n.nodeId, n.peerPort)}`)
+      .join(',');
+  }
+
+  /**
+   * Adds a node to the running cluster (not started): a broker that joins through the
+   * existing nodes' client listeners and follows the metadata group as a learner.
+   */
+  async addNode(): Promise<NodeAddresses> {
+    const [clientPort, peerPort, metricsPort] = (await freePorts(3, this.options.host)) as [
+      number,
+      number,
+      number,
+    ];
+    const nodeId = Math.max(...this.members.map((n) => n.nodeId)) + 1;
+    const node: NodeAddresses = {
+      nodeId,
+      clientPort,
+      peerPort,
+      metricsPort,
+      dataDir: join(this.options.dataDir, `node-${nodeId}`),
+      logFile: join(this.options.dataDir, `node-${nodeId}.log`),
+    };
+    this.members.push(node);
+    return node;
   }
 
   private argumentsFor(node: NodeAddresses): string[] {
@@ -155,6 +188,9 @@ export class LocalCluster {
       metricsPort: node.metricsPort,
       controllerVoters: this.voters(node.nodeId),
       clusterSecret: this.clusterSecret,
+      ...(node.nodeId > this.voterCount
+        ? { joinVia: this.bootstrap.slice(0, this.voterCount).join(',') }
+        : {}),
       ...this.options.settings,
     };
     return Object.entries(settings).flatMap(([key, value]) => [toFlag(key), String(value)]);

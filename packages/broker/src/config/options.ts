@@ -112,6 +112,14 @@ export const optionSpecs: readonly OptionSpec[] = [
     description: 'initial metadata voters as "id@ws://host:port,..." (empty: this node alone)',
   },
   {
+    key: 'joinVia',
+    type: 'string',
+    default: '',
+    pattern: /^([A-Za-z0-9.:_-]+:\d+)?(,[A-Za-z0-9.:_-]+:\d+)*$/,
+    description:
+      'client addresses (host:port,...) of running brokers, for a node joining an existing cluster',
+  },
+  {
     key: 'clusterSecret',
     type: 'string',
     default: '',
@@ -226,6 +234,7 @@ export interface NodeConfig {
   readonly advertisedPeerUrl: string;
   readonly controllerVoters: readonly VoterAddress[];
   readonly clusterSecret: string;
+  readonly joinVia: string;
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;

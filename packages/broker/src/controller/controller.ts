@@ -8,8 +8,10 @@ import {
   type AlterConfigsRequest,
   type CreateTopicsRequest,
   type DeleteTopicsRequest,
+  type ElectLeadersRequest,
   ErrorCode,
   type ErrorCodeInfo,
+  type PartitionResults,
   ProtocolError,
   type TopicResult,
 } from '@tributary/protocol';
@@ -141,10 +143,11 @@ export class Controller {
       const target = [...partition.targetReplicas].sort((a, b) => a - b);
       const reached = [...replicas].sort((a, b) => a - b);
       if (target.join(',') !== reached.join(',')) continue;
-      await this.options.log.propose(
+      const applied = await this.options.log.propose(
         { type: 'complete-reassignment', groupId, replicas: partition.targetReplicas },
         10_000,
       );
+      this.options.logger.info('reassignment completed', { groupId, replicas, ok: applied.ok });
     }
   }
 
@@ -276,6 +279,46 @@ export class Controller {
       { type: 'reassign-partition', groupId: record.groupId, targetReplicas: replicas },
       10_000,
     );
+  }
+
+  /** Asks leaders to move to preferred replicas; returns the partitions it asked for. */
+  async electPreferredLeaders(request: ElectLeadersRequest): Promise<PartitionResults['results']> {
+    this.requireLeader();
+    const results: PartitionResults['results'] = [];
+    const groupIds: number[] = [];
+    const wanted =
+      request.topics ??
+      [...this.state.topics.values()].map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => p.partition),
+      }));
+    for (const { name, partitions } of wanted) {
+      for (const partition of partitions) {
+        const record = this.state.partition(name, partition);
+        if (!record) {
+          results.push({
+            name,
+            partition,
+            error: ErrorCode.UnknownTopicOrPartition.code,
+            message: 'no such partition',
+          });
+          continue;
+        }
+        groupIds.push(record.groupId);
+        results.push({ name, partition, error: 0 });
+      }
+    }
+    if (groupIds.length > 0) {
+      const applied = await this.proposeWithin(
+        { type: 'elect-preferred-leaders', groupIds },
+        request.timeoutMs,
+      );
+      if (!applied.ok)
+        return results.map((r) =>
+          r.error === 0 ? { ...r, error: applied.error.code, message: applied.message } : r,
+        );
+    }
+    return results;
   }
 
   async unregisterBroker(nodeId: number): Promise<ApplyResult> {

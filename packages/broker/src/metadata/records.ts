@@ -63,6 +63,11 @@ const completeReassignment = s.object({
   groupId,
   replicas: replicaList,
 });
+/** Asks the leaders of these partitions to hand leadership to their preferred replica. */
+const electPreferredLeaders = s.object({
+  type: s.literal('elect-preferred-leaders'),
+  groupIds: s.array(groupId, { maxItems: 1_000_000 }),
+});
 const allocateProducerIds = s.object({
   type: s.literal('allocate-producer-ids'),
   nodeId,
@@ -78,6 +83,7 @@ export type PartitionLeaderRecord = s.Infer<typeof partitionLeader>;
 export type ReassignPartitionRecord = s.Infer<typeof reassignPartition>;
 export type CompleteReassignmentRecord = s.Infer<typeof completeReassignment>;
 export type AllocateProducerIdsRecord = s.Infer<typeof allocateProducerIds>;
+export type ElectPreferredLeadersRecord = s.Infer<typeof electPreferredLeaders>;
 
 export type MetadataRecord =
   | RegisterBrokerRecord
@@ -88,7 +94,8 @@ export type MetadataRecord =
   | PartitionLeaderRecord
   | ReassignPartitionRecord
   | CompleteReassignmentRecord
-  | AllocateProducerIdsRecord;
+  | AllocateProducerIdsRecord
+  | ElectPreferredLeadersRecord;
 
 const schemasByType: Record<MetadataRecord['type'], s.Schema<unknown>> = {
   'register-broker': registerBroker,
@@ -100,6 +107,7 @@ const schemasByType: Record<MetadataRecord['type'], s.Schema<unknown>> = {
   'reassign-partition': reassignPartition,
   'complete-reassignment': completeReassignment,
   'allocate-producer-ids': allocateProducerIds,
+  'elect-preferred-leaders': electPreferredLeaders,
 };
 
 const recordVersion = 1;

@@ -29,6 +29,8 @@ export interface PartitionRecord {
   readonly topic: string;
   readonly partition: number;
   readonly groupId: number;
+  /** The replica list the partition was created with: every replica's Raft bootstrap. */
+  readonly initialReplicas: readonly number[];
   replicas: number[];
   /** The replica list a reassignment is moving to, or null when none is under way. */
   targetReplicas: number[] | null;
@@ -56,7 +58,8 @@ export type MetadataChange =
   | { readonly kind: 'topic-configs-changed'; readonly topic: TopicRecord }
   | { readonly kind: 'partition-leader'; readonly partition: PartitionRecord }
   | { readonly kind: 'reassignment-started'; readonly partition: PartitionRecord }
-  | { readonly kind: 'reassignment-completed'; readonly partition: PartitionRecord };
+  | { readonly kind: 'reassignment-completed'; readonly partition: PartitionRecord }
+  | { readonly kind: 'preferred-leaders-requested'; readonly groupIds: readonly number[] };
 
 /** The first Raft group id given to a partition; 0 is the metadata group itself. */
 export const firstPartitionGroupId = 1;
@@ -96,6 +99,9 @@ export class MetadataState {
         return this.startReassignment(record.groupId, record.targetReplicas, changes);
       case 'complete-reassignment':
         return this.completeReassignment(record.groupId, record.replicas, changes);
+      case 'elect-preferred-leaders':
+        changes.push({ kind: 'preferred-leaders-requested', groupIds: record.groupIds });
+        return ok;
       case 'allocate-producer-ids': {
         const first = this.nextProducerId;
         this.nextProducerId += record.count;
@@ -153,6 +159,7 @@ export class MetadataState {
         topic: record.name,
         partition,
         groupId: this.nextGroupId++,
+        initialReplicas: [...replicas],
         replicas: [...replicas],
         targetReplicas: null,
         leader: -1,

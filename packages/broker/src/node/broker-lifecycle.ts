@@ -7,14 +7,22 @@
 import { Api, ErrorCode, ProtocolError } from '@tributary/protocol';
 import { Role } from '@tributary/raft';
 import { signInternal } from '../controller/internal-auth.ts';
+import type { MetadataChange } from '../metadata/state.ts';
 import type { HealthReport } from '../metrics/http.ts';
 import { InternalClient } from './internal-client.ts';
 import { metadataGroupId } from './metadata-group.ts';
 import type { NodeParts } from './node.ts';
+import {
+  addBrokersAsMetadataLearners,
+  advanceReassignments,
+  type ReassignmentProgress,
+} from './reassigner.ts';
 
 export class BrokerLifecycle {
   private readonly client = new InternalClient();
   private lastHeartbeatOkMs = 0;
+  /** Partitions led here whose reassignment reached its target, reported with heartbeats. */
+  private reassignmentsDone: ReassignmentProgress[] = [];
   private registeredIncarnation = '';
 
   constructor(private readonly parts: NodeParts) {}
@@ -52,10 +60,8 @@ export class BrokerLifecycle {
       await this.heartbeatAsController();
       return;
     }
-    const leader = this.parts.metadata.leaderId();
-    const broker = this.parts.metadata.state.brokers.get(leader);
-    if (!broker) return; // the controller has not registered itself yet: try again later
-    const address = `${broker.host}:${broker.port}`;
+    const address = await this.controllerAddress();
+    if (!address) return; // no controller known yet: try again next round
     const registered = this.parts.metadata.state.brokers.get(this.nodeId);
     if (
       registered?.incarnation !== this.parts.incarnation ||
@@ -80,7 +86,7 @@ export class BrokerLifecycle {
     const payload = {
       incarnation: this.parts.incarnation,
       leaderships: this.leaderships(),
-      reassignmentsDone: [],
+      reassignmentsDone: this.reassignmentsDone,
     };
     const body = signInternal({
       secret: this.parts.secret,
@@ -93,6 +99,26 @@ export class BrokerLifecycle {
     if (response.error === 0) this.lastHeartbeatOkMs = Date.now();
   }
 
+  /**
+   * The controller's client address: from our copy of the metadata, or, for a node joining
+   * a running cluster that does not follow the metadata log yet, asked of `joinVia`.
+   */
+  private async controllerAddress(): Promise<string | undefined> {
+    const { metadata, config } = this.parts;
+    const known = metadata.state.brokers.get(metadata.leaderId());
+    if (known) return `${known.host}:${known.port}`;
+    for (const address of config.joinVia.split(',').filter(Boolean)) {
+      try {
+        const answer = await this.client.request(address, Api.Metadata, { topics: [] }, 3000);
+        const controller = answer.brokers.find((b) => b.nodeId === answer.controllerId);
+        if (controller) return `${controller.host}:${controller.port}`;
+      } catch {
+        // try the next address
+      }
+    }
+    return undefined;
+  }
+
   private async heartbeatAsController(): Promise<void> {
     const { controller } = this.parts;
     const self = this.selfRecord();
@@ -100,6 +126,7 @@ export class BrokerLifecycle {
     if (!result.ok) return;
     this.registeredIncarnation = self.incarnation;
     await controller.reportLeaderships(this.nodeId, this.leaderships());
+    await controller.reportReassignmentsDone(this.reassignmentsDone);
     await controller.ensureInternalTopics();
     this.lastHeartbeatOkMs = Date.now();
   }
@@ -130,8 +157,21 @@ export class BrokerLifecycle {
     return response.firstId;
   }
 
-  /** Metadata moved: dial newly registered peers, bring replicas in line. */
-  onMetadataChanged(): void {
+  /** Advances partition reassignments led here, and metadata membership on the leader. */
+  async advanceMembership(): Promise<void> {
+    const { host, metadata, replicas, logger } = this.parts;
+    const groups = replicas.all().flatMap((r) => host.group(r.groupId) ?? []);
+    this.reassignmentsDone = advanceReassignments({ state: metadata.state, groups, logger });
+    const group0 = host.group(metadataGroupId);
+    if (group0) addBrokersAsMetadataLearners(group0, metadata.state, logger);
+  }
+
+  /** Metadata moved: dial newly registered peers, bring replicas in line, act on requests. */
+  onMetadataChanged(changes: readonly MetadataChange[]): void {
+    for (const change of changes) {
+      if (change.kind === 'preferred-leaders-requested')
+        this.moveToPreferred(new Set(change.groupIds));
+    }
     const state = this.parts.metadata.state;
     const voterIds = new Set(this.parts.config.controllerVoters.map((v) => v.nodeId));
     for (const broker of state.brokers.values()) {
@@ -147,8 +187,13 @@ export class BrokerLifecycle {
    * first in the replica list) when that replica is a live, caught-up voter.
    */
   async balanceLeadership(): Promise<void> {
+    this.moveToPreferred(undefined);
+  }
+
+  private moveToPreferred(only: ReadonlySet<number> | undefined): void {
     const state = this.parts.metadata.state;
     for (const replica of this.parts.replicas.all()) {
+      if (only && !only.has(replica.groupId)) continue;
       const group = this.parts.host.group(replica.groupId);
       const preferred = state.partitionsByGroup.get(replica.groupId)?.replicas[0];
       if (!group || preferred === undefined || preferred === this.nodeId) continue;

@@ -87,6 +87,26 @@ function adminHandlers(parts: NodeParts): Handlers {
         partitions: { total: state.partitionsByGroup.size, offline, underReplicated },
       };
     },
+    [Api.ElectLeaders]: async (body) => ({ results: await controller.electPreferredLeaders(body) }),
+    [Api.AlterPartitionReassignments]: async (body) => {
+      const results = [];
+      for (const topic of body.topics) {
+        for (const { partition, replicas } of topic.partitions) {
+          const applied = await controller.reassignPartition(topic.name, partition, replicas);
+          results.push(
+            applied.ok
+              ? { name: topic.name, partition, error: 0 }
+              : {
+                  name: topic.name,
+                  partition,
+                  error: applied.error.code,
+                  message: applied.message,
+                },
+          );
+        }
+      }
+      return { results };
+    },
     [Api.UnregisterBroker]: async (body) => {
       const result = await controller.unregisterBroker(body.nodeId);
       return result.ok ? { error: 0 } : errorResult(result.error, result.message);

@@ -147,8 +147,8 @@ export class BrokerNode {
     const initialState = snapshot
       ? MetadataState.decodeSnapshot(snapshot.data)
       : new MetadataState();
-    const metadata = new MetadataGroup(initialState, logger, () =>
-      parts.lifecycle?.onMetadataChanged(),
+    const metadata = new MetadataGroup(initialState, logger, (changes) =>
+      parts.lifecycle?.onMetadataChanged(changes),
     );
     const coordinators = new GroupCoordinators({
       nodeId: config.nodeId,
@@ -236,6 +236,7 @@ export class BrokerNode {
     every(config.checkpointIntervalMs, () => replicas.checkpointAll());
     every(30_000, () => replicas.retentionPass());
     every(5_000, () => lifecycle.balanceLeadership());
+    every(1_000, () => lifecycle.advanceMembership());
   }
 
   /** Graceful stop: move leaderships away, flush, close listeners and storage. */

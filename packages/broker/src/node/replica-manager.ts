@@ -124,7 +124,9 @@ export class ReplicaManager {
     this.options.onReplicaCreated?.(replica);
     const group = this.options.host.createGroup(p.groupId, {
       stateMachine: replica,
-      bootstrap: { voters: [...p.replicas], outgoingVoters: [], learners: [] },
+      // Every replica, even one added later, starts from the group's first membership; the
+      // log (or a snapshot) brings it to the current one.
+      bootstrap: { voters: [...p.initialReplicas], outgoingVoters: [], learners: [] },
       applied: checkpoint.index,
     });
     replica.attach(group);

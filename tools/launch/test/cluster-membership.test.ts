@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Api, initChecksums } from '@tributary/protocol';
+import test from 'ava';
+import { LocalCluster } from '../src/local-cluster.ts';
+import { ProtocolDriver, retry } from './protocol-driver.ts';
+
+const record = (value: string) => ({ key: null, value: Buffer.from(value), timestamp: Date.now() });
+
+test('a node added at run time joins, takes over a replica by reassignment, and the leaving node drops it', async (t) => {
+  await initChecksums();
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-membership-'));
+  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: { tickMs: 20 } });
+  const driver = new ProtocolDriver(cluster.bootstrap);
+  t.teardown(async () => {
+    driver.close();
+    await cluster.close({ graceful: false });
+    if (t.passed) rmSync(dataDir, { recursive: true, force: true });
+    else t.log(`node logs kept in ${dataDir}`);
+  });
+  await cluster.startAll();
+  await cluster.waitHealthy(90_000);
+  t.is((await driver.createTopic('moving', 1, 3)).error, 0);
+  for (let i = 0; i < 20; i++) await driver.produce('moving', 0, [record(`before-${i}`)]);
+
+  const added = await cluster.addNode();
+  await cluster.start(added.nodeId);
+  await cluster.waitHealthy(90_000);
+  const metadata = await driver.anyBroker((a) =>
+    driver.client.request(a, Api.Metadata, { topics: null }),
+  );
+  t.true(
+    metadata.brokers.some((b) => b.nodeId === 4),
+    'the new broker is registered',
+  );
+
+  const controller = await retry('controller', () => driver.controllerAddress());
+  const moved = await driver.client.request(controller, Api.AlterPartitionReassignments, {
+    topics: [{ name: 'moving', partitions: [{ partition: 0, replicas: [1, 2, 4] }] }],
+    timeoutMs: 10_000,
+  });
+  t.is(moved.results[0]?.error, 0, moved.results[0]?.message);
+  await retry(
+    'reassignment completes',
+    async () => {
+      const answer = await driver.anyBroker((a) =>
+        driver.client.request(a, Api.Metadata, { topics: ['moving'] }),
+      );
+      const p = answer.topics[0]?.partitions[0];
+      return p && [...p.replicas].sort().join() === '1,2,4' && p.learners.length === 0
+        ? true
+        : undefined;
+    },
+    90_000,
+  );
+  for (let i = 0; i < 20; i++) await driver.produce('moving', 0, [record(`after-${i}`)]);
+  // Node 4 now holds every record: with node 1 stopped, nodes 2 and 4 are a majority.
+  await cluster.stop(1);
+  driver.setBootstrap(cluster.bootstrap.filter((_, i) => i !== 0));
+  const values = (await driver.readAll('moving', 0)).map((r) => r.value);
+  t.deepEqual(values, [
+    ...Array.from({ length: 20 }, (_, i) => `before-${i}`),
+    ...Array.from({ length: 20 }, (_, i) => `after-${i}`),
+  ]);
+  // Node 3 left the partition and dropped its replica.
+  await retry('node 3 drops its replica', async () => {
+    const text = await (
+      await fetch(`http://127.0.0.1:${cluster.node(3).metricsPort}/metrics`)
+    ).text();
+    return text.includes('topic="moving"') ? undefined : true;
+  });
+});
+
+test('leadership returns to the preferred replica once it is back (ElectLeaders)', async (t) => {
+  await initChecksums();
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-preferred-'));
+  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: { tickMs: 20 } });
+  const driver = new ProtocolDriver(cluster.bootstrap);
+  t.teardown(async () => {
+    driver.close();
+    await cluster.close({ graceful: false });
+    if (t.passed) rmSync(dataDir, { recursive: true, force: true });
+    else t.log(`node logs kept in ${dataDir}`);
+  });
+  await cluster.startAll();
+  await cluster.waitHealthy(90_000);
+  t.is((await driver.createTopic('pref', 1, 3)).error, 0);
+  await driver.produce('pref', 0, [record('x')]);
+  const partition = async () =>
+    (await driver.anyBroker((a) => driver.client.request(a, Api.Metadata, { topics: ['pref'] })))
+      .topics[0]?.partitions[0];
+  const preferred = (await partition())?.replicas[0] as number;
+  await cluster.stop(preferred);
+  driver.setBootstrap(cluster.bootstrap.filter((_, i) => i + 1 !== preferred));
+  await driver.produce('pref', 0, [record('y')]);
+  await retry('another leader', async () =>
+    ((await partition())?.leader ?? preferred) !== preferred ? true : undefined,
+  );
+  await cluster.start(preferred);
+  driver.setBootstrap(cluster.bootstrap);
+  const controller = await retry('controller', () => driver.controllerAddress());
+  const elected = await driver.client.request(controller, Api.ElectLeaders, {
+    topics: [{ name: 'pref', partitions: [0] }],
+    timeoutMs: 10_000,
+  });
+  t.is(elected.results[0]?.error, 0);
+  await retry(
+    'preferred leads again',
+    async () => ((await partition())?.leader === preferred ? true : undefined),
+    60_000,
+  );
+  t.deepEqual(
+    (await driver.readAll('pref', 0)).map((r) => r.value),
+    ['x', 'y'],
+  );
+});
