@@ -16,8 +16,9 @@
  * is not covered by the committed offsets, its `prev` is used instead. Since a task never
  * starts a commit before the previous one finished, `prev` is always committed state. The
  * store then holds exactly the state as of the committed offsets, from which processing
- * resumes, and replays the same way. Compaction keeps the last record per key, which is all
- * this needs.
+ * resumes, and replays the same way. The next commit rewrites every undone key, so the
+ * unfinished record is superseded before offsets can move past its position. Compaction
+ * keeps the last record per key, which is all this needs.
  */
 
 import type { RecordHeader, RecordHeaders } from '../engine/record.ts';
@@ -121,8 +122,13 @@ export class ChangelogRestorer {
         latest.position !== undefined &&
         latest.prev !== undefined &&
         !covers(committed, latest.position);
-      if (uncommitted) undone += 1;
       store.loadEntry(key, uncommitted ? (latest.prev ?? null) : latest.value);
+      if (uncommitted) {
+        undone += 1;
+        // Overwrite the unfinished commit's record at the next commit, so it can never pass
+        // for committed later (once offsets move past its position).
+        store.touch(key);
+      }
     }
     return { keys: this.latest.size, undone };
   }

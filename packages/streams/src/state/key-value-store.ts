@@ -119,6 +119,10 @@ export class KeyValueStore<K, V> implements StateStore, KeyValueStoreApi<K, V> {
       });
   }
 
+  touch(key: Uint8Array): void {
+    this.map.touch(bytesToKeyString(key));
+  }
+
   *entries(): Iterable<readonly [Uint8Array, Uint8Array]> {
     for (const [keyString, entry] of this.map.entries()) {
       yield [Buffer.from(keyString, 'latin1'), this.valueSerde.serialize(entry.value)];

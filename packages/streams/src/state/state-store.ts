@@ -22,6 +22,8 @@ export interface StateStore {
   drainChanges(): StoreChange[];
   /** Sets (or with null, removes) an entry without recording it as a change. */
   loadEntry(key: Uint8Array, value: Uint8Array | null): void;
+  /** Writes the key's current value to the changelog at the next commit, even if unchanged. */
+  touch(key: Uint8Array): void;
   /** Every entry in changelog form. */
   entries(): Iterable<readonly [Uint8Array, Uint8Array]>;
   /** Entries held (approximate for sorted views). */

@@ -210,6 +210,10 @@ export class TimeIndexedStore<K, V> implements StateStore {
     this.map.load(name, number === undefined ? undefined : { kind: 'meta', value: number });
   }
 
+  touch(key: Uint8Array): void {
+    this.map.touch(bytesToKeyString(key));
+  }
+
   *entries(): Iterable<readonly [Uint8Array, Uint8Array]> {
     for (const [full, slot] of this.map.entries())
       yield [Buffer.from(full, 'latin1'), this.encodeSlot(slot)];

@@ -10,6 +10,8 @@ export class TrackedMap<E> {
   private readonly map = new Map<string, E>();
   /** Key → its bytes at the last drain (null: absent then). */
   private readonly dirty = new Map<string, Uint8Array | null>();
+  /** Keys whose current value is written at the next drain even if unchanged. */
+  private readonly forced = new Set<string>();
 
   constructor(private readonly encode: (entry: E) => Uint8Array) {}
 
@@ -53,21 +55,35 @@ export class TrackedMap<E> {
     else this.map.set(key, entry);
   }
 
+  /**
+   * Marks a key to be written at the next drain with its current value, changed or not:
+   * after a restore undid a key, this overwrites the undone record in the changelog.
+   */
+  touch(key: string): void {
+    if (!this.dirty.has(key)) {
+      const entry = this.map.get(key);
+      this.dirty.set(key, entry === undefined ? null : this.encode(entry));
+    }
+    this.forced.add(key);
+  }
+
   drain(): StoreChange[] {
     const changes: StoreChange[] = [];
     for (const [key, prev] of this.dirty) {
       const entry = this.map.get(key);
       const value = entry === undefined ? null : this.encode(entry);
-      if (sameBytes(value, prev)) continue;
+      if (sameBytes(value, prev) && !this.forced.has(key)) continue;
       changes.push({ key: keyStringToBytes(key), value, prev });
     }
     this.dirty.clear();
+    this.forced.clear();
     return changes;
   }
 
   clear(): void {
     this.map.clear();
     this.dirty.clear();
+    this.forced.clear();
   }
 }
 

@@ -1,0 +1,88 @@
+/**
+ * Creating the application's internal topics before it runs: repartition topics (sized by
+ * `resolvePartitionCounts`) and one compacted changelog topic per logged store, with as
+ * many partitions as its sub-topology has tasks. Existing topics are checked, not changed:
+ * a wrong partition count is an error, since keys would land in the wrong tasks.
+ */
+import { type PartitionCounts, resolvePartitionCounts } from '../engine/partition-counts.ts';
+import { changelogTopic, dedupStoreName, resolveTopic } from '../engine/task.ts';
+import type { Topology } from '../engine/topology.ts';
+import { StreamsError } from '../errors.ts';
+import type { AdminPort } from './client-port.ts';
+
+export interface InternalTopic {
+  readonly name: string;
+  readonly partitions: number;
+  readonly compacted: boolean;
+}
+
+export async function sourcePartitionCounts(
+  admin: AdminPort,
+  topology: Topology,
+  applicationId: string,
+): Promise<PartitionCounts> {
+  const external = topology
+    .sourceTopics()
+    .filter((t) => !t.internal)
+    .map((t) => t.name);
+  const metadata = await admin
+    .fetchTopicMetadata({ topics: external })
+    .catch(() => ({ topics: [] }));
+  const counts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+  return resolvePartitionCounts(topology, applicationId, (topic) => counts.get(topic));
+}
+
+export function internalTopicsOf(
+  topology: Topology,
+  applicationId: string,
+  counts: PartitionCounts,
+): InternalTopic[] {
+  const topics: InternalTopic[] = [];
+  for (const ref of topology.repartitionTopics()) {
+    const name = resolveTopic(applicationId, ref);
+    topics.push({ name, partitions: counts.get(name) as number, compacted: false });
+  }
+  for (const sub of topology.subtopologies) {
+    const first = sub.sourceTopics[0];
+    const partitions = first ? (counts.get(resolveTopic(applicationId, first)) as number) : 0;
+    const stores = sub.stores.filter((s) => s.logged).map((s) => s.name);
+    if (sub.sourceTopics.some((t) => t.internal)) stores.push(dedupStoreName(sub.id));
+    for (const store of stores)
+      topics.push({ name: changelogTopic(applicationId, store), partitions, compacted: true });
+  }
+  return topics;
+}
+
+export async function ensureInternalTopics(
+  admin: AdminPort,
+  topics: readonly InternalTopic[],
+  replicationFactor: number,
+): Promise<void> {
+  for (const topic of topics) {
+    await admin
+      .createTopics({
+        topics: [
+          {
+            topic: topic.name,
+            numPartitions: topic.partitions,
+            replicationFactor,
+            configEntries: topic.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+          },
+        ],
+        waitForLeaders: true,
+      })
+      .catch((error: unknown) => {
+        if ((error as { code?: string }).code !== 'TOPIC_ALREADY_EXISTS') throw error;
+      });
+  }
+  const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+  for (const topic of topics) {
+    const found = metadata.topics.find((t) => t.name === topic.name);
+    if (found && found.partitions.length !== topic.partitions) {
+      throw new StreamsError(
+        'INTERNAL_TOPIC_MISMATCH',
+        `internal topic ${topic.name} has ${found.partitions.length} partitions, the topology needs ${topic.partitions}; delete it (and reset the application) to change partition counts`,
+      );
+    }
+  }
+}
