@@ -17,9 +17,15 @@ export class MemoryLog implements LogReader {
   private hard: HardState;
   private readonly bootstrapConfig: ConfigState;
   private stored: Snapshot | undefined;
-  /** entries[i] has index offset + i; offset - 1 is the snapshot's index (0 without one). */
-  private entriesHeld: Entry[] = [];
+  /**
+   * The entries as the batches they were appended in (no per-entry copying: a batch of a
+   * thousand entries costs one reference); `starts[i]` is the index of `chunks[i][0]`.
+   */
+  private chunks: Entry[][] = [];
+  private starts: number[] = [];
+  /** The first index held; offset - 1 is the snapshot's index (0 without one). */
   private offset = 1;
+  private last = 0;
   private snapshotTerm = 0;
 
   constructor(options: MemoryLogOptions) {
@@ -36,28 +42,38 @@ export class MemoryLog implements LogReader {
   }
 
   lastIndex(): number {
-    return this.offset + this.entriesHeld.length - 1;
+    return this.last;
   }
 
   term(index: number): number | undefined {
     if (index === this.offset - 1) return this.snapshotTerm;
-    return this.entriesHeld[index - this.offset]?.term;
+    if (index < this.offset || index > this.last) return undefined;
+    return this.entryAt(index).term;
   }
 
   entries(low: number, high: number, bytesMax: number): Entry[] {
     assert(
-      low >= this.offset && high <= this.lastIndex() + 1,
+      low >= this.offset && high <= this.last + 1,
       `memory log: entries [${low}, ${high}) out of range`,
     );
-    const held = this.entriesHeld;
-    const start = low - this.offset;
-    const end = high - this.offset;
+    let out: Entry[] = [];
     let used = 0;
-    for (let i = start; i < end; i++) {
-      used += (held[i] as Entry).data.byteLength;
-      if (used > bytesMax && i > start) return held.slice(start, i);
+    for (let chunk = this.chunkOf(low); chunk < this.chunks.length && low < high; chunk++) {
+      const entries = this.chunks[chunk] as Entry[];
+      const start = this.starts[chunk] as number;
+      const from = low - start;
+      const to = Math.min(entries.length, high - start);
+      let cut = from;
+      while (cut < to) {
+        used += (entries[cut] as Entry).data.byteLength;
+        if (used > bytesMax && (cut > from || out.length > 0)) break;
+        cut++;
+      }
+      out = out.length === 0 ? entries.slice(from, cut) : out.concat(entries.slice(from, cut));
+      low = start + cut;
+      if (cut < to) break;
     }
-    return held.slice(start, end);
+    return out;
   }
 
   snapshot(): Snapshot | undefined {
@@ -81,7 +97,7 @@ export class MemoryLog implements LogReader {
     this.hard = state;
   }
 
-  /** Appends entries, replacing the suffix from `entries[0].index` on. */
+  /** Appends entries, replacing the suffix from `entries[0].index` on. The array is kept. */
   append(entries: readonly Entry[]): void {
     const first = entries[0];
     if (first === undefined) return;
@@ -89,20 +105,20 @@ export class MemoryLog implements LogReader {
       first.index >= this.offset,
       `memory log: append at ${first.index} below first index ${this.offset}`,
     );
-    assert(
-      first.index <= this.lastIndex() + 1,
-      `memory log: append at ${first.index} leaves a gap`,
-    );
-    const keep = first.index - this.offset;
-    if (keep < this.entriesHeld.length) this.entriesHeld.length = keep;
-    for (const entry of entries) this.entriesHeld.push(entry);
+    assert(first.index <= this.last + 1, `memory log: append at ${first.index} leaves a gap`);
+    this.truncateAfter(first.index - 1);
+    this.chunks.push(entries as Entry[]);
+    this.starts.push(first.index);
+    this.last = first.index + entries.length - 1;
   }
 
   /** Installs a snapshot received from the leader: the whole log is replaced. */
   applySnapshot(snapshot: Snapshot): void {
     this.stored = snapshot;
-    this.entriesHeld = [];
+    this.chunks = [];
+    this.starts = [];
     this.offset = snapshot.metadata.index + 1;
+    this.last = snapshot.metadata.index;
     this.snapshotTerm = snapshot.metadata.term;
   }
 
@@ -110,22 +126,65 @@ export class MemoryLog implements LogReader {
   compact(snapshot: Snapshot): void {
     const index = snapshot.metadata.index;
     assert(
-      index >= this.offset - 1 && index <= this.lastIndex(),
+      index >= this.offset - 1 && index <= this.last,
       `memory log: compact at ${index} out of range`,
     );
     assert(
       this.term(index) === snapshot.metadata.term,
       `memory log: snapshot term mismatch at ${index}`,
     );
-    this.entriesHeld = this.entriesHeld.slice(index + 1 - this.offset);
+    let drop = 0;
+    while (drop < this.chunks.length && this.chunkEnd(drop) <= index) drop++;
+    this.chunks = this.chunks.slice(drop);
+    this.starts = this.starts.slice(drop);
+    const head = this.chunks[0];
+    const headStart = this.starts[0];
+    if (head !== undefined && headStart !== undefined && headStart <= index) {
+      this.chunks[0] = head.slice(index + 1 - headStart);
+      this.starts[0] = index + 1;
+    }
     this.offset = index + 1;
     this.snapshotTerm = snapshot.metadata.term;
     this.stored = snapshot;
   }
 
-  /** Simulates a disk that lost its tail: keeps entries up to `lastIndex` only. */
+  /** Keeps entries up to `lastIndex` only (a replaced suffix, or a disk that lost its tail). */
   truncateAfter(lastIndex: number): void {
-    const keep = Math.max(0, lastIndex + 1 - this.offset);
-    if (keep < this.entriesHeld.length) this.entriesHeld.length = keep;
+    if (lastIndex >= this.last) return;
+    const keepLast = Math.max(lastIndex, this.offset - 1);
+    while (this.chunks.length > 0 && (this.starts[this.starts.length - 1] as number) > keepLast) {
+      this.chunks.pop();
+      this.starts.pop();
+    }
+    const tail = this.chunks.length - 1;
+    if (tail >= 0 && this.chunkEnd(tail) > keepLast) {
+      this.chunks[tail] = (this.chunks[tail] as Entry[]).slice(
+        0,
+        keepLast + 1 - (this.starts[tail] as number),
+      );
+    }
+    this.last = keepLast;
+  }
+
+  /** The last index held by chunk `i`. */
+  private chunkEnd(i: number): number {
+    return (this.starts[i] as number) + (this.chunks[i] as Entry[]).length - 1;
+  }
+
+  /** The chunk holding `index` (which must be held). */
+  private chunkOf(index: number): number {
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((this.starts[middle] as number) <= index) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  private entryAt(index: number): Entry {
+    const chunk = this.chunkOf(index);
+    return (this.chunks[chunk] as Entry[])[index - (this.starts[chunk] as number)] as Entry;
   }
 }

@@ -67,9 +67,14 @@ export function propose(r: Raft, data: readonly Uint8Array[]): ProposeResult {
   }
   const indexFirst = r.log.lastIndex() + 1;
   const term = r.term;
-  const entries: Entry[] = new Array(data.length);
+  const entries: Entry[] = [];
   for (let i = 0; i < data.length; i++) {
-    entries[i] = { index: indexFirst + i, term, type: EntryType.Data, data: data[i] as Uint8Array };
+    entries.push({
+      index: indexFirst + i,
+      term,
+      type: EntryType.Data,
+      data: data[i] as Uint8Array,
+    });
   }
   appendLeaderEntries(r, entries);
   const indexLast = indexFirst + data.length - 1;

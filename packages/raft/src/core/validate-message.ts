@@ -71,26 +71,52 @@ function checkEntries(fields: Fields, prevIndex: number, prevTerm: number, termM
   const entries = fields.entries;
   if (!Array.isArray(entries)) fail('entries', `expected an array, got ${describe(entries)}`);
   let lastTerm = prevTerm;
+  // The hot path of every append: one combined test per entry, paths built only on failure.
   for (let i = 0; i < entries.length; i++) {
-    const entry: unknown = entries[i];
-    const path = `entries[${i}]`;
-    if (!isObject(entry)) fail(path, `expected an object, got ${describe(entry)}`);
-    const index = positive(entry, 'index', `${path}.index`);
-    const term = positive(entry, 'term', `${path}.term`);
-    const type = entry.type;
-    if (type !== EntryType.Data && type !== EntryType.Config && type !== EntryType.Noop) {
-      fail(`${path}.type`, `unknown entry type ${describe(type)}`);
+    const entry = entries[i] as Fields | null;
+    if (
+      typeof entry !== 'object' ||
+      entry === null ||
+      entry.index !== prevIndex + 1 + i ||
+      typeof entry.term !== 'number' ||
+      !Number.isSafeInteger(entry.term) ||
+      entry.term < lastTerm ||
+      entry.term > termMax ||
+      (entry.type !== EntryType.Data &&
+        entry.type !== EntryType.Noop &&
+        entry.type !== EntryType.Config) ||
+      !(entry.data instanceof Uint8Array)
+    ) {
+      explainEntry(entry, i, prevIndex, lastTerm, termMax);
     }
-    bytes(entry, 'data', `${path}.data`);
-    if (index !== prevIndex + 1 + i) {
-      fail(`${path}.index`, `expected ${prevIndex + 1 + i}, got ${index}`, 'impossible-index');
-    }
-    if (term < lastTerm)
-      fail(`${path}.term`, `term ${term} below the one before`, 'impossible-term');
-    if (term > termMax)
-      fail(`${path}.term`, `term ${term} above the message term`, 'impossible-term');
-    lastTerm = term;
+    lastTerm = entry.term as number;
   }
+}
+
+/** Says precisely what is wrong with entry `i` (the slow path of checkEntries). */
+function explainEntry(
+  entry: unknown,
+  i: number,
+  prevIndex: number,
+  lastTerm: number,
+  termMax: number,
+): never {
+  const path = `entries[${i}]`;
+  if (!isObject(entry)) fail(path, `expected an object, got ${describe(entry)}`);
+  const index = positive(entry, 'index', `${path}.index`);
+  const term = positive(entry, 'term', `${path}.term`);
+  const type = entry.type;
+  if (type !== EntryType.Data && type !== EntryType.Config && type !== EntryType.Noop) {
+    fail(`${path}.type`, `unknown entry type ${describe(type)}`);
+  }
+  bytes(entry, 'data', `${path}.data`);
+  if (index !== prevIndex + 1 + i) {
+    fail(`${path}.index`, `expected ${prevIndex + 1 + i}, got ${index}`, 'impossible-index');
+  }
+  if (term < lastTerm) fail(`${path}.term`, `term ${term} below the one before`, 'impossible-term');
+  if (term > termMax)
+    fail(`${path}.term`, `term ${term} above the message term`, 'impossible-term');
+  fail(path, 'invalid entry');
 }
 
 function nodeList(config: Fields, key: string): number[] {

@@ -216,3 +216,86 @@ test('MemoryLog: appends replace a suffix, compaction keeps what follows the sna
     [3, 4],
   );
 });
+
+test('MemoryLog agrees with a plain array (differential: appends, truncations, compactions, reads)', (t) => {
+  const config = { voters: [1], outgoingVoters: [], learners: [] };
+  const op = fc.oneof(
+    fc.record({
+      kind: fc.constant('append' as const),
+      back: fc.nat(6),
+      count: fc.integer({ min: 1, max: 6 }),
+      term: fc.nat(3),
+    }),
+    fc.record({ kind: fc.constant('compact' as const), back: fc.nat(8) }),
+    fc.record({ kind: fc.constant('cut' as const), back: fc.nat(5) }),
+    fc.record({
+      kind: fc.constant('read' as const),
+      from: fc.nat(30),
+      span: fc.nat(12),
+      bytes: fc.nat(40),
+    }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      const log = new MemoryLog({ config });
+      let model: { index: number; term: number; size: number }[] = [];
+      let snapshotIndex = 0;
+      let snapshotTerm = 0;
+      let term = 1;
+      for (const o of ops) {
+        const last = snapshotIndex + model.length;
+        if (o.kind === 'append') {
+          term += o.term;
+          const first = Math.max(snapshotIndex + 1, last + 1 - o.back);
+          const entries = Array.from({ length: o.count }, (_, i) => ({
+            index: first + i,
+            term,
+            type: 0 as const,
+            data: new Uint8Array((first + i) % 7),
+          }));
+          log.append(entries);
+          model = model
+            .slice(0, first - 1 - snapshotIndex)
+            .concat(entries.map((e) => ({ index: e.index, term, size: e.data.byteLength })));
+        } else if (o.kind === 'compact') {
+          const index = Math.max(snapshotIndex, last - o.back);
+          if (index === snapshotIndex && index === 0) continue;
+          const at =
+            index === snapshotIndex
+              ? snapshotTerm
+              : (model[index - snapshotIndex - 1]?.term as number);
+          log.compact({ metadata: { index, term: at, config }, data: new Uint8Array() });
+          model = model.slice(index - snapshotIndex);
+          snapshotIndex = index;
+          snapshotTerm = at;
+        } else if (o.kind === 'cut') {
+          const keep = Math.max(snapshotIndex, last - o.back);
+          log.truncateAfter(keep);
+          model = model.slice(0, keep - snapshotIndex);
+        } else {
+          const low = snapshotIndex + 1 + (o.from % (model.length + 1));
+          const high = Math.min(snapshotIndex + model.length + 1, low + o.span);
+          const got = log.entries(low, high, o.bytes).map((e) => e.index);
+          const want: number[] = [];
+          let used = 0;
+          for (const e of model.slice(low - snapshotIndex - 1, high - snapshotIndex - 1)) {
+            used += e.size;
+            if (used > o.bytes && want.length > 0) break;
+            want.push(e.index);
+          }
+          if (JSON.stringify(got) !== JSON.stringify(want)) return false;
+        }
+        if (
+          log.firstIndex() !== snapshotIndex + 1 ||
+          log.lastIndex() !== snapshotIndex + model.length
+        )
+          return false;
+        for (const e of model) if (log.term(e.index) !== e.term) return false;
+        if (log.term(snapshotIndex) !== snapshotTerm) return false;
+      }
+      return true;
+    }),
+    { numRuns: 500 },
+  );
+  t.pass();
+});
