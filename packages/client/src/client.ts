@@ -5,6 +5,8 @@
  * the listeners registered with `client.on`.
  */
 
+import { Admin } from './admin/admin.ts';
+import { Consumer, type ConsumerOptions } from './consumer/consumer.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { type ClientEvents, Emitter, type Listener } from './instrumentation.ts';
 import {
@@ -62,6 +64,14 @@ export class Client {
 
   producer(options: ProducerOptions = {}): Producer {
     return new Producer(this.cluster(), options, this.logger, this.emitter);
+  }
+
+  consumer(options: ConsumerOptions = {}): Consumer {
+    return new Consumer(this.cluster(), options, this.logger, this.emitter);
+  }
+
+  admin(): Admin {
+    return new Admin(this.cluster());
   }
 
   /** A Cluster with this client's settings (for the consumer, admin and tools). */

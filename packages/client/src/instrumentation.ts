@@ -27,8 +27,11 @@ export interface RebalanceEvent {
   readonly generationId: number;
   /** `joining` when a round starts; `assigned` when the member has its new assignment. */
   readonly phase: 'joining' | 'assigned';
+  /** Partitions gained and given up in this round (`assigned` phase). */
   readonly assigned?: readonly { topic: string; partition: number }[];
   readonly revoked?: readonly { topic: string; partition: number }[];
+  /** Everything the member owns after this round (`assigned` phase). */
+  readonly assignment?: readonly { topic: string; partition: number }[];
   readonly durationMs?: number;
 }
 

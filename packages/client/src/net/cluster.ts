@@ -75,6 +75,8 @@ export class Cluster {
   private readonly closeController = new AbortController();
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private nextBrokerIndex = 0;
+  private pendingRefresh: Promise<void> | undefined;
+  private lastRefreshStartMs = 0;
 
   constructor(options: ClusterOptions) {
     if (options.brokers.length === 0) {
@@ -149,6 +151,45 @@ export class Cluster {
 
   markStale(): void {
     this.stale = true;
+  }
+
+  /** Whether an error said the cached metadata is out of date. */
+  get isStale(): boolean {
+    return this.stale;
+  }
+
+  /**
+   * Refreshes metadata in the background, at most once per initial backoff interval; the
+   * promise settles (never rejects) when the refresh is over. For the producer's sender and
+   * the consumer's fetcher, which must not wait on metadata in their loops.
+   */
+  refreshSoon(): Promise<void> {
+    if (this.pendingRefresh !== undefined) return this.pendingRefresh;
+    const waitMs = Math.max(
+      0,
+      this.lastRefreshStartMs + this.options.retry.backoffMsInitial - Date.now(),
+    );
+    this.pendingRefresh = sleep(waitMs, this.closeSignal)
+      .then(async () => {
+        this.lastRefreshStartMs = Date.now();
+        const scope = new CallScope(
+          'metadata refresh',
+          { signal: this.closeSignal },
+          this.options.requestTimeoutMs,
+        );
+        try {
+          await this.refreshMetadata(scope);
+        } finally {
+          scope.dispose();
+        }
+      })
+      .catch((error: unknown) => {
+        if (!this.closed) this.logger.debug('metadata refresh failed', { error });
+      })
+      .finally(() => {
+        this.pendingRefresh = undefined;
+      });
+    return this.pendingRefresh;
   }
 
   /** Adds topics to those whose metadata is kept; `'all'` keeps every topic (patterns). */

@@ -105,6 +105,7 @@ export class Sender {
   private drain(): void {
     if (this.closed) return;
     const nowMs = Date.now();
+    if (this.cluster.isStale) this.refreshMetadataSoon();
     this.expireBatches(nowMs);
     for (let round = 0; round < 1_000; round += 1) {
       const requests = this.collect(nowMs);
@@ -296,22 +297,10 @@ export class Sender {
   private refreshMetadataSoon(): void {
     if (this.refreshingMetadata || this.closed) return;
     this.refreshingMetadata = true;
-    const scope = new CallScope(
-      'metadata',
-      { signal: this.cluster.closeSignal },
-      this.options.requestTimeoutMs,
-    );
-    const backoff = this.cluster.options.retry.backoffMsInitial;
-    this.cluster
-      .refreshMetadata(scope)
-      .catch((error: unknown) => this.logger.debug('metadata refresh failed', { error }))
-      .finally(() => {
-        scope.dispose();
-        setTimeout(() => {
-          this.refreshingMetadata = false;
-          this.wake();
-        }, backoff).unref();
-      });
+    void this.cluster.refreshSoon().then(() => {
+      this.refreshingMetadata = false;
+      this.wake();
+    });
   }
 
   private armTimer(): void {

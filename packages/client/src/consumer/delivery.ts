@@ -1,0 +1,228 @@
+/**
+ * Handing fetched records to the application: the `run` workers (per-message or per-batch
+ * handlers, `partitionsConsumedConcurrently` at once, never two chunks of one partition at
+ * once) and the async iterator. A record counts as consumed once its handler returned (or,
+ * for the iterator, once the application asks for the next record); only consumed records
+ * are committed. Before each record the partition's epoch is checked, so a seek, pause or
+ * revocation stops delivery of records fetched before it.
+ */
+import type { ConsumerMessage } from './message.ts';
+import { messagesOf } from './message.ts';
+import type { FetchedChunk, MessageBuffer } from './message-buffer.ts';
+import type { PartitionState, PartitionStates } from './partition-states.ts';
+import { tpKey } from './topic-partition.ts';
+
+export interface EachMessagePayload {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: ConsumerMessage;
+  /** Kept for KafkaJS compatibility: heartbeats run in the background anyway. */
+  heartbeat(): Promise<void>;
+  /** Pauses this partition; returns the function that resumes it. */
+  pause(): () => void;
+}
+
+export interface Batch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly highWatermark: bigint;
+  readonly messages: readonly ConsumerMessage[];
+  isEmpty(): boolean;
+  firstOffset(): bigint | null;
+  lastOffset(): bigint;
+  /** Records after this batch up to the high watermark. */
+  offsetLag(): bigint;
+}
+
+export interface EachBatchPayload {
+  readonly batch: Batch;
+  /** Marks records up to and including `offset` as consumed (committable). */
+  resolveOffset(offset: bigint | string): void;
+  heartbeat(): Promise<void>;
+  /** Commits consumed offsets now if auto-commit is due. */
+  commitOffsetsIfNecessary(): Promise<void>;
+  /** False once the consumer is stopping or this partition was revoked, paused or sought. */
+  isRunning(): boolean;
+  isStale(): boolean;
+  pause(): () => void;
+}
+
+export interface RunHandlers {
+  readonly eachMessage?: (payload: EachMessagePayload) => Promise<void>;
+  readonly eachBatch?: (payload: EachBatchPayload) => Promise<void>;
+  readonly eachBatchAutoResolve: boolean;
+}
+
+export interface DeliveryContext {
+  readonly states: PartitionStates;
+  readonly buffer: MessageBuffer;
+  /** Per partition, the handler currently working on it (revocation waits for it). */
+  readonly processing: Map<string, Promise<void>>;
+  readonly signal: AbortSignal;
+  isRunning(): boolean;
+  maybeAutoCommit(): Promise<void>;
+  onHandlerError(state: PartitionState, error: unknown): void;
+  pause(topic: string, partition: number): () => void;
+}
+
+const noop = async () => {};
+
+/** Takes the next chunk no other worker is processing, and locks its partition. */
+async function claim(ctx: DeliveryContext): Promise<{ chunk: FetchedChunk; done: () => void }> {
+  const chunk = await ctx.buffer.take(ctx.signal, (key) => !ctx.processing.has(key));
+  const key = tpKey(chunk.topic, chunk.partition);
+  let finish!: () => void;
+  ctx.processing.set(key, new Promise<void>((resolve) => (finish = resolve)));
+  return {
+    chunk,
+    done: () => {
+      ctx.processing.delete(key);
+      finish();
+      ctx.buffer.release(chunk);
+      ctx.buffer.retryTakers();
+    },
+  };
+}
+
+/** The live state of the chunk's partition, or undefined if the chunk is stale. */
+function current(ctx: DeliveryContext, chunk: FetchedChunk): PartitionState | undefined {
+  const state = ctx.states.get(chunk.topic, chunk.partition);
+  if (state === undefined || state.epoch !== chunk.epoch || state.paused) return undefined;
+  return state;
+}
+
+function startOf(state: PartitionState, chunk: FetchedChunk): number {
+  return Math.max(state.consumedOffset, chunk.fromOffset);
+}
+
+/** After a whole chunk: skip past gaps (control batches, compaction) so commits advance. */
+function finishChunk(ctx: DeliveryContext, state: PartitionState, chunk: FetchedChunk): void {
+  if (current(ctx, chunk) === state)
+    state.consumedOffset = Math.max(state.consumedOffset, chunk.nextOffset);
+}
+
+export async function runWorker(ctx: DeliveryContext, handlers: RunHandlers): Promise<void> {
+  while (ctx.isRunning()) {
+    let claimed: Awaited<ReturnType<typeof claim>>;
+    try {
+      claimed = await claim(ctx);
+    } catch {
+      return; // stopping
+    }
+    const { chunk, done } = claimed;
+    try {
+      const state = current(ctx, chunk);
+      if (state === undefined) continue;
+      if (handlers.eachBatch !== undefined) await deliverBatch(ctx, state, chunk, handlers);
+      else await deliverMessages(ctx, state, chunk, handlers);
+    } finally {
+      done();
+    }
+  }
+}
+
+async function deliverMessages(
+  ctx: DeliveryContext,
+  state: PartitionState,
+  chunk: FetchedChunk,
+  handlers: RunHandlers,
+) {
+  const handle = handlers.eachMessage;
+  if (handle === undefined) return;
+  for (const message of messagesOf(
+    chunk.topic,
+    chunk.partition,
+    chunk.batches,
+    startOf(state, chunk),
+  )) {
+    if (current(ctx, chunk) !== state || !ctx.isRunning()) return;
+    try {
+      await handle({
+        topic: chunk.topic,
+        partition: chunk.partition,
+        message,
+        heartbeat: noop,
+        pause: () => ctx.pause(chunk.topic, chunk.partition),
+      });
+    } catch (error) {
+      ctx.onHandlerError(state, error);
+      return;
+    }
+    if (current(ctx, chunk) === state) state.consumedOffset = Number(message.offset) + 1;
+    await ctx.maybeAutoCommit();
+  }
+  finishChunk(ctx, state, chunk);
+}
+
+async function deliverBatch(
+  ctx: DeliveryContext,
+  state: PartitionState,
+  chunk: FetchedChunk,
+  handlers: RunHandlers,
+) {
+  const messages = [
+    ...messagesOf(chunk.topic, chunk.partition, chunk.batches, startOf(state, chunk)),
+  ];
+  const last = messages[messages.length - 1];
+  const batch: Batch = {
+    topic: chunk.topic,
+    partition: chunk.partition,
+    highWatermark: BigInt(chunk.highWatermark),
+    messages,
+    isEmpty: () => messages.length === 0,
+    firstOffset: () => messages[0]?.offset ?? null,
+    lastOffset: () => last?.offset ?? BigInt(chunk.nextOffset - 1),
+    offsetLag: () => BigInt(Math.max(0, chunk.highWatermark - chunk.nextOffset)),
+  };
+  const resolveOffset = (offset: bigint | string) => {
+    const next = Number(offset) + 1;
+    if (current(ctx, chunk) === state && next > state.consumedOffset) state.consumedOffset = next;
+  };
+  try {
+    await handlers.eachBatch!({
+      batch,
+      resolveOffset,
+      heartbeat: noop,
+      commitOffsetsIfNecessary: () => ctx.maybeAutoCommit(),
+      isRunning: () => ctx.isRunning() && current(ctx, chunk) === state,
+      isStale: () => current(ctx, chunk) !== state,
+      pause: () => ctx.pause(chunk.topic, chunk.partition),
+    });
+  } catch (error) {
+    ctx.onHandlerError(state, error);
+    return;
+  }
+  if (handlers.eachBatchAutoResolve) finishChunk(ctx, state, chunk);
+  await ctx.maybeAutoCommit();
+}
+
+/** The async iterator: one record at a time; a record is consumed when the next is asked for. */
+export async function* iterate(
+  ctx: DeliveryContext,
+): AsyncGenerator<ConsumerMessage, void, undefined> {
+  while (ctx.isRunning()) {
+    const { chunk, done } = await claim(ctx);
+    try {
+      const state = current(ctx, chunk);
+      if (state === undefined) continue;
+      let complete = true;
+      for (const message of messagesOf(
+        chunk.topic,
+        chunk.partition,
+        chunk.batches,
+        startOf(state, chunk),
+      )) {
+        if (current(ctx, chunk) !== state || !ctx.isRunning()) {
+          complete = false;
+          break;
+        }
+        yield message;
+        if (current(ctx, chunk) === state) state.consumedOffset = Number(message.offset) + 1;
+        await ctx.maybeAutoCommit();
+      }
+      if (complete) finishChunk(ctx, state, chunk);
+    } finally {
+      done();
+    }
+  }
+}

@@ -1,0 +1,513 @@
+/**
+ * The client against a real three-node cluster (issue 7's proof): key placement, round
+ * robin spread, an idempotent producer through a leader kill, independent groups, members
+ * joining, leaving and crashing with never two owners in one generation and nothing
+ * skipped, history then live without a gap, static membership, and bad input.
+ */
+import test from 'ava';
+import {
+  type Admin,
+  type ConsumerMessage,
+  partitionForKey,
+  type RebalanceEvent,
+  type TributaryClientError,
+  type TributaryProtocolError,
+} from '../../src/index.ts';
+import { abandonConsumer } from '../../src/internal.ts';
+import { startTestCluster, type TestCluster, text, until } from './helpers.ts';
+
+let env: TestCluster;
+let admin: Admin;
+
+test.before(async () => {
+  env = await startTestCluster();
+  admin = env.client().admin();
+  await admin.connect();
+});
+
+test.after.always(async () => {
+  await admin?.disconnect();
+  await env?.close();
+});
+
+async function createTopic(topic: string, partitions: number) {
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 3 }],
+    timeoutMs: 60_000,
+  });
+}
+
+/** Reads every record of a topic from the beginning, without a group. */
+async function readAll(topic: string, expected: number): Promise<ConsumerMessage[]> {
+  const consumer = env.client().consumer({ autoOffsetReset: 'earliest' });
+  await consumer.connect();
+  consumer.assign([{ topic }]);
+  const messages: ConsumerMessage[] = [];
+  const deadline = AbortSignal.timeout(60_000);
+  try {
+    for await (const message of consumer.messages({ signal: deadline })) {
+      messages.push(message);
+      if (messages.length >= expected) break;
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
+
+test.serial('the same key always lands in the partition its hash names', async (t) => {
+  await createTopic('keys', 4);
+  const producer = env.client().producer();
+  await producer.connect();
+  const keys = Array.from({ length: 20 }, (_, i) => `customer-${i}`);
+  for (let round = 0; round < 5; round += 1) {
+    await producer.send({
+      topic: 'keys',
+      messages: keys.map((key) => ({ key, value: `${key}:${round}` })),
+    });
+  }
+  await producer.disconnect();
+  const messages = await readAll('keys', 100);
+  const partitionsByKey = new Map<string, Set<number>>();
+  for (const m of messages) {
+    const key = text(m.key)!;
+    partitionsByKey.set(key, (partitionsByKey.get(key) ?? new Set()).add(m.partition));
+  }
+  t.is(partitionsByKey.size, 20);
+  for (const [key, partitions] of partitionsByKey) {
+    t.deepEqual([...partitions], [partitionForKey(Buffer.from(key), 4)], key);
+  }
+});
+
+test.serial('round robin spreads records evenly over the partitions', async (t) => {
+  await createTopic('spread', 5);
+  const producer = env.client().producer({ partitioner: 'roundRobin' });
+  await producer.connect();
+  for (let i = 0; i < 10; i += 1) {
+    await producer.send({
+      topic: 'spread',
+      messages: Array.from({ length: 100 }, (_, j) => ({ value: `${i}-${j}` })),
+    });
+  }
+  await producer.disconnect();
+  const offsets = await admin.fetchTopicOffsets('spread');
+  t.deepEqual(
+    offsets.map((o) => o.high),
+    [200n, 200n, 200n, 200n, 200n],
+  );
+});
+
+test.serial(
+  'a producer retried through a leader kill writes each record once, in order',
+  async (t) => {
+    await createTopic('through-kill', 1);
+    const metadata = await admin.fetchTopicMetadata({ topics: ['through-kill'] });
+    const leader = metadata.topics[0]?.partitions[0]?.leader ?? -1;
+    t.true(leader > 0);
+    const producer = env
+      .client()
+      .producer({ lingerMs: 2, batchBytes: 2_000, deliveryTimeoutMs: 90_000 });
+    await producer.connect();
+    const total = 3_000;
+    const sends: Promise<unknown>[] = [];
+    let killed = false;
+    try {
+      for (let i = 0; i < total; i += 50) {
+        const messages = Array.from({ length: 50 }, (_, j) => ({ value: String(i + j) }));
+        sends.push(producer.send({ topic: 'through-kill', messages }));
+        if (i === 1_000) {
+          // Kill the leader while batches are in flight.
+          await env.cluster.kill(leader);
+          killed = true;
+        }
+        if (sends.length % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await Promise.all(sends);
+    } finally {
+      await producer.disconnect();
+      if (killed) {
+        await env.cluster.start(leader);
+        await env.cluster.waitHealthy(120_000);
+      }
+    }
+    t.true(killed);
+    const messages = await readAll('through-kill', total);
+    t.deepEqual(
+      messages.map((m) => Number(text(m.value))),
+      Array.from({ length: total }, (_, i) => i),
+    );
+    t.deepEqual(
+      messages.map((m) => m.offset),
+      Array.from({ length: total }, (_, i) => BigInt(i)),
+    );
+  },
+);
+
+test.serial('two groups read one topic independently', async (t) => {
+  await createTopic('shared', 3);
+  const producer = env.client().producer();
+  await producer.connect();
+  await producer.send({
+    topic: 'shared',
+    messages: Array.from({ length: 300 }, (_, i) => ({ key: String(i), value: String(i) })),
+  });
+  await producer.disconnect();
+  const readGroup = async (groupId: string) => {
+    const consumer = env.client().consumer({ groupId, heartbeatIntervalMs: 200 });
+    await consumer.connect();
+    consumer.subscribe({ topic: 'shared', fromBeginning: true });
+    const seen = new Set<string>();
+    for await (const message of consumer.messages({ signal: AbortSignal.timeout(60_000) })) {
+      seen.add(text(message.value)!);
+      if (seen.size === 300) break;
+    }
+    await consumer.disconnect();
+    return seen.size;
+  };
+  const [a, b] = await Promise.all([readGroup('independent-a'), readGroup('independent-b')]);
+  t.is(a, 300);
+  t.is(b, 300);
+  const described = await admin.describeGroups(['independent-a', 'independent-b']);
+  for (const group of described.groups) {
+    t.is(group.offsets.reduce((n, o) => n + o.committedOffset, 0n) >= 299n, true, group.groupId);
+  }
+});
+
+interface Consumption {
+  readonly member: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly atMs: number;
+}
+
+test.serial(
+  'members join, leave and crash: never two owners in a generation, nothing skipped',
+  async (t) => {
+    const partitions = 6;
+    const total = 6_000;
+    await createTopic('churn', partitions);
+    const producer = env.client().producer();
+    await producer.connect();
+    const produced = (async () => {
+      for (let i = 0; i < total; i += 200) {
+        await producer.send({
+          topic: 'churn',
+          messages: Array.from({ length: 200 }, (_, j) => ({ value: String(i + j) })),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    })();
+    const consumed: Consumption[] = [];
+    const rebalances: (RebalanceEvent & { member: string })[] = [];
+    const members = new Map<string, ReturnType<ReturnType<TestCluster['client']>['consumer']>>();
+    const start = async (name: string) => {
+      const client = env.client({ clientId: name });
+      client.on('rebalance', (event) => rebalances.push({ ...event, member: name }));
+      const consumer = client.consumer({
+        groupId: 'churn-group',
+        sessionTimeoutMs: 3_000,
+        heartbeatIntervalMs: 200,
+        rebalanceTimeoutMs: 20_000,
+      });
+      await consumer.connect();
+      consumer.subscribe({ topic: 'churn', fromBeginning: true });
+      await consumer.run({
+        autoCommitIntervalMs: 100,
+        eachMessage: async ({ partition, message }) => {
+          consumed.push({
+            member: name,
+            partition,
+            offset: Number(message.offset),
+            atMs: Date.now(),
+          });
+          if (consumed.length % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+        },
+      });
+      members.set(name, consumer);
+    };
+    const consumedBy = (name: string) => consumed.filter((c) => c.member === name).length;
+    await start('a');
+    await until('a to consume', () => consumedBy('a') > 100);
+    await start('b');
+    await start('c');
+    await until('b and c to consume', () => consumedBy('b') > 0 && consumedBy('c') > 0);
+    await members.get('b')!.disconnect(); // a clean leave
+    await abandonConsumer(members.get('c')!); // a crash: found out by the session timeout
+    await start('d');
+    await produced;
+    await producer.disconnect();
+    const distinct = () => new Set(consumed.map((c) => `${c.partition}/${c.offset}`)).size;
+    await until('every record consumed', () => distinct() === total, 90_000);
+    await members.get('a')!.disconnect();
+    await members.get('d')!.disconnect();
+
+    // Never two owners of one partition within one generation.
+    const byGeneration = new Map<number, Map<string, string>>();
+    for (const event of rebalances.filter((e) => e.phase === 'assigned')) {
+      const owners = byGeneration.get(event.generationId) ?? new Map<string, string>();
+      byGeneration.set(event.generationId, owners);
+      for (const tp of event.assignment ?? []) {
+        const key = `${tp.topic}/${tp.partition}`;
+        const owner = owners.get(key);
+        t.true(
+          owner === undefined || owner === event.member,
+          `generation ${event.generationId}: ${key} owned by ${owner} and ${event.member}`,
+        );
+        owners.set(key, event.member);
+      }
+    }
+    t.true(byGeneration.size >= 3, 'several generations happened');
+    // Nothing skipped: each partition's records were consumed without a gap, and whenever the
+    // partition changed hands the new owner started at or before where the old one stopped.
+    for (let p = 0; p < partitions; p += 1) {
+      const events = consumed.filter((c) => c.partition === p);
+      const offsets = new Set(events.map((c) => c.offset));
+      const max = Math.max(...offsets);
+      t.is(offsets.size, max + 1, `partition ${p} has gaps`);
+      let highest = -1;
+      let owner = '';
+      for (const event of events) {
+        if (event.member !== owner) {
+          t.true(
+            event.offset <= highest + 1,
+            `partition ${p}: ${event.member} started at ${event.offset} after ${highest}`,
+          );
+          owner = event.member;
+        }
+        highest = Math.max(highest, event.offset);
+      }
+    }
+  },
+);
+
+test.serial('a consumer reads history and then live records without a gap', async (t) => {
+  await createTopic('history', 2);
+  const producer = env.client().producer();
+  await producer.connect();
+  const history = 20_000;
+  const live = 5_000;
+  for (let i = 0; i < history; i += 2_000) {
+    await producer.send({
+      topic: 'history',
+      messages: Array.from({ length: 2_000 }, (_, j) => ({
+        key: String((i + j) % 7),
+        value: String(i + j),
+      })),
+    });
+  }
+  const consumer = env.client().consumer({ groupId: 'history-reader', heartbeatIntervalMs: 200 });
+  await consumer.connect();
+  consumer.subscribe({ topic: 'history', fromBeginning: true });
+  const offsets = new Map<number, bigint[]>([
+    [0, []],
+    [1, []],
+  ]);
+  let count = 0;
+  let liveSends: Promise<unknown> | undefined;
+  for await (const message of consumer.messages({ signal: AbortSignal.timeout(90_000) })) {
+    offsets.get(message.partition)?.push(message.offset);
+    count += 1;
+    if (count === history / 2) {
+      liveSends = (async () => {
+        for (let i = 0; i < live; i += 500) {
+          await producer.send({
+            topic: 'history',
+            messages: Array.from({ length: 500 }, (_, j) => ({
+              key: String(j % 7),
+              value: `live-${i + j}`,
+            })),
+          });
+        }
+      })();
+    }
+    if (count === history + live) break;
+  }
+  await liveSends;
+  await producer.disconnect();
+  await consumer.disconnect();
+  for (const [partition, list] of offsets) {
+    t.deepEqual(
+      list,
+      list.map((_, i) => BigInt(i)),
+      `partition ${partition} has a gap or repeat`,
+    );
+  }
+  t.is(count, history + live);
+});
+
+test.serial(
+  'a static member that restarts within its session gets its partitions back without a rebalance',
+  async (t) => {
+    await createTopic('static', 2);
+    const events: RebalanceEvent[] = [];
+    const make = () => {
+      const client = env.client();
+      client.on('rebalance', (event) => events.push(event));
+      return client.consumer({
+        groupId: 'static-group',
+        groupInstanceId: 'host-1',
+        sessionTimeoutMs: 20_000,
+        heartbeatIntervalMs: 200,
+      });
+    };
+    const first = make();
+    await first.connect();
+    first.subscribe({ topic: 'static' });
+    await first.run({ eachMessage: async () => {} });
+    await until('an assignment', () => events.some((e) => e.phase === 'assigned'));
+    const generation = events.find((e) => e.phase === 'assigned')!.generationId;
+    await abandonConsumer(first); // the process "restarts"
+    const second = make();
+    await second.connect();
+    second.subscribe({ topic: 'static' });
+    await second.run({ eachMessage: async () => {} });
+    await until(
+      'the restarted member to be assigned',
+      () => events.filter((e) => e.phase === 'assigned').length >= 2,
+    );
+    const again = events.filter((e) => e.phase === 'assigned')[1]!;
+    t.is(again.generationId, generation, 'no new generation');
+    t.deepEqual(again.assignment?.map((tp) => tp.partition).sort(), [0, 1]);
+    await second.disconnect();
+  },
+);
+
+/** Live handles by kind (sockets, timers), to see that closed clients leave nothing behind. */
+function handles(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo())
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+}
+
+test.serial('bad input gets typed errors, and nothing hangs or leaks', async (t) => {
+  await createTopic('bad-input', 1);
+  const before = handles();
+  const client = env.client({ unknownTopicWaitMs: 1_000 });
+  const producer = client.producer();
+  await producer.connect();
+  const unknown = await t.throwsAsync(
+    producer.send({ topic: 'no-such-topic', messages: [{ value: 'x' }] }),
+  );
+  t.is((unknown as TributaryProtocolError).code, 'UNKNOWN_TOPIC_OR_PARTITION');
+  const oversize = await t.throwsAsync(
+    producer.send({ topic: 'bad-input', messages: [{ value: Buffer.alloc(17 * 1024 * 1024) }] }),
+  );
+  t.is((oversize as TributaryProtocolError).code, 'MESSAGE_TOO_LARGE');
+  const controller = new AbortController();
+  controller.abort();
+  const aborted = await t.throwsAsync(
+    producer.send({ topic: 'bad-input', messages: [{ value: 'x' }], signal: controller.signal }),
+  );
+  t.is((aborted as TributaryClientError).code, 'ABORTED');
+  await producer.send({ topic: 'bad-input', messages: [{ value: 'ok' }] });
+  await producer.disconnect();
+  const closed = await t.throwsAsync(
+    producer.send({ topic: 'bad-input', messages: [{ value: 'x' }] }),
+  );
+  t.is((closed as TributaryClientError).code, 'CLIENT_CLOSED');
+
+  // An offset past the end with reset 'none': the iteration ends with OFFSET_OUT_OF_RANGE.
+  await admin.setOffsets({
+    groupId: 'strict',
+    topic: 'bad-input',
+    partitions: [{ partition: 0, offset: 0n }],
+  });
+  const strict = client.consumer({ groupId: 'strict', autoOffsetReset: 'none' });
+  await strict.connect();
+  strict.assign([{ topic: 'bad-input', partitions: [0] }]);
+  const iterator = strict.messages({ signal: AbortSignal.timeout(30_000) })[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  t.is(text((first.value as ConsumerMessage).value), 'ok');
+  const negative = t.throws(() => strict.seek({ topic: 'bad-input', partition: 0, offset: -1n }));
+  t.is((negative as TributaryClientError).code, 'INVALID_ARGUMENT');
+  strict.seek({ topic: 'bad-input', partition: 0, offset: 1_000n });
+  const outOfRange = await t.throwsAsync(iterator.next());
+  t.is((outOfRange as TributaryProtocolError).code, 'OFFSET_OUT_OF_RANGE');
+  t.is((outOfRange as TributaryProtocolError).details.logEndOffset, 1);
+  await strict.disconnect();
+
+  const unknownAssign = client.consumer();
+  await unknownAssign.connect();
+  unknownAssign.assign([{ topic: 'no-such-topic' }]);
+  const assignError = await t.throwsAsync(async () => {
+    for await (const _ of unknownAssign.messages()) break;
+  });
+  t.is((assignError as TributaryProtocolError).code, 'UNKNOWN_TOPIC_OR_PARTITION');
+  await unknownAssign.disconnect();
+
+  const busy = await t.throwsAsync(
+    admin.setOffsets({
+      groupId: 'static-group',
+      topic: 'static',
+      partitions: [{ partition: 0, offset: -5 }],
+    }),
+  );
+  t.is((busy as TributaryClientError).code, 'INVALID_ARGUMENT');
+
+  // Every client above is closed: no socket or timer of theirs may remain.
+  await until(
+    'handles to be released',
+    () => {
+      const now = handles();
+      return ['TCPSocketWrap', 'Timeout'].every(
+        (kind) => (now.get(kind) ?? 0) <= (before.get(kind) ?? 0),
+      );
+    },
+    10_000,
+  );
+  t.pass();
+});
+
+test.serial('admin: describe, configs, reset offsets of an empty group, delete', async (t) => {
+  await createTopic('admin-topic', 2);
+  t.false(
+    await admin.createTopics({
+      topics: [{ topic: 'admin-topic', numPartitions: 2, replicationFactor: 3 }],
+    }),
+  );
+  const producer = env.client().producer();
+  await producer.connect();
+  await producer.send({
+    topic: 'admin-topic',
+    messages: Array.from({ length: 10 }, (_, i) => ({ value: String(i), partition: i % 2 })),
+  });
+  await producer.disconnect();
+  await admin.setOffsets({
+    groupId: 'admin-group',
+    topic: 'admin-topic',
+    partitions: [
+      { partition: 0, offset: 2n },
+      { partition: 1, offset: 1n },
+    ],
+  });
+  let described = (await admin.describeGroups(['admin-group'])).groups[0]!;
+  t.deepEqual(
+    described.offsets.map((o) => [o.partition, o.committedOffset, o.logEndOffset, o.lag]),
+    [
+      [0, 2n, 5n, 3n],
+      [1, 1n, 5n, 4n],
+    ],
+  );
+  await admin.resetOffsets({ groupId: 'admin-group', topic: 'admin-topic', to: 'latest' });
+  described = (await admin.describeGroups(['admin-group'])).groups[0]!;
+  t.deepEqual(
+    described.offsets.map((o) => o.lag),
+    [0n, 0n],
+  );
+  t.true((await admin.listGroups()).groups.some((g) => g.groupId === 'admin-group'));
+  await admin.alterConfigs({
+    topics: [{ name: 'admin-topic', set: { 'retention.ms': '3600000' } }],
+  });
+  const configs = await admin.describeConfigs({ topics: ['admin-topic'] });
+  t.is(configs[0]?.configs.find((c) => c.name === 'retention.ms')?.value, '3600000');
+  const cluster = await admin.describeCluster();
+  t.is(cluster.brokers.length, 3);
+  await admin.deleteGroups(['admin-group']);
+  await admin.deleteTopics({ topics: ['admin-topic'] });
+  await until(
+    'the topic to disappear',
+    async () => !(await admin.listTopics()).includes('admin-topic'),
+  );
+  t.pass();
+});
