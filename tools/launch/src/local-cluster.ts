@@ -219,6 +219,11 @@ export class LocalCluster {
       },
     );
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    // If this process ends without closing the cluster, its nodes end with it.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
+
     const entry: RunningNode = { child, log, exited, ready: false };
     this.running.set(nodeId, entry);
     child.stderr?.on('data', (chunk: Buffer) => {
