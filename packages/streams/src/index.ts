@@ -43,6 +43,14 @@ export {
   StreamsError,
   TopologyError,
 } from './errors.ts';
+export type { ClientPort } from './runtime/client-port.ts';
+export type { KeyValueQuery, WindowQuery } from './runtime/queries.ts';
+export {
+  Streams,
+  type StreamsLogger,
+  type StreamsOptions,
+  type StreamsState,
+} from './runtime/streams.ts';
 export { type Serde, Serdes } from './serdes.ts';
 export type { KeyValue, ReadOnlyKeyValueStore } from './state/key-value-store.ts';
 export type { ReadOnlyWindowStore, WindowValue } from './state/window-view.ts';

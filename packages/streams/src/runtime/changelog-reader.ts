@@ -12,22 +12,40 @@ import { fromConsumed } from './headers.ts';
 const idleCheckMs = 250;
 const restoreStallMsMax = 60_000;
 
-export async function* readChangelogPartition(
+/** The records of one changelog partition; `endOffset` is where reading stopped (the high watermark). */
+export class ChangelogPartitionReader implements AsyncIterable<ChangelogRecord> {
+  endOffset: number | undefined;
+
+  constructor(
+    private readonly client: ClientPort,
+    private readonly topic: string,
+    private readonly partition: number,
+    private readonly fromOffset: number,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ChangelogRecord> {
+    const admin = this.client.admin();
+    await admin.connect();
+    let high: bigint;
+    try {
+      const offsets = await admin.fetchTopicOffsets(this.topic);
+      high = offsets.find((o) => o.partition === this.partition)?.high ?? 0n;
+    } finally {
+      await admin.disconnect();
+    }
+    this.endOffset = Math.max(this.fromOffset, Number(high));
+    if (high > BigInt(this.fromOffset))
+      yield* readRange(this.client, this.topic, this.partition, this.fromOffset, high);
+  }
+}
+
+async function* readRange(
   client: ClientPort,
   topic: string,
   partition: number,
   fromOffset: number,
+  high: bigint,
 ): AsyncGenerator<ChangelogRecord> {
-  const admin = client.admin();
-  await admin.connect();
-  let high: bigint;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    high = offsets.find((o) => o.partition === partition)?.high ?? 0n;
-  } finally {
-    await admin.disconnect();
-  }
-  if (high <= BigInt(fromOffset)) return;
   const consumer = client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 });
   await consumer.connect();
   const controller = new AbortController();

@@ -1,0 +1,437 @@
+/**
+ * `Streams`: runs a topology against a cluster, like Kafka's `KafkaStreams`. Instances of an
+ * application share its tasks through a consumer group named by `applicationId`; each
+ * instance restores the state of the tasks it is given from their changelogs, processes
+ * their records, writes outputs, and commits: outputs acknowledged, then changelog records
+ * acknowledged, then input offsets committed. See docs/streams.md for the guarantees.
+ */
+import { prepareCommit } from '../engine/commit.ts';
+import type { DeserializationErrorPolicy } from '../engine/task.ts';
+import { resolveTopic } from '../engine/task.ts';
+import type { Topology } from '../engine/topology.ts';
+import { IllegalStateError, InvalidArgumentError, StreamsError } from '../errors.ts';
+import { commitIntervalMsDefault } from '../limits.ts';
+import type { Position } from '../state/changelog.ts';
+import type { ActiveTask } from './active-task.ts';
+import { ChangelogPartitionReader } from './changelog-reader.ts';
+import type {
+  AdminPort,
+  ClientPort,
+  ConsumedMessage,
+  ConsumerPort,
+  PortMessage,
+  PortTopicPartition,
+  ProducerPort,
+} from './client-port.ts';
+import { fromConsumed, toProduced } from './headers.ts';
+import {
+  ensureInternalTopics,
+  internalTopicsOf,
+  sourcePartitionCounts,
+} from './internal-topics.ts';
+import { Mutex } from './mutex.ts';
+import { OutputSender } from './output-sender.ts';
+import { type KeyValueQuery, keyValueQuery, type WindowQuery, windowQuery } from './queries.ts';
+import { StateDirectory } from './state-directory.ts';
+import { taskAssignor } from './task-assignor.ts';
+import { TaskManager } from './task-manager.ts';
+
+export type StreamsState =
+  | 'created'
+  | 'starting'
+  | 'running'
+  | 'rebalancing'
+  | 'pending-shutdown'
+  | 'not-running'
+  | 'error';
+
+export interface StreamsLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface StreamsOptions {
+  /** Names the consumer group, the internal topics and the state directory. */
+  readonly applicationId: string;
+  /** The application's client: `new Client({ clientId, brokers })` from @tributary/client. */
+  readonly client: ClientPort;
+  /** Where stores keep local copies (restarts read only the changelog's tail). Default: none. */
+  readonly stateDir?: string;
+  readonly commitIntervalMs?: number;
+  /** Replication factor of internal topics (default 3, or the cluster's size if smaller). */
+  readonly replicationFactor?: number;
+  readonly deserializationErrors?: DeserializationErrorPolicy;
+  /** Static membership: a restart with the same id within the session timeout keeps its tasks. */
+  readonly groupInstanceId?: string;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly rebalanceTimeoutMs?: number;
+  /** How often wall-clock punctuations are checked (default 100 ms). */
+  readonly punctuationIntervalMs?: number;
+  readonly logger?: StreamsLogger;
+}
+
+const silentLogger: StreamsLogger = { info() {}, warn() {}, error() {} };
+const offsetCommitAttemptsMax = 10;
+
+export class Streams {
+  private stateValue: StreamsState = 'created';
+  private readonly listeners = new Set<(state: StreamsState, previous: StreamsState) => void>();
+  private readonly mutex = new Mutex();
+  private readonly sender: OutputSender;
+  private readonly manager: TaskManager;
+  private readonly stateDirectory: StateDirectory | undefined;
+  private readonly logger: StreamsLogger;
+  private producer: ProducerPort | undefined;
+  private consumer: ConsumerPort | undefined;
+  private admin: AdminPort | undefined;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private failure: unknown;
+  /** Counters for monitoring and tests. */
+  readonly metrics = { recordsProcessed: 0, commits: 0, restoredRecords: 0, undoneKeys: 0 };
+
+  constructor(
+    readonly topology: Topology,
+    private readonly options: StreamsOptions,
+  ) {
+    if (
+      !options ||
+      typeof options.applicationId !== 'string' ||
+      !/^[a-zA-Z0-9._-]{1,200}$/.test(options.applicationId)
+    ) {
+      throw new InvalidArgumentError('applicationId must be 1–200 characters of [a-zA-Z0-9._-]');
+    }
+    if (!options.client)
+      throw new InvalidArgumentError('Streams needs a client: new Client({ brokers })');
+    this.logger = options.logger ?? silentLogger;
+    this.stateDirectory =
+      options.stateDir === undefined
+        ? undefined
+        : new StateDirectory(options.stateDir, options.applicationId);
+    this.sender = new OutputSender(() => this.requireProducer());
+    this.manager = new TaskManager({
+      topology,
+      applicationId: options.applicationId,
+      sender: this.sender,
+      stateDirectory: this.stateDirectory,
+      deserializationErrors: options.deserializationErrors ?? 'fail',
+      onSkipped: (reason) => this.logger.warn(reason),
+    });
+  }
+
+  get state(): StreamsState {
+    return this.stateValue;
+  }
+
+  /** The error that stopped the application, in state `error`. */
+  get error(): unknown {
+    return this.failure;
+  }
+
+  onStateChange(listener: (state: StreamsState, previous: StreamsState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private setState(next: StreamsState): void {
+    const previous = this.stateValue;
+    if (previous === next) return;
+    this.stateValue = next;
+    for (const listener of this.listeners) listener(next, previous);
+  }
+
+  private requireProducer(): ProducerPort {
+    if (!this.producer) throw new IllegalStateError('streams not started');
+    return this.producer;
+  }
+
+  /** Creates internal topics, joins the group and starts processing; resolves once running. */
+  async start(): Promise<void> {
+    if (this.stateValue !== 'created')
+      throw new IllegalStateError(`cannot start in state ${this.stateValue}`);
+    this.setState('starting');
+    try {
+      this.stateDirectory?.lock();
+      await this.connectClients();
+      await this.prepareTopics();
+      await this.startConsumer();
+      this.startTimers();
+      this.setState('running');
+    } catch (error) {
+      await this.shutdown().catch(() => undefined);
+      this.failure = error;
+      this.setState('error');
+      throw error;
+    }
+  }
+
+  private async connectClients(): Promise<void> {
+    const { client } = this.options;
+    this.admin = client.admin();
+    await this.admin.connect();
+    this.producer = client.producer({ idempotent: true });
+    await this.producer.connect();
+  }
+
+  private async prepareTopics(): Promise<void> {
+    const admin = this.admin as AdminPort;
+    const counts = await sourcePartitionCounts(admin, this.topology, this.options.applicationId);
+    const topics = internalTopicsOf(this.topology, this.options.applicationId, counts);
+    await ensureInternalTopics(admin, topics, await this.replicationFactor());
+  }
+
+  private async replicationFactor(): Promise<number> {
+    if (this.options.replicationFactor !== undefined) return this.options.replicationFactor;
+    const cluster = await this.admin?.describeCluster?.().catch(() => undefined);
+    return Math.max(1, Math.min(3, cluster?.brokers.length ?? 1));
+  }
+
+  private async startConsumer(): Promise<void> {
+    const o = this.options;
+    const consumer = o.client.consumer({
+      groupId: o.applicationId,
+      ...(o.groupInstanceId === undefined ? {} : { groupInstanceId: o.groupInstanceId }),
+      ...(o.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: o.sessionTimeoutMs }),
+      ...(o.heartbeatIntervalMs === undefined
+        ? {}
+        : { heartbeatIntervalMs: o.heartbeatIntervalMs }),
+      ...(o.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: o.rebalanceTimeoutMs }),
+      partitionAssigners: [taskAssignor(this.topology, o.applicationId)],
+      autoOffsetReset: 'earliest',
+      rebalanceListener: {
+        onPartitionsAssigned: (partitions) => this.onAssigned(partitions),
+        onPartitionsRevoked: (partitions) => this.onRevoked(partitions),
+        onPartitionsLost: (partitions) => this.onLost(partitions),
+      },
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    const topics = this.topology.sourceTopics().map((t) => resolveTopic(o.applicationId, t));
+    consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => this.processBatch(batch.messages),
+    });
+  }
+
+  private startTimers(): void {
+    const commitEvery = this.options.commitIntervalMs ?? commitIntervalMsDefault;
+    this.timers.push(setInterval(() => void this.commitSafely(), commitEvery));
+    this.timers.push(
+      setInterval(() => void this.punctuate(), this.options.punctuationIntervalMs ?? 100),
+    );
+  }
+
+  private processBatch(messages: readonly ConsumedMessage[]): Promise<void> {
+    return this.mutex
+      .run(async () => {
+        if (this.failure !== undefined) return;
+        for (const m of messages) {
+          const active = this.manager.taskFor(m.topic, m.partition);
+          if (!active) continue;
+          active.task.process({
+            topic: m.topic,
+            partition: m.partition,
+            offset: Number(m.offset),
+            key: m.key,
+            value: m.value,
+            timestamp: m.timestamp,
+            headers: fromConsumed(m.headers),
+          });
+          active.dirty = true;
+          this.metrics.recordsProcessed += 1;
+        }
+        this.sender.sendPending();
+        await this.sender.backpressure();
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private punctuate(): Promise<void> {
+    return this.mutex
+      .run(() => {
+        if (this.failure !== undefined) return;
+        const now = Date.now();
+        for (const active of this.manager.tasks) {
+          if (active.task.punctuateWallClock(now) > 0) active.dirty = true;
+        }
+        this.sender.sendPending();
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private commitSafely(): Promise<void> {
+    return this.mutex
+      .run(() => this.commitTasks(this.manager.tasks))
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  /**
+   * Commits tasks: outputs acknowledged, then changelog records acknowledged, then offsets
+   * committed (retried, and never followed by more processing until it succeeded), then
+   * local files. Caller holds the mutex.
+   */
+  private async commitTasks(tasks: readonly ActiveTask[]): Promise<void> {
+    if (this.failure !== undefined) return;
+    const dirty = tasks.filter((t) => t.dirty);
+    if (dirty.length === 0) return;
+    await this.sender.flush();
+    const prepared = dirty.map((active) => ({ active, commit: prepareCommit(active.task) }));
+    const topicMessages = new Map<string, PortMessage[]>();
+    for (const { active, commit } of prepared) {
+      for (const [topic, records] of commit.changelog) {
+        const messages = topicMessages.get(topic) ?? [];
+        for (const r of records) {
+          messages.push({
+            key: Buffer.from(r.key),
+            value: r.value === null ? null : Buffer.from(r.value),
+            partition: active.task.partition,
+            headers: toProduced(r.headers),
+            timestamp: Math.max(0, active.task.streamTimeMs()),
+          });
+        }
+        topicMessages.set(topic, messages);
+      }
+    }
+    const metadata =
+      topicMessages.size === 0
+        ? []
+        : await this.requireProducer().sendBatch({
+            topicMessages: [...topicMessages].map(([topic, messages]) => ({ topic, messages })),
+          });
+    const offsets = prepared.flatMap(({ active, commit }) =>
+      [...commit.position].map(([topic, offset]) => ({
+        topic,
+        partition: active.task.partition,
+        offset: BigInt(offset),
+      })),
+    );
+    await this.commitOffsets(offsets);
+    for (const { active, commit } of prepared) {
+      active.persist(commit.changelog, metadata);
+      active.dirty = false;
+    }
+    this.metrics.commits += 1;
+  }
+
+  private async commitOffsets(
+    offsets: { topic: string; partition: number; offset: bigint }[],
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await (this.consumer as ConsumerPort).commitOffsets(offsets);
+        return;
+      } catch (error) {
+        const retriable = (error as { retriable?: boolean }).retriable === true;
+        if (!retriable || attempt >= offsetCommitAttemptsMax) {
+          throw new StreamsError(
+            'COMMIT_FAILED',
+            'offset commit failed; the tasks will be restored from their changelogs',
+            { cause: error },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private onAssigned(partitions: PortTopicPartition[]): Promise<void> {
+    return this.mutex
+      .run(async () => {
+        if (this.stateValue === 'running') this.setState('rebalancing');
+        const reports = await this.manager.assign(
+          partitions,
+          (topics, partition) => this.committedOffsets(topics, partition),
+          (topic, partition, from) =>
+            new ChangelogPartitionReader(this.options.client, topic, partition, from),
+        );
+        for (const r of reports) {
+          this.metrics.restoredRecords += r.recordsRead;
+          this.metrics.undoneKeys += r.undone;
+        }
+        this.logger.info('tasks assigned', { tasks: this.manager.tasks.map((t) => t.id), reports });
+        if (this.stateValue === 'rebalancing') this.setState('running');
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private onRevoked(partitions: PortTopicPartition[]): Promise<void> {
+    return this.mutex
+      .run(async () => {
+        await this.commitTasks(this.manager.tasks);
+        this.manager.suspend(partitions);
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private onLost(partitions: PortTopicPartition[]): Promise<void> {
+    return this.mutex.run(() => {
+      this.sender.discard();
+      this.manager.lose(partitions);
+    });
+  }
+
+  /** The group's committed offsets of `topics` at `partition` (a task's position to resume from). */
+  private async committedOffsets(topics: readonly string[], partition: number): Promise<Position> {
+    const admin = this.admin as AdminPort;
+    const groups = await admin.fetchOffsets({ groupId: this.options.applicationId, topics });
+    const committed = new Map<string, number>();
+    for (const group of groups) {
+      const entry = group.partitions.find((p) => p.partition === partition);
+      if (entry && entry.offset >= 0n) committed.set(group.topic, Number(entry.offset));
+    }
+    return committed;
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined || this.stateValue === 'not-running') return;
+    this.failure = error;
+    this.logger.error('streams failed', { error: String(error) });
+    this.setState('error');
+    void this.shutdown();
+  }
+
+  /** A read-only view of a key-value store across this instance's tasks. */
+  keyValueStore<K, V>(name: string): KeyValueQuery<K, V> {
+    return keyValueQuery<K, V>(name, () => this.manager.tasks.map((t) => t.task));
+  }
+
+  /** A read-only view of a window or session store across this instance's tasks. */
+  windowStore<K, V>(name: string): WindowQuery<K, V> {
+    return windowQuery<K, V>(name, () => this.manager.tasks.map((t) => t.task));
+  }
+
+  /** Ids of the tasks this instance runs now. */
+  localTasks(): string[] {
+    return this.manager.tasks.map((t) => t.id);
+  }
+
+  /** Commits, leaves the group and stops. */
+  async close(): Promise<void> {
+    if (this.stateValue === 'not-running') return;
+    const failed = this.stateValue === 'error';
+    this.setState('pending-shutdown');
+    if (!failed)
+      await this.mutex
+        .run(() => this.commitTasks(this.manager.tasks))
+        .catch((error: unknown) =>
+          this.logger.warn('final commit failed', { error: String(error) }),
+        );
+    await this.shutdown();
+    this.setState(failed ? 'error' : 'not-running');
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.consumer?.disconnect().catch(() => undefined);
+    this.consumer = undefined;
+    await this.mutex.run(() => this.manager.closeAll());
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
+    this.stateDirectory?.unlock();
+  }
+}
