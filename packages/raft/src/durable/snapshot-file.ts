@@ -1,6 +1,8 @@
 /**
  * One snapshot per file, named after its group, index and term so that a WAL record can
- * name exactly the file it stands for: `<group>-<index>-<term>.snap` (zero-padded).
+ * name exactly the file it stands for: `<group>-<index>-<term>.snap` (zero-padded). A
+ * snapshot is the state machine's image at (index, term), the same whoever takes it, so a
+ * second save at the same position atomically replaces the file with equal content.
  *
  * Grammar (little-endian):
  *

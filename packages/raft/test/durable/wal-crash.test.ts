@@ -128,6 +128,14 @@ function entryData(index: number, term: number, size: number): Uint8Array {
   return data;
 }
 
+/**
+ * A snapshot is the state machine's image at (index, term): the same for every snapshot
+ * taken there, which is what lets the WAL name snapshot files by (group, index, term).
+ */
+function snapshotData(index: number, term: number): Uint8Array {
+  return entryData(index, term, 24);
+}
+
 class Harness {
   wal!: RaftWal;
   fs!: CrashFileSystem;
@@ -268,7 +276,7 @@ class Harness {
         if (last < low) return undefined;
         const index = low + Math.floor(op.at * (last - low));
         const term = termAt(state, index) as number;
-        const data = entryData(index, term, 20);
+        const data = snapshotData(index, term);
         storage.saveSnapshot({ metadata: { index, term, config: state.config }, data });
         return { ...state, snapshot: { index, term, data: Buffer.from(data).toString('hex') } };
       }
@@ -276,7 +284,7 @@ class Harness {
         const index = Math.max(last, state.snapshot?.index ?? 0) + op.ahead;
         const term = maxTerm(state) + 1;
         const config = { voters: [1, 2, 3], outgoingVoters: [], learners: [] };
-        const data = entryData(index, term, 50);
+        const data = snapshotData(index, term);
         storage.stage({ snapshot: { metadata: { index, term, config }, data } });
         const snapshot = { index, term, data: Buffer.from(data).toString('hex') };
         return { ...state, base: { index, term }, entries: [], config, snapshot };
