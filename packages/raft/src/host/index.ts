@@ -1,8 +1,11 @@
 // The multi-raft host, for the broker: groups driven by one loop over one WAL and transport.
 export {
+  applyConfigChange,
   type ConfigChange,
   type ConfigChangeStep,
   ConfigChangeType,
+  decodeConfigEntry,
+  encodeConfigEntry,
 } from '../core/config-change.ts';
 export { RaftError, type RaftErrorCode } from '../core/errors.ts';
 export type { ProposeResult } from '../core/proposal.ts';
