@@ -10,9 +10,11 @@
  *    calling `wal.sync()`, in a loop, all at once (as a host persisting every group's
  *    Ready would); entries of 100 bytes and 1 KiB, batches of 1, 16 and 64 entries. With
  *    depth 1 each writer awaits its sync before staging again (a closed loop: one Ready
- *    per group per flush); with depth 2 it keeps two syncs outstanding (pipelined, as
- *    under continuous load). Each group compacts its log as it goes, so old segments are
- *    deleted as in production. Reported:
+ *    per group per flush, as a RawNode that waits for persistence before its next Ready);
+ *    with depth 2 it stages its next batch into the next flush while the previous one is
+ *    in flight (pipelined, so a flush's segment write overlaps the previous flush's
+ *    acknowledged-file write). Each group compacts its log as it goes, so old segments
+ *    are deleted as in production. Reported:
  *    entries/s, payload MB/s, flushes/s, fsyncs/s (segment and acknowledged file), entries
  *    per fsync, and entries/s divided by the disk's fdatasync rate.
  */
@@ -105,6 +107,8 @@ async function measureWal(
           entries += batch;
         }),
       );
+      // Let the flush holding this batch start, so the next batch goes into the next flush.
+      await new Promise((resolve) => setImmediate(resolve));
       if (outstanding.length >= depth) await outstanding.shift();
       if (next - storage.firstIndex() > compactEveryEntries) storage.compact(next - 1_000);
     }
