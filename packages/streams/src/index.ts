@@ -44,6 +44,7 @@ export {
   TopologyError,
 } from './errors.ts';
 export type { ClientPort } from './runtime/client-port.ts';
+export { MissingOutputTopicError } from './runtime/internal-topics.ts';
 export type { KeyValueQuery, WindowQuery } from './runtime/queries.ts';
 export {
   Streams,

@@ -32,6 +32,36 @@ export async function sourcePartitionCounts(
   return resolvePartitionCounts(topology, applicationId, (topic) => counts.get(topic));
 }
 
+/** Output topics must exist before the application starts (as in Kafka Streams). */
+export async function checkOutputTopics(admin: AdminPort, topology: Topology): Promise<void> {
+  const outputs = [
+    ...new Set(
+      topology.subtopologies
+        .flatMap((s) => s.sinkTopics)
+        .filter((t) => !t.internal)
+        .map((t) => t.name),
+    ),
+  ];
+  if (outputs.length === 0) return;
+  const metadata = await admin
+    .fetchTopicMetadata({ topics: outputs })
+    .catch(() => ({ topics: [] }));
+  const found = new Set(metadata.topics.map((t) => t.name));
+  const missing = outputs.filter((t) => !found.has(t));
+  if (missing.length > 0) throw new MissingOutputTopicError(missing);
+}
+
+export class MissingOutputTopicError extends StreamsError {
+  constructor(readonly topics: readonly string[]) {
+    super(
+      'MISSING_OUTPUT_TOPIC',
+      `output topics do not exist: ${topics.join(', ')}; create them before starting`,
+      { retriable: true },
+    );
+    this.name = 'MissingOutputTopicError';
+  }
+}
+
 export function internalTopicsOf(
   topology: Topology,
   applicationId: string,

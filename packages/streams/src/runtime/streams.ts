@@ -25,6 +25,7 @@ import type {
 } from './client-port.ts';
 import { fromConsumed, toProduced } from './headers.ts';
 import {
+  checkOutputTopics,
   ensureInternalTopics,
   internalTopicsOf,
   sourcePartitionCounts,
@@ -178,6 +179,7 @@ export class Streams {
     const admin = this.admin as AdminPort;
     const counts = await sourcePartitionCounts(admin, this.topology, this.options.applicationId);
     const topics = internalTopicsOf(this.topology, this.options.applicationId, counts);
+    await checkOutputTopics(admin, this.topology);
     await ensureInternalTopics(admin, topics, await this.replicationFactor());
   }
 

@@ -1,0 +1,141 @@
+/**
+ * A real cluster (child processes via @tributary/launch) for the streams end-to-end tests,
+ * plus helpers: a client, creating topics, producing, reading a topic to its end, and
+ * waiting for conditions with generous deadlines.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, type ConsumerMessage, silentLogger } from '@tributary/client';
+import { LocalCluster } from '@tributary/launch';
+
+export interface TestCluster {
+  readonly cluster: LocalCluster;
+  readonly dataDir: string;
+  client(clientId?: string): Client;
+  createTopic(topic: string, partitions: number, compacted?: boolean): Promise<void>;
+  produce(
+    topic: string,
+    messages: {
+      key: string | null;
+      value: string | null;
+      timestamp?: number;
+      partition?: number;
+    }[],
+  ): Promise<void>;
+  /** Every record of a topic up to its current end. */
+  readAll(topic: string): Promise<ConsumerMessage[]>;
+  close(): Promise<void>;
+}
+
+export async function startTestCluster(nodes = 3): Promise<TestCluster> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-streams-e2e-'));
+  const cluster = await LocalCluster.create({ nodes, dataDir, settings: { tickMs: 20 } });
+  try {
+    await cluster.startAll();
+    await cluster.waitHealthy(120_000);
+  } catch (error) {
+    await cluster.close({ graceful: false });
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const client = (clientId = 'streams-e2e') =>
+    new Client({
+      clientId,
+      brokers: cluster.bootstrap,
+      logger: silentLogger,
+      requestTimeoutMs: 10_000,
+      retry: { backoffMsInitial: 50, backoffMsMax: 500 },
+    });
+  const shared = client('streams-e2e-tools');
+  const admin = shared.admin();
+  await admin.connect();
+  const producer = shared.producer();
+  await producer.connect();
+  return {
+    cluster,
+    dataDir,
+    client,
+    async createTopic(topic, partitions, compacted = false) {
+      await admin.createTopics({
+        topics: [
+          {
+            topic,
+            numPartitions: partitions,
+            replicationFactor: Math.min(3, nodes),
+            configEntries: compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+          },
+        ],
+        waitForLeaders: true,
+      });
+    },
+    async produce(topic, messages) {
+      await producer.send({ topic, messages });
+    },
+    async readAll(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const consumer = client('streams-e2e-reader').consumer({
+        autoOffsetReset: 'earliest',
+        maxWaitMs: 100,
+      });
+      await consumer.connect();
+      const wanted = new Map(
+        offsets.filter((o) => o.high > o.low).map((o) => [o.partition, o.high]),
+      );
+      const messages: ConsumerMessage[] = [];
+      if (wanted.size === 0) {
+        await consumer.disconnect();
+        return messages;
+      }
+      consumer.assign([{ topic, partitions: [...wanted.keys()] }], { fromBeginning: true });
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 60_000);
+      try {
+        for await (const m of consumer.messages({ signal: controller.signal, autoCommit: false })) {
+          messages.push(m);
+          const high = wanted.get(m.partition);
+          if (high !== undefined && m.offset >= high - 1n) wanted.delete(m.partition);
+          if (wanted.size === 0) break;
+        }
+      } finally {
+        clearTimeout(timer);
+        await consumer.disconnect();
+      }
+      if (wanted.size > 0) throw new Error(`could not read ${topic} to its end`);
+      return messages;
+    },
+    async close() {
+      await producer.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      await cluster.close({ graceful: false });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `condition` until it holds, failing after `timeoutMs` with `what`. */
+export async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The latest value per key of a topic's records (null deletes), as strings. */
+export function latestByKey(
+  messages: readonly ConsumerMessage[],
+  decodeValue: (b: Buffer) => string = (b) => b.toString(),
+): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const m of messages) {
+    if (m.key === null) continue;
+    if (m.value === null) map.delete(m.key.toString('latin1'));
+    else map.set(m.key.toString('latin1'), decodeValue(m.value));
+  }
+  return map;
+}
