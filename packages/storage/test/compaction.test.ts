@@ -290,3 +290,41 @@ test('reads progress over segments compaction emptied', async (t) => {
   t.deepEqual(await log.offsetForTimestamp(0), { offset: 2, timestamp: 0 });
   await log.close();
 });
+
+test('segments rolled while a pass runs are mapped by the next pass, not skipped', async (t) => {
+  let release: () => void = () => {};
+  let gate: Promise<void> | null = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let parked = false;
+  const env = simEnvironment(5, compactConfig);
+  const log = await env.open({
+    compactionYield: async () => {
+      parked = true;
+      await gate;
+    },
+  });
+  for (let round = 0; round < 10; round++) {
+    await log.append(batchOf([{ key: 'a', value: `v${round}`, timestamp: 0 }]));
+  }
+  await log.roll();
+  const first = log.compact();
+  while (!parked) await new Promise((resolve) => setImmediate(resolve));
+  for (let round = 10; round < 20; round++) {
+    await log.append(batchOf([{ key: 'a', value: `v${round}`, timestamp: 0 }]));
+    await log.roll();
+  }
+  await log.append(batchOf([{ key: 'b', value: 'active', timestamp: 0 }]));
+  gate = null;
+  release();
+  t.is((await first).cleanedUpTo, 10, 'the first pass stops where the sealed segments ended');
+  await log.compact();
+  t.deepEqual(
+    (await readAll(log)).map((r) => [r.offset, r.key, r.value]),
+    [
+      [19, 'a', 'v19'],
+      [20, 'b', 'active'],
+    ],
+  );
+  await log.close();
+});

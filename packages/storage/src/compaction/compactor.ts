@@ -101,15 +101,19 @@ function checkClosing(host: CompactionHost): void {
   if (host.isClosing()) throw new CompactionAborted();
 }
 
-/** Step 1: returns mapEnd, the first offset not mapped. */
+/**
+ * Step 1: returns mapEnd, the first offset not mapped. `boundary` is where the sealed
+ * segments ended when the pass began (segments rolled since are left for the next pass).
+ */
 async function buildKeyMap(
   host: CompactionHost,
   closed: readonly Segment[],
-  firstDirty: number,
+  range: { firstDirty: number; boundary: number },
   map: KeyMap,
 ): Promise<number> {
-  for (const segment of closed) {
-    const end = closed[closed.indexOf(segment) + 1]?.baseOffset ?? host.segments.active.baseOffset;
+  const { firstDirty, boundary } = range;
+  for (const [at, segment] of closed.entries()) {
+    const end = closed[at + 1]?.baseOffset ?? boundary;
     if (end <= firstDirty) continue;
     let stoppedAt: number | null = null;
     await withSealedSegment(host, segment, async () => {
@@ -135,7 +139,7 @@ async function buildKeyMap(
     });
     if (stoppedAt !== null) return stoppedAt;
   }
-  return host.segments.active.baseOffset;
+  return boundary;
 }
 
 /** Step 2 for one segment: its cleaned copy, or null when nothing would change. */
@@ -223,10 +227,11 @@ async function swapIn(host: CompactionHost, segment: Segment, cleaned: Cleaned):
 
 async function compactPass(host: CompactionHost): Promise<CompactionResult> {
   const closed = host.segments.list.slice(0, -1);
+  const boundary = host.segments.active.baseOffset;
   const firstDirty = host.firstDirtyOffset();
   const truncationsAtStart = host.truncations();
   const map = new KeyMap(host.config.compactionKeysMax);
-  const mapEnd = await buildKeyMap(host, closed, firstDirty, map);
+  const mapEnd = await buildKeyMap(host, closed, { firstDirty, boundary }, map);
   const plan: CleaningPlan = {
     map,
     mapEnd,
