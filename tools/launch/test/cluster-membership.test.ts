@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Api, initChecksums } from '@tributary/protocol';
@@ -11,7 +11,11 @@ const record = (value: string) => ({ key: null, value: Buffer.from(value), times
 test('a node added at run time joins, takes over a replica by reassignment, and the leaving node drops it', async (t) => {
   await initChecksums();
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-membership-'));
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: { tickMs: 20 } });
+  const cluster = await LocalCluster.create({
+    nodes: 3,
+    dataDir,
+    settings: { tickMs: 20, metadataSnapshotEntries: 10 },
+  });
   const driver = new ProtocolDriver(cluster.bootstrap);
   t.teardown(async () => {
     driver.close();
@@ -34,6 +38,8 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
     metadata.brokers.some((b) => b.nodeId === 4),
     'the new broker is registered',
   );
+  // The metadata log was compacted long before node 4 came: it learned it from a snapshot.
+  t.regex(readFileSync(cluster.node(4).logFile, 'utf8'), /metadata restored from snapshot/);
 
   const controller = await retry('controller', () => driver.controllerAddress());
   const moved = await driver.client.request(controller, Api.AlterPartitionReassignments, {

@@ -206,7 +206,16 @@ export const optionSpecs: readonly OptionSpec[] = [
     description: 'how often partition logs are flushed and their apply checkpoint recorded',
   },
   {
+    key: 'metadataSnapshotEntries',
+    type: 'integer',
+    default: 10_000,
+    min: 10,
+    max: 100_000_000,
+    description: 'metadata log entries kept before the log is snapshotted and compacted',
+  },
+  {
     key: 'fsync',
+
     type: 'boolean',
     default: true,
     description: 'fdatasync the Raft log before acknowledging (turn off only for throwaway tests)',
@@ -245,6 +254,8 @@ export interface NodeConfig {
   readonly offsetsTopicPartitions: number;
   readonly messageBytesMax: number;
   readonly checkpointIntervalMs: number;
+  readonly metadataSnapshotEntries: number;
+
   readonly fsync: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }

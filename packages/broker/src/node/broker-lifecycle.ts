@@ -157,7 +157,24 @@ export class BrokerLifecycle {
     return response.firstId;
   }
 
+  /**
+   * Snapshots the metadata state and drops the metadata log behind it, once enough
+   * entries piled up. A replica that falls behind installs the snapshot.
+   */
+  compactMetadataLog(entriesBeforeCompaction = 10_000): void {
+    const group = this.parts.host.group(metadataGroupId);
+    if (!group) return;
+    const status = group.status();
+    const state = this.parts.metadata.state;
+    const index = state.appliedIndex;
+    if (index > status.applied || index - status.firstIndex < entriesBeforeCompaction) return;
+    if (this.parts.host.compact(metadataGroupId, index, state.encodeSnapshot())) {
+      this.parts.logger.info('metadata log compacted', { index });
+    }
+  }
+
   /** Advances partition reassignments led here, and metadata membership on the leader. */
+
   async advanceMembership(): Promise<void> {
     const { host, metadata, replicas, logger } = this.parts;
     const groups = replicas.all().flatMap((r) => host.group(r.groupId) ?? []);

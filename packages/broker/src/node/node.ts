@@ -237,6 +237,7 @@ export class BrokerNode {
     every(30_000, () => replicas.retentionPass());
     every(5_000, () => lifecycle.balanceLeadership());
     every(1_000, () => lifecycle.advanceMembership());
+    every(2_000, async () => lifecycle.compactMetadataLog(config.metadataSnapshotEntries));
   }
 
   /** Graceful stop: move leaderships away, flush, close listeners and storage. */
