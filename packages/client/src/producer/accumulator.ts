@@ -18,7 +18,8 @@ export interface AccumulatorOptions {
 }
 
 export class RecordAccumulator {
-  private readonly queues = new Map<string, PartitionQueue>();
+  /** topic → partition → queue (nested: no string key built per record). */
+  private readonly queues = new Map<string, PartitionQueue[]>();
   readonly options: AccumulatorOptions;
   /** The identity new partition queues start with (idempotent producers). */
   identity: ProducerIdentity | undefined;
@@ -28,23 +29,29 @@ export class RecordAccumulator {
   }
 
   queue(topic: string, partition: number): PartitionQueue {
-    const key = `${topic}\u0000${partition}`;
-    let queue = this.queues.get(key);
+    let byPartition = this.queues.get(topic);
+    if (byPartition === undefined) {
+      byPartition = [];
+      this.queues.set(topic, byPartition);
+    }
+    let queue = byPartition[partition];
     if (queue === undefined) {
       queue = new PartitionQueue(topic, partition);
       queue.identity = this.identity;
-      this.queues.set(key, queue);
+      byPartition[partition] = queue;
     }
     return queue;
   }
 
-  allQueues(): IterableIterator<PartitionQueue> {
-    return this.queues.values();
+  *allQueues(): IterableIterator<PartitionQueue> {
+    for (const byPartition of this.queues.values()) {
+      for (const queue of byPartition) if (queue !== undefined) yield queue;
+    }
   }
 
   /** Whether appending this record would have to open a new batch (sticky partitioning). */
   wouldOpenBatch(topic: string, partition: number, sizeBytes: number, settings: BatchSettings) {
-    const open = this.queues.get(`${topic}\u0000${partition}`)?.openBatch();
+    const open = this.queues.get(topic)?.[partition]?.openBatch();
     return open === undefined || !open.accepts(sizeBytes, settings, this.options.batchBytes);
   }
 
@@ -77,7 +84,7 @@ export class RecordAccumulator {
   /** The earliest time a lingering batch becomes sendable, if any. */
   nextLingerDeadlineMs(): number | undefined {
     let earliest: number | undefined;
-    for (const queue of this.queues.values()) {
+    for (const queue of this.allQueues()) {
       const deadline = queue.lingerDeadlineMs(this.options.lingerMs);
       if (deadline !== undefined && (earliest === undefined || deadline < earliest))
         earliest = deadline;
@@ -88,7 +95,7 @@ export class RecordAccumulator {
   /** Every batch not yet acknowledged. */
   unfinished(): ProducerBatch[] {
     const batches: ProducerBatch[] = [];
-    for (const queue of this.queues.values()) batches.push(...queue.unfinished());
+    for (const queue of this.allQueues()) batches.push(...queue.unfinished());
     return batches;
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * Shared by the client benchmarks: a local cluster (or an external one given by
+ * --bootstrap), a topic to write, and Kafka-perf-test style reporting.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, silentLogger } from '@tributary/client';
+import { LocalCluster } from '@tributary/launch';
+
+export interface BenchCluster {
+  readonly bootstrap: string[];
+  client(clientId: string): Client;
+  close(): Promise<void>;
+}
+
+export async function benchCluster(options: {
+  nodes: number;
+  bootstrap?: string;
+}): Promise<BenchCluster> {
+  const makeClient = (brokers: string[]) => (clientId: string) =>
+    new Client({ clientId, brokers, logger: silentLogger, requestTimeoutMs: 30_000 });
+  if (options.bootstrap !== undefined) {
+    const brokers = options.bootstrap.split(',');
+    return { bootstrap: brokers, client: makeClient(brokers), close: async () => {} };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-client-'));
+  const cluster = await LocalCluster.create({
+    nodes: options.nodes,
+    dataDir,
+    settings: { defaultReplicationFactor: Math.min(3, options.nodes) },
+  });
+  const close = async () => {
+    await cluster.close({ graceful: false });
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await cluster.startAll();
+    await cluster.waitHealthy(120_000);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { bootstrap: cluster.bootstrap, client: makeClient(cluster.bootstrap), close };
+}
+
+export async function createTopic(
+  client: Client,
+  topic: string,
+  partitions: number,
+  replicationFactor: number,
+) {
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor }],
+      timeoutMs: 60_000,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Latency samples in ms with a weight (records), for percentiles per record. */
+export class LatencyRecorder {
+  private readonly samples: { ms: number; weight: number }[] = [];
+
+  add(ms: number, weight: number): void {
+    this.samples.push({ ms, weight });
+  }
+
+  summary(): { avg: number; max: number; p50: number; p95: number; p99: number; p999: number } {
+    const sorted = [...this.samples].sort((a, b) => a.ms - b.ms);
+    const total = sorted.reduce((n, s) => n + s.weight, 0);
+    const at = (fraction: number) => {
+      let seen = 0;
+      for (const s of sorted) {
+        seen += s.weight;
+        if (seen >= fraction * total) return s.ms;
+      }
+      return sorted.at(-1)?.ms ?? 0;
+    };
+    const avg = sorted.reduce((n, s) => n + s.ms * s.weight, 0) / Math.max(1, total);
+    return {
+      avg,
+      max: sorted.at(-1)?.ms ?? 0,
+      p50: at(0.5),
+      p95: at(0.95),
+      p99: at(0.99),
+      p999: at(0.999),
+    };
+  }
+}
+
+export function formatRate(records: number, bytes: number, seconds: number): string {
+  return `${(records / seconds).toFixed(1)} records/sec (${(bytes / seconds / 1024 / 1024).toFixed(2)} MB/sec)`;
+}

@@ -1,0 +1,134 @@
+/**
+ * Consumer throughput through @tributary/client, printed like Kafka's
+ * kafka-consumer-perf-test. The topic is first filled with `--records` records (through the
+ * producer, not timed), then read from the beginning by one consumer, in a group or with
+ * partitions assigned by hand, with `eachBatch` (default) or the async iterator.
+ *
+ *   npx tsx tools/bench/src/client-consumer.ts [--records 2000000] [--record-bytes 100]
+ *     [--partitions 6] [--mode batch|message|iterator] [--group] [--partition-fetch-bytes 4194304]
+ *     [--fetch-bytes 33554432] [--prefetch-bytes 67108864] [--bootstrap h:p,...]
+ */
+import { parseArgs } from 'node:util';
+import { benchCluster, createTopic, formatRate } from './client-bench-cluster.ts';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '2000000' },
+    'record-bytes': { type: 'string', default: '100' },
+    partitions: { type: 'string', default: '6' },
+    mode: { type: 'string', default: 'batch' },
+    group: { type: 'boolean', default: false },
+    nodes: { type: 'string', default: '3' },
+    bootstrap: { type: 'string' },
+    topic: { type: 'string', default: `bench-consumer-${Date.now()}` },
+    'partition-fetch-bytes': { type: 'string', default: String(4 * 1024 * 1024) },
+    'fetch-bytes': { type: 'string', default: String(32 * 1024 * 1024) },
+    'prefetch-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
+  },
+});
+const records = Number(values.records);
+const recordBytes = Number(values['record-bytes']);
+
+async function fill(env: Awaited<ReturnType<typeof benchCluster>>): Promise<void> {
+  const client = env.client('bench-filler');
+  await createTopic(
+    client,
+    values.topic,
+    Number(values.partitions),
+    Math.min(3, Number(values.nodes)),
+  );
+  const producer = client.producer({
+    lingerMs: 5,
+    batchBytes: 256 * 1024,
+    bufferBytesMax: 64 * 1024 * 1024,
+  });
+  await producer.connect();
+  const payload = Buffer.alloc(recordBytes, 120);
+  const chunk = Array.from({ length: 1000 }, () => ({ value: payload }));
+  const inflight = new Set<Promise<unknown>>();
+  for (let sent = 0; sent < records; sent += chunk.length) {
+    const pending = producer.send({
+      topic: values.topic,
+      messages: chunk.slice(0, Math.min(chunk.length, records - sent)),
+    });
+    inflight.add(pending);
+    void pending.finally(() => inflight.delete(pending));
+    if (inflight.size >= 64) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  await producer.disconnect();
+}
+
+async function consume(
+  env: Awaited<ReturnType<typeof benchCluster>>,
+): Promise<{ count: number; bytes: number; seconds: number }> {
+  const client = env.client('bench-consumer');
+  const sizes = {
+    maxBytesPerPartition: Number(values['partition-fetch-bytes']),
+    maxBytes: Number(values['fetch-bytes']),
+    prefetchBytesMax: Number(values['prefetch-bytes']),
+    autoOffsetReset: 'earliest' as const,
+  };
+  const consumer = client.consumer(
+    values.group ? { groupId: `bench-${Date.now()}`, ...sizes } : sizes,
+  );
+  await consumer.connect();
+  if (values.group) consumer.subscribe({ topic: values.topic, fromBeginning: true });
+  else consumer.assign([{ topic: values.topic }], { fromBeginning: true });
+  let count = 0;
+  let bytes = 0;
+  const started = performance.now();
+  if (values.mode === 'iterator') {
+    for await (const message of consumer) {
+      count += 1;
+      bytes += message.value?.length ?? 0;
+      if (count >= records) break;
+    }
+  } else {
+    await new Promise<void>((resolve) => {
+      const handler =
+        values.mode === 'message'
+          ? {
+              eachMessage: async ({ message }: { message: { value: Buffer | null } }) => {
+                count += 1;
+                bytes += message.value?.length ?? 0;
+                if (count === records) resolve();
+              },
+            }
+          : {
+              eachBatch: async ({
+                batch,
+              }: {
+                batch: { messages: readonly { value: Buffer | null }[] };
+              }) => {
+                count += batch.messages.length;
+                for (const m of batch.messages) bytes += m.value?.length ?? 0;
+                if (count >= records) resolve();
+              },
+            };
+      void consumer.run(handler);
+    });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.disconnect();
+  return { count, bytes, seconds };
+}
+
+async function main(): Promise<void> {
+  const env = await benchCluster({
+    nodes: Number(values.nodes),
+    ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
+  });
+  try {
+    await fill(env);
+    const { count, bytes, seconds } = await consume(env);
+    console.log(
+      `${count} records consumed in ${seconds.toFixed(2)} s: ${formatRate(count, bytes, seconds)} ` +
+        `(mode ${values.mode}, ${values.group ? 'group' : 'assigned'}, ${values.partitions} partitions)`,
+    );
+  } finally {
+    await env.close();
+  }
+}
+
+await main();

@@ -1,0 +1,108 @@
+/**
+ * Producer throughput and latency through @tributary/client, printed like Kafka's
+ * kafka-producer-perf-test. Records are handed to `send` in chunks of `--send-records`
+ * with up to `--sends-in-flight` sends outstanding; the latency of a record is the time its
+ * `send` took to resolve (acknowledged per the acks level).
+ *
+ *   npx tsx tools/bench/src/client-producer.ts [--records 2000000] [--record-bytes 100]
+ *     [--partitions 6] [--acks quorum] [--throughput -1] [--linger-ms 5]
+ *     [--batch-bytes 262144] [--send-records 1000] [--sends-in-flight 64] [--bootstrap h:p,...]
+ */
+import { parseArgs } from 'node:util';
+import type { Acks } from '@tributary/protocol';
+import { benchCluster, createTopic, formatRate, LatencyRecorder } from './client-bench-cluster.ts';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '2000000' },
+    'record-bytes': { type: 'string', default: '100' },
+    partitions: { type: 'string', default: '6' },
+    acks: { type: 'string', default: 'quorum' },
+    throughput: { type: 'string', default: '-1' },
+    'linger-ms': { type: 'string', default: '5' },
+    'batch-bytes': { type: 'string', default: '262144' },
+    'send-records': { type: 'string', default: '1000' },
+    'sends-in-flight': { type: 'string', default: '64' },
+    compression: { type: 'string', default: 'none' },
+    nodes: { type: 'string', default: '3' },
+    bootstrap: { type: 'string' },
+    topic: { type: 'string', default: `bench-producer-${Date.now()}` },
+  },
+});
+
+const records = Number(values.records);
+const recordBytes = Number(values['record-bytes']);
+const throughput = Number(values.throughput);
+const sendRecords = Number(values['send-records']);
+const sendsInFlight = Number(values['sends-in-flight']);
+const acks = (values.acks === '0' ? 0 : values.acks) as Acks;
+
+async function main(): Promise<void> {
+  const env = await benchCluster({
+    nodes: Number(values.nodes),
+    ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
+  });
+  try {
+    const client = env.client('bench-producer');
+    await createTopic(
+      client,
+      values.topic,
+      Number(values.partitions),
+      Math.min(3, Number(values.nodes)),
+    );
+    const producer = client.producer({
+      acks,
+      lingerMs: Number(values['linger-ms']),
+      batchBytes: Number(values['batch-bytes']),
+      compression: values.compression as 'none' | 'gzip',
+      bufferBytesMax: 64 * 1024 * 1024,
+    });
+    await producer.connect();
+    const payload = Buffer.alloc(recordBytes, 120);
+    const messages = Array.from({ length: sendRecords }, () => ({ value: payload }));
+    const latency = new LatencyRecorder();
+    const inflight = new Set<Promise<void>>();
+    const started = performance.now();
+    let sent = 0;
+    let lastReport = started;
+    let reportedRecords = 0;
+    while (sent < records) {
+      const count = Math.min(sendRecords, records - sent);
+      const chunk = count === sendRecords ? messages : messages.slice(0, count);
+      const at = performance.now();
+      const pending = producer.send({ topic: values.topic, messages: chunk }).then(() => {
+        latency.add(performance.now() - at, count);
+        inflight.delete(pending);
+      });
+      inflight.add(pending);
+      sent += count;
+      if (inflight.size >= sendsInFlight) await Promise.race(inflight);
+      if (throughput > 0) {
+        const aheadMs = (sent / throughput) * 1000 - (performance.now() - started);
+        if (aheadMs > 1) await new Promise((resolve) => setTimeout(resolve, aheadMs));
+      }
+      const now = performance.now();
+      if (now - lastReport >= 5_000) {
+        const window = (now - lastReport) / 1000;
+        console.log(
+          `${sent - reportedRecords} records sent, ${formatRate(sent - reportedRecords, (sent - reportedRecords) * recordBytes, window)}`,
+        );
+        lastReport = now;
+        reportedRecords = sent;
+      }
+    }
+    await Promise.all(inflight);
+    const seconds = (performance.now() - started) / 1000;
+    const s = latency.summary();
+    console.log(
+      `${records} records sent, ${formatRate(records, records * recordBytes, seconds)}, ` +
+        `${s.avg.toFixed(2)} ms avg latency, ${s.max.toFixed(2)} ms max latency, ` +
+        `${s.p50.toFixed(0)} ms 50th, ${s.p95.toFixed(0)} ms 95th, ${s.p99.toFixed(0)} ms 99th, ${s.p999.toFixed(0)} ms 99.9th.`,
+    );
+    await producer.disconnect();
+  } finally {
+    await env.close();
+  }
+}
+
+await main();
