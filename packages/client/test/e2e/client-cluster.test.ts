@@ -10,6 +10,7 @@ import {
   type ConsumerMessage,
   partitionForKey,
   type RebalanceEvent,
+  rangeAssignor,
   type TributaryClientError,
   type TributaryProtocolError,
 } from '../../src/index.ts';
@@ -511,3 +512,151 @@ test.serial('admin: describe, configs, reset offsets of an empty group, delete',
   );
   t.pass();
 });
+
+test.serial(
+  'cooperative rebalancing: a joining member takes partitions while the first keeps the rest',
+  async (t) => {
+    await createTopic('cooperative', 6);
+    const revoked: number[][] = [];
+    const lost: number[][] = [];
+    const events: (RebalanceEvent & { member: string })[] = [];
+    const make = (name: string, listen: boolean) => {
+      const client = env.client({ clientId: name });
+      client.on('rebalance', (event) => events.push({ ...event, member: name }));
+      return client.consumer({
+        groupId: 'cooperative-group',
+        heartbeatIntervalMs: 200,
+        rebalanceListener: listen
+          ? {
+              onPartitionsRevoked: (tps) => void revoked.push(tps.map((tp) => tp.partition)),
+              onPartitionsLost: (tps) => void lost.push(tps.map((tp) => tp.partition)),
+            }
+          : {},
+      });
+    };
+    const first = make('first', true);
+    await first.connect();
+    first.subscribe({ topic: 'cooperative' });
+    await first.run({ eachMessage: async () => {} });
+    await until('first owns all six', () => first.assignment().length === 6);
+    const second = make('second', false);
+    await second.connect();
+    second.subscribe({ topic: 'cooperative' });
+    await second.run({ eachMessage: async () => {} });
+    await until(
+      'three each',
+      () => first.assignment().length === 3 && second.assignment().length === 3,
+    );
+    t.deepEqual(
+      revoked.map((list) => list.length),
+      [3],
+      'only the partitions that moved were revoked',
+    );
+    t.deepEqual(lost, []);
+    const secondAssigned = events.filter(
+      (e) => e.member === 'second' && e.phase === 'assigned' && (e.assignment?.length ?? 0) > 0,
+    );
+    const firstKept = first.assignment().map((tp) => tp.partition);
+    t.true(
+      secondAssigned.every((e) => e.assignment!.every((tp) => !firstKept.includes(tp.partition))),
+    );
+    await Promise.all([first.disconnect(), second.disconnect()]);
+  },
+);
+
+test.serial('eager range assignment splits partitions into contiguous ranges', async (t) => {
+  await createTopic('ranges', 6);
+  const make = () => {
+    const consumer = env
+      .client()
+      .consumer({
+        groupId: 'range-group',
+        heartbeatIntervalMs: 200,
+        partitionAssigners: [rangeAssignor],
+      });
+    return consumer;
+  };
+  const a = make();
+  const b = make();
+  for (const consumer of [a, b]) {
+    await consumer.connect();
+    consumer.subscribe({ topic: 'ranges' });
+    await consumer.run({ eachMessage: async () => {} });
+  }
+  await until('a range each', () => a.assignment().length === 3 && b.assignment().length === 3);
+  for (const consumer of [a, b]) {
+    const partitions = consumer
+      .assignment()
+      .map((tp) => tp.partition)
+      .sort();
+    t.true(partitions[2]! - partitions[0]! === 2, `contiguous: ${partitions}`);
+  }
+  await Promise.all([a.disconnect(), b.disconnect()]);
+});
+
+test.serial('a pattern subscription picks up topics created later', async (t) => {
+  await createTopic('pattern-a', 1);
+  const producer = env.client().producer();
+  await producer.connect();
+  const consumer = env
+    .client()
+    .consumer({ groupId: 'pattern-group', topicCheckIntervalMs: 300, heartbeatIntervalMs: 200 });
+  await consumer.connect();
+  consumer.subscribe({ topic: /^pattern-/, fromBeginning: true });
+  const seen = new Set<string>();
+  await consumer.run({ eachMessage: async ({ topic }) => void seen.add(topic) });
+  await producer.send({ topic: 'pattern-a', messages: [{ value: 'a' }] });
+  await until('pattern-a read', () => seen.has('pattern-a'));
+  await createTopic('pattern-b', 2);
+  await producer.send({ topic: 'pattern-b', messages: [{ value: 'b', partition: 1 }] });
+  await until('pattern-b read', () => seen.has('pattern-b'));
+  t.deepEqual([...seen].sort(), ['pattern-a', 'pattern-b']);
+  await producer.disconnect();
+  await consumer.disconnect();
+});
+
+test.serial(
+  'seek to a timestamp, pause and resume; eachBatch sees gzip records with headers',
+  async (t) => {
+    await createTopic('timeline', 1);
+    const producer = env.client().producer({ compression: 'gzip' });
+    await producer.connect();
+    await producer.send({
+      topic: 'timeline',
+      messages: Array.from({ length: 10 }, (_, i) => ({
+        value: String(i),
+        timestamp: 1_000_000 + i * 1_000,
+        headers: { n: String(i) },
+      })),
+    });
+    const consumer = env.client().consumer();
+    await consumer.connect();
+    consumer.assign([{ topic: 'timeline' }], { fromBeginning: true });
+    const values: string[] = [];
+    let headersOk = true;
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          values.push(text(m.value)!);
+          headersOk &&= text(m.headers.n as Buffer) === text(m.value);
+        }
+      },
+    });
+    await until('all ten', () => values.length === 10);
+    t.true(headersOk);
+    consumer.seek({ topic: 'timeline', partition: 0, offset: { timestampMs: 1_006_500 } });
+    await until('from the timestamp', () => values.length === 13);
+    t.deepEqual(values.slice(10), ['7', '8', '9']);
+    consumer.pause([{ topic: 'timeline' }]);
+    t.deepEqual(consumer.paused(), [{ topic: 'timeline', partition: 0 }]);
+    await producer.send({ topic: 'timeline', messages: [{ value: '10' }] });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    t.is(values.length, 13, 'nothing delivered while paused');
+    consumer.resume([{ topic: 'timeline' }]);
+    await until('the record after the pause', () => values.length === 14);
+    t.is(values[13], '10');
+    t.is(consumer.lag('timeline', 0), 0n);
+    await producer.disconnect();
+    await consumer.disconnect();
+  },
+);

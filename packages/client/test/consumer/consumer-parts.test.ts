@@ -1,0 +1,197 @@
+import { encodeRecordBatch, stampBaseOffset } from '@tributary/protocol';
+import test from 'ava';
+import { type DeliveryContext, iterate, runWorker } from '../../src/consumer/delivery.ts';
+import { messagesOf } from '../../src/consumer/message.ts';
+import { type FetchedChunk, MessageBuffer } from '../../src/consumer/message-buffer.ts';
+import { PartitionStates } from '../../src/consumer/partition-states.ts';
+
+const earliest = { kind: 'earliest' } as const;
+
+/** A stored batch of `values` starting at `baseOffset`. */
+function batch(baseOffset: number, values: string[], headers = false): Uint8Array {
+  const bytes = encodeRecordBatch(
+    values.map((value, i) => ({
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from(value),
+      timestamp: 1_000 + i,
+      ...(headers
+        ? {
+            headers: [
+              { key: 'h', value: Buffer.from('1') },
+              { key: 'h', value: Buffer.from('2') },
+            ],
+          }
+        : {}),
+    })),
+  );
+  stampBaseOffset(bytes, baseOffset);
+  return bytes;
+}
+
+function chunk(
+  states: PartitionStates,
+  fromOffset: number,
+  batches: Uint8Array[],
+  nextOffset: number,
+): FetchedChunk {
+  const state = states.get('t', 0)!;
+  return {
+    topic: 't',
+    partition: 0,
+    epoch: state.epoch,
+    batches,
+    fromOffset,
+    nextOffset,
+    highWatermark: nextOffset,
+    sizeBytes: batches.reduce((n, b) => n + b.byteLength, 0),
+  };
+}
+
+test('messagesOf skips records before the position and exposes bigint offsets and headers', (t) => {
+  const messages = [...messagesOf('t', 0, [batch(10, ['a', 'b', 'c'], true)], 11)];
+  t.deepEqual(
+    messages.map((m) => [m.offset, m.value?.toString(), m.timestamp]),
+    [
+      [11n, 'b', 1_001],
+      [12n, 'c', 1_002],
+    ],
+  );
+  t.deepEqual(
+    (messages[0]?.headers.h as Buffer[]).map((b) => b.toString()),
+    ['1', '2'],
+  );
+});
+
+test('partition states: positions, pauses and removals change the epoch', (t) => {
+  const states = new PartitionStates();
+  const state = states.add({ topic: 't', partition: 0 }, 'committed', earliest);
+  const first = state.epoch;
+  states.position(state, 5);
+  t.is(state.fetchOffset, 5);
+  t.not(state.epoch, first);
+  state.fetchOffset = 9;
+  state.consumedOffset = 7;
+  states.setPaused(state, true);
+  t.is(state.fetchOffset, 7, 'a pause drops what was fetched beyond the consumed position');
+  state.highWatermark = 10;
+  t.is(states.lag(state), 3);
+  const before = state.epoch;
+  t.is(states.remove({ topic: 't', partition: 0 }), state);
+  t.not(state.epoch, before);
+  t.is(states.size, 0);
+});
+
+test('the message buffer bounds bytes, hands out chunks in order, and skips locked partitions', async (t) => {
+  let rooms = 0;
+  const buffer = new MessageBuffer(100, () => (rooms += 1));
+  const make = (partition: number, sizeBytes: number): FetchedChunk => ({
+    topic: 't',
+    partition,
+    epoch: 1,
+    batches: [],
+    fromOffset: 0,
+    nextOffset: 1,
+    highWatermark: 1,
+    sizeBytes,
+  });
+  buffer.push(make(0, 60));
+  buffer.push(make(1, 60));
+  t.false(buffer.hasRoom);
+  t.true(buffer.holds('t', 0));
+  const signal = new AbortController().signal;
+  const second = await buffer.take(signal, (key) => !key.endsWith('\u00000'));
+  t.is(second.partition, 1);
+  buffer.release(second);
+  t.true(buffer.hasRoom);
+  t.true(rooms > 0);
+  const waiting = buffer.take(signal, (key) => key.endsWith('\u00002'));
+  buffer.push(make(2, 10));
+  t.is((await waiting).partition, 2);
+  buffer.discard((c) => c.partition === 0);
+  t.false(buffer.holds('t', 0));
+  const aborted = new AbortController();
+  const pending = buffer.take(aborted.signal);
+  aborted.abort(new Error('stop'));
+  await t.throwsAsync(pending, { message: 'stop' });
+  buffer.close(new Error('closed'));
+  await t.throwsAsync(buffer.take(signal), { message: 'closed' });
+});
+
+function context(
+  states: PartitionStates,
+  buffer: MessageBuffer,
+  errors: unknown[] = [],
+): DeliveryContext {
+  const controller = new AbortController();
+  let running = true;
+  return {
+    states,
+    buffer,
+    processing: new Map(),
+    signal: controller.signal,
+    isRunning: () => running,
+    maybeAutoCommit: async () => {},
+    onHandlerError: (_state, error) => {
+      errors.push(error);
+      running = false;
+      controller.abort(new Error('stopped'));
+    },
+    pause: () => () => {},
+  };
+}
+
+test('the iterator marks a record consumed only when the next one is asked for', async (t) => {
+  const states = new PartitionStates();
+  const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);
+  states.position(state, 0);
+  const buffer = new MessageBuffer(1 << 20, () => {});
+  buffer.push(chunk(states, 0, [batch(0, ['a', 'b'])], 2));
+  const iterator = iterate(context(states, buffer));
+  t.is((await iterator.next()).value?.value?.toString(), 'a');
+  t.is(state.consumedOffset, 0, 'the record handed out is not consumed yet');
+  t.is((await iterator.next()).value?.value?.toString(), 'b');
+  t.is(state.consumedOffset, 1);
+  await iterator.return();
+  t.is(state.consumedOffset, 1, 'the record we stopped on is not committed');
+});
+
+test('a seek during iteration stops records fetched before it', async (t) => {
+  const states = new PartitionStates();
+  const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);
+  states.position(state, 0);
+  const buffer = new MessageBuffer(1 << 20, () => {});
+  buffer.push(chunk(states, 0, [batch(0, ['a', 'b', 'c'])], 3));
+  const iterator = iterate(context(states, buffer));
+  await iterator.next();
+  states.position(state, 100);
+  buffer.push(chunk(states, 100, [batch(100, ['x'])], 101));
+  const next = await iterator.next();
+  t.is(next.value?.offset, 100n, 'records 1 and 2 of the old position are skipped');
+  await iterator.return();
+});
+
+test('run workers process a chunk per partition and advance past gaps; a failing handler stops there', async (t) => {
+  const states = new PartitionStates();
+  const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);
+  states.position(state, 0);
+  const buffer = new MessageBuffer(1 << 20, () => {});
+  // Offsets 0-1, then a gap (compacted) up to 5.
+  buffer.push(chunk(states, 0, [batch(0, ['a', 'b'])], 5));
+  const seen: string[] = [];
+  const errors: unknown[] = [];
+  const ctx = context(states, buffer, errors);
+  const worker = runWorker(ctx, {
+    eachMessage: async ({ message }) => {
+      seen.push(message.value!.toString());
+      if (seen.length === 3) throw new Error('handler broke');
+    },
+    eachBatchAutoResolve: true,
+  });
+  while (state.consumedOffset < 5) await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(seen, ['a', 'b']);
+  buffer.push(chunk(states, 5, [batch(5, ['f', 'g'])], 7));
+  await worker;
+  t.deepEqual(seen, ['a', 'b', 'f']);
+  t.is(state.consumedOffset, 5, 'the failed record is not consumed');
+  t.is((errors[0] as Error).message, 'handler broke');
+});
