@@ -11,10 +11,11 @@ import type { Cluster } from '../net/cluster.ts';
 import type { PartitionState, PartitionStates, ResetStrategy } from './partition-states.ts';
 import { groupTopicPartitions, tpKey } from './topic-partition.ts';
 
-export interface CommittedLookup {
-  /** Committed offsets of these partitions (-1 where none). */
-  (partitions: readonly PartitionState[], scope: CallScope): Promise<Map<string, number>>;
-}
+/** Committed offsets of these partitions (-1 where none). */
+export type CommittedLookup = (
+  partitions: readonly PartitionState[],
+  scope: CallScope,
+) => Promise<Map<string, number>>;
 
 export class OffsetResolver {
   constructor(

@@ -57,7 +57,7 @@ test('messagesOf skips records before the position and exposes bigint offsets an
     ],
   );
   t.deepEqual(
-    (messages[0]?.headers.h as Buffer[]).map((b) => b.toString()),
+    (messages[0]!.headers.h as Buffer[]).map((b) => b.toString()),
     ['1', '2'],
   );
 });

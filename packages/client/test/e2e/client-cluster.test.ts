@@ -567,13 +567,11 @@ test.serial(
 test.serial('eager range assignment splits partitions into contiguous ranges', async (t) => {
   await createTopic('ranges', 6);
   const make = () => {
-    const consumer = env
-      .client()
-      .consumer({
-        groupId: 'range-group',
-        heartbeatIntervalMs: 200,
-        partitionAssigners: [rangeAssignor],
-      });
+    const consumer = env.client().consumer({
+      groupId: 'range-group',
+      heartbeatIntervalMs: 200,
+      partitionAssigners: [rangeAssignor],
+    });
     return consumer;
   };
   const a = make();
