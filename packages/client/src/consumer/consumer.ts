@@ -5,7 +5,7 @@
  * Offsets are bigint in this API. See docs/client.md.
  */
 import { ErrorCode, initChecksums } from '@tributary/protocol';
-import { type CallOptions, CallScope, sleep } from '../abort.ts';
+import { abortable, type CallOptions, CallScope, sleep } from '../abort.ts';
 import { backoffDelayMs } from '../backoff.ts';
 import {
   ClientClosedError,
@@ -339,9 +339,24 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     }
   }
 
-  /** Stops consuming: commits (with auto-commit), leaves the group, stops fetching. */
-  async stop(): Promise<void> {
+  /**
+   * Stops consuming: commits (with auto-commit), leaves the group, stops fetching. Bounded
+   * by `timeoutMs` (default: the request timeout) and `signal`; what is left then is dropped
+   * as a crash would drop it (the group notices at the session timeout).
+   */
+  async stop(options: CallOptions = {}): Promise<void> {
     if (this.mode === 'stopped' || this.mode === 'closed' || this.mode === 'idle') return;
+    const scope = new CallScope('stop', options, this.cluster.options.requestTimeoutMs);
+    try {
+      await abortable(this.stopConsuming(), scope.signal);
+    } catch {
+      this.membership?.abandon();
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  private async stopConsuming(): Promise<void> {
     this.mode = 'stopped';
     this.stopController.abort(new ClientClosedError('consumer stopped'));
     this.fetcher.stop();
@@ -365,9 +380,9 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     await this.cluster.close();
   }
 
-  async disconnect(): Promise<void> {
+  async disconnect(options: CallOptions = {}): Promise<void> {
     if (this.mode === 'closed') return;
-    await this.stop();
+    await this.stop(options);
     this.mode = 'closed';
     this.buffer.close(new ClientClosedError('consumer closed'));
     await this.cluster.close();

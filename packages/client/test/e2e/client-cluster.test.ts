@@ -285,8 +285,8 @@ test.serial('a consumer reads history and then live records without a gap', asyn
   await createTopic('history', 2);
   const producer = env.client().producer();
   await producer.connect();
-  const history = 20_000;
-  const live = 5_000;
+  const history = 10_000;
+  const live = 3_000;
   for (let i = 0; i < history; i += 2_000) {
     await producer.send({
       topic: 'history',
@@ -658,3 +658,63 @@ test.serial(
     await consumer.disconnect();
   },
 );
+
+test.serial('committed offsets survive the group coordinator being killed', async (t) => {
+  await createTopic('failover', 3);
+  const groupId = 'failover-group';
+  const producer = env.client().producer();
+  await producer.connect();
+  await producer.send({
+    topic: 'failover',
+    messages: Array.from({ length: 1_500 }, (_, i) => ({ key: String(i), value: String(i) })),
+  });
+  const consumed = new Set<string>();
+  const consumer = env
+    .client()
+    .consumer({ groupId, heartbeatIntervalMs: 200, sessionTimeoutMs: 6_000 });
+  await consumer.connect();
+  consumer.subscribe({ topic: 'failover', fromBeginning: true });
+  await consumer.run({
+    autoCommitIntervalMs: 100,
+    eachMessage: async ({ message }) => void consumed.add(text(message.value)!),
+  });
+  await until('the first records', () => consumed.size >= 1_500);
+  const lookup = env.client();
+  const cluster = lookup.cluster();
+  const scope = cluster.scope('find', {}, 30_000);
+  await cluster.connect(scope);
+  const coordinator = await cluster.coordinatorOf(groupId, scope);
+  scope.dispose();
+  await cluster.close();
+  await env.cluster.kill(coordinator);
+  const killedAt = Date.now();
+  try {
+    await producer.send({
+      topic: 'failover',
+      messages: Array.from({ length: 1_500 }, (_, i) => ({
+        key: String(i),
+        value: String(1_500 + i),
+      })),
+    });
+    await until('every record, across the coordinator move', () => consumed.size === 3_000, 90_000);
+    t.log(`all consumed ${Date.now() - killedAt} ms after the kill`);
+    await consumer.disconnect();
+    t.log(`disconnected ${Date.now() - killedAt} ms after the kill`);
+  } finally {
+    await producer.disconnect();
+    await env.cluster.start(coordinator);
+    await env.cluster.waitHealthy(120_000);
+    t.log(`healthy again ${Date.now() - killedAt} ms after the kill`);
+  }
+  const committed = await admin.fetchOffsets({ groupId, topics: ['failover'] });
+  const ends = await admin.fetchTopicOffsets('failover');
+  t.deepEqual(
+    committed[0]?.partitions.map((p) => p.offset),
+    ends.map((e) => e.high),
+    'the final commits reached the new coordinator and survived',
+  );
+  t.is(
+    ends.reduce((n, e) => n + e.high, 0n),
+    3_000n,
+  );
+});
