@@ -234,7 +234,7 @@ export class LocalCluster {
       this.running.delete(nodeId);
       log.end();
     });
-    await this.waitReady(nodeId, entry, options.readyTimeoutMs ?? 60_000);
+    await this.waitReady(nodeId, entry, options.readyTimeoutMs ?? 180_000);
   }
 
   private waitReady(nodeId: number, entry: RunningNode, timeoutMs: number): Promise<void> {

@@ -34,7 +34,7 @@ test('acknowledged records survive leader kills and restarts; a restarted node r
   const cluster = await LocalCluster.create({
     nodes: 3,
     dataDir,
-    settings: { tickMs: 20, checkpointIntervalMs: 200 },
+    settings: { checkpointIntervalMs: 200 },
   });
   const driver = new ProtocolDriver(cluster.bootstrap);
   t.teardown(async () => {
@@ -43,7 +43,7 @@ test('acknowledged records survive leader kills and restarts; a restarted node r
     rmSync(dataDir, { recursive: true, force: true });
   });
   await cluster.startAll();
-  await cluster.waitHealthy(90_000);
+  await cluster.waitHealthy(180_000);
   const created = await driver.createTopic('events', 1, 3);
   t.is(created.error, 0, created.message);
   const producer = await retry('producer id', () =>
@@ -107,7 +107,7 @@ test('acknowledged records survive leader kills and restarts; a restarted node r
 test('a deleted topic is gone from every node and its name can be used again', async (t) => {
   await initChecksums();
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-delete-'));
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: { tickMs: 20 } });
+  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: {} });
   const driver = new ProtocolDriver(cluster.bootstrap);
   t.teardown(async () => {
     driver.close();
@@ -115,7 +115,7 @@ test('a deleted topic is gone from every node and its name can be used again', a
     rmSync(dataDir, { recursive: true, force: true });
   });
   await cluster.startAll();
-  await cluster.waitHealthy(90_000);
+  await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('temp', 2, 3)).error, 0);
   await driver.produce('temp', 0, [
     { key: null, value: Buffer.from('old'), timestamp: Date.now() },

@@ -14,7 +14,7 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
   const cluster = await LocalCluster.create({
     nodes: 3,
     dataDir,
-    settings: { tickMs: 20, metadataSnapshotEntries: 10 },
+    settings: { metadataSnapshotEntries: 10 },
   });
   const driver = new ProtocolDriver(cluster.bootstrap);
   t.teardown(async () => {
@@ -24,13 +24,13 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
     else t.log(`node logs kept in ${dataDir}`);
   });
   await cluster.startAll();
-  await cluster.waitHealthy(90_000);
+  await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('moving', 1, 3)).error, 0);
   for (let i = 0; i < 20; i++) await driver.produce('moving', 0, [record(`before-${i}`)]);
 
   const added = await cluster.addNode();
   await cluster.start(added.nodeId);
-  await cluster.waitHealthy(90_000);
+  await cluster.waitHealthy(180_000);
   const metadata = await driver.anyBroker((a) =>
     driver.client.request(a, Api.Metadata, { topics: null }),
   );
@@ -81,7 +81,7 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
 test('leadership returns to the preferred replica once it is back (ElectLeaders)', async (t) => {
   await initChecksums();
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-preferred-'));
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: { tickMs: 20 } });
+  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: {} });
   const driver = new ProtocolDriver(cluster.bootstrap);
   t.teardown(async () => {
     driver.close();
@@ -90,7 +90,7 @@ test('leadership returns to the preferred replica once it is back (ElectLeaders)
     else t.log(`node logs kept in ${dataDir}`);
   });
   await cluster.startAll();
-  await cluster.waitHealthy(90_000);
+  await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('pref', 1, 3)).error, 0);
   await driver.produce('pref', 0, [record('x')]);
   const partition = async () =>

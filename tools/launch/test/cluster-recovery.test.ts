@@ -17,7 +17,7 @@ const run = promisify(execFile);
 test('records acknowledged with acks=all survive the permanent loss of N-1 replicas, through force recovery', async (t) => {
   await initChecksums();
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-recovery-'));
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: { tickMs: 20 } });
+  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: {} });
   const driver = new ProtocolDriver(cluster.bootstrap);
   t.teardown(async () => {
     driver.close();
@@ -26,7 +26,7 @@ test('records acknowledged with acks=all survive the permanent loss of N-1 repli
     else t.log(`node logs kept in ${dataDir}`);
   });
   await cluster.startAll();
-  await cluster.waitHealthy(90_000);
+  await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('precious', 1, 3)).error, 0);
   const values = Array.from({ length: 20 }, (_, i) => `r${i}`);
   for (const value of values)

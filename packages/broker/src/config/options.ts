@@ -160,7 +160,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   {
     key: 'brokerSessionMs',
     type: 'integer',
-    default: 5000,
+    default: 10_000,
     min: 100,
     max: 3_600_000,
     description: 'a broker is considered dead after this long without a heartbeat',
