@@ -14,7 +14,9 @@
  *    writer), with no fsync per batch and one `flush()` at the end; MB/s of batch bytes,
  *    records/s, and the ratio to raw;
  * 3. read: sequential `read(offset, 1 MiB)` over the whole log just written (from the page
- *    cache; every frame's xxhash64 is checked), MB/s.
+ *    cache; every frame's xxhash64 is checked), MB/s;
+ * 4. the CPU time (user + system) raw and append spent per byte, which a loaded machine
+ *    does not inflate the way it inflates wall-clock throughput.
  *
  * Then the codec alone: CRC-32C MB/s over 16 KiB and 1 MiB buffers, xxhash64 MB/s, and
  * batch encoding (RecordBatchBuilder) MB/s and records/s. Medians over `repeat` runs; the
@@ -88,25 +90,38 @@ function batchPool(template: Uint8Array): Uint8Array[] {
   return Array.from({ length: count }, () => template.slice());
 }
 
-function rawWrite(dir: string, pool: readonly Uint8Array[]): number {
+/** CPU seconds (user + system) this process used since `since`. */
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+function rawWrite(
+  dir: string,
+  pool: readonly Uint8Array[],
+): { mbps: number; cpuNsPerByte: number } {
   const path = join(dir, 'raw-write.probe');
   const fd = openSync(path, 'w');
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (const buffer of pool) writeSync(fd, buffer);
   fdatasyncSync(fd);
   const elapsed = seconds(start);
+  const bytes = pool.length * pool[0]!.length;
+  const cpuNsPerByte = (cpuSeconds(cpu) * 1e9) / bytes;
   closeSync(fd);
   rmSync(path);
-  return (pool.length * pool[0]!.length) / elapsed / mega;
+  return { mbps: bytes / elapsed / mega, cpuNsPerByte };
 }
 
 async function appendAndRead(
   dir: string,
   pool: readonly Uint8Array[],
-): Promise<{ appendMBps: number; appendSeconds: number; readMBps: number }> {
+): Promise<{ appendMBps: number; appendCpuNsPerByte: number; readMBps: number }> {
   const directory = mkdtempSync(join(dir, 'log-'));
   const log = await PartitionLog.open({ directory });
   const bytes = pool.length * pool[0]!.length;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   let pending: Promise<unknown> = Promise.resolve();
   for (const [i, batch] of pool.entries()) {
@@ -116,6 +131,7 @@ async function appendAndRead(
   await pending;
   await log.flush();
   const appendSeconds = seconds(start);
+  const appendCpuNsPerByte = (cpuSeconds(cpu) * 1e9) / bytes;
   const readStart = process.hrtime.bigint();
   let offset = 0;
   let readBytes = 0;
@@ -128,7 +144,7 @@ async function appendAndRead(
   if (readBytes !== bytes) throw new Error(`read ${readBytes} bytes of ${bytes}`);
   await log.close();
   rmSync(directory, { recursive: true, force: true });
-  return { appendMBps: bytes / appendSeconds / mega, appendSeconds, readMBps };
+  return { appendMBps: bytes / appendSeconds / mega, appendCpuNsPerByte, readMBps };
 }
 
 interface StoreResult {
@@ -140,6 +156,9 @@ interface StoreResult {
   readonly appendRecordsPerSecond: number;
   readonly appendToRaw: number;
   readonly readMBps: number;
+  /** CPU time of this process per byte (user + system), which load does not inflate. */
+  readonly rawCpuNsPerByte: number;
+  readonly appendCpuNsPerByte: number;
 }
 
 async function benchmarkStore(dir: string): Promise<StoreResult[]> {
@@ -152,14 +171,18 @@ async function benchmarkStore(dir: string): Promise<StoreResult[]> {
       const append: number[] = [];
       const ratios: number[] = [];
       const read: number[] = [];
+      const rawCpu: number[] = [];
+      const appendCpu: number[] = [];
       for (let run = 0; run < repeat; run++) {
         // Raw and append alternate, and each append is compared with the raw run next to
         // it, so a noisy neighbour moves both sides of a ratio alike.
-        const rawMBps = rawWrite(dir, pool);
+        const rawRun = rawWrite(dir, pool);
         const measured = await appendAndRead(dir, pool);
-        raw.push(rawMBps);
+        raw.push(rawRun.mbps);
+        rawCpu.push(rawRun.cpuNsPerByte);
         append.push(measured.appendMBps);
-        ratios.push(measured.appendMBps / rawMBps);
+        appendCpu.push(measured.appendCpuNsPerByte);
+        ratios.push(measured.appendMBps / rawRun.mbps);
         read.push(measured.readMBps);
       }
       const appendMBps = median(append);
@@ -172,6 +195,8 @@ async function benchmarkStore(dir: string): Promise<StoreResult[]> {
         appendRecordsPerSecond: (appendMBps * mega * template.records) / template.batch.length,
         appendToRaw: median(ratios),
         readMBps: median(read),
+        rawCpuNsPerByte: median(rawCpu),
+        appendCpuNsPerByte: median(appendCpu),
       };
       results.push(result);
       printStoreRow(result);
@@ -189,6 +214,8 @@ function printStoreRow(r: StoreResult): void {
     Math.round(r.appendRecordsPerSecond).toLocaleString('en-US').padStart(12),
     `${(r.appendToRaw * 100).toFixed(0)}%`.padStart(8),
     r.readMBps.toFixed(0).padStart(9),
+    r.rawCpuNsPerByte.toFixed(2).padStart(8),
+    r.appendCpuNsPerByte.toFixed(2).padStart(8),
   ];
   console.log(cells.join(' '));
 }
@@ -247,7 +274,9 @@ async function main(): Promise<void> {
   console.log(
     `storage benchmark: ${totalBytes / 1024 / 1024} MiB per case, median of ${repeat}, in ${dir}`,
   );
-  console.log(' record     batch  raw MB/s append MB/s   records/s  of raw read MB/s');
+  console.log(
+    ' record     batch  raw MB/s append MB/s   records/s  of raw read MB/s raw ns/B app ns/B',
+  );
   try {
     const store = await benchmarkStore(dir);
     console.log('');
