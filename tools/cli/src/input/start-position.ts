@@ -6,7 +6,7 @@
  *   <offset>                 an exact offset, e.g. 42
  *   -<count>                 that many records before the end of each partition, e.g. -10
  *   @<ms> | @<ISO date>      the first record at or after a time, e.g. @1700000000000,
- *                            @2024-05-01, @2024-05-01T12:00:00Z
+ *                            @2024-05-01, @2024-05-01T12:00:00+02:00 (UTC without a zone)
  */
 import { UsageError } from '../errors.ts';
 
@@ -19,8 +19,20 @@ export type StartPosition =
 
 export const startPositionSyntax = 'beginning|end|<offset>|-<count>|@<ms or ISO date>';
 
+/** ISO 8601: a date, optionally a time and a zone; without a zone the time is UTC. */
+const isoDatePattern =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function hasZone(text: string): boolean {
+  return /(?:Z|[+-]\d{2}:?\d{2})$/.test(text.slice(10));
+}
+
 function parseTimestamp(text: string, what: string): number {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  const ms = /^\d+$/.test(text)
+    ? Number(text)
+    : isoDatePattern.test(text)
+      ? Date.parse(hasZone(text) ? text : `${text.replace(' ', 'T')}${text.length > 10 ? 'Z' : ''}`)
+      : Number.NaN;
   if (!Number.isSafeInteger(ms) || ms < 0) {
     throw new UsageError(`${what} '@${text}' is not a time in milliseconds or an ISO date`);
   }
