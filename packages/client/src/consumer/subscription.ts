@@ -121,7 +121,7 @@ export class Subscription {
     return result;
   }
 
-  /** Calls `onChange` whenever the subscribed topics or their partition counts change. */
+  /** Calls `onChange` when the subscribed topics or their partition counts differ from the last join. */
   watch(intervalMs: number, signal: AbortSignal, onChange: () => void): void {
     void (async () => {
       while (!signal.aborted) {

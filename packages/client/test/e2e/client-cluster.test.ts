@@ -369,6 +369,20 @@ test.serial(
     const again = events.filter((e) => e.phase === 'assigned')[1]!;
     t.is(again.generationId, generation, 'no new generation');
     t.deepEqual(again.assignment?.map((tp) => tp.partition).sort(), [0, 1]);
+    const described = (await admin.describeGroups(['static-group'])).groups[0]!;
+    t.is(described.state, 'Stable');
+    t.is(described.protocol, 'cooperative-sticky');
+    t.deepEqual(
+      described.members.map((m) => [m.groupInstanceId, m.subscription, m.assignment]),
+      [['host-1', ['static'], [{ topic: 'static', partitions: [0, 1] }]]],
+    );
+    t.deepEqual(
+      described.offsets.map((o) => [o.partition, o.memberId]),
+      [
+        [0, described.members[0]!.memberId],
+        [1, described.members[0]!.memberId],
+      ],
+    );
     await second.disconnect();
   },
 );
@@ -504,6 +518,14 @@ test.serial('admin: describe, configs, reset offsets of an empty group, delete',
   t.is(configs[0]?.configs.find((c) => c.name === 'retention.ms')?.value, '3600000');
   const cluster = await admin.describeCluster();
   t.is(cluster.brokers.length, 3);
+  t.true(cluster.brokers.every((b) => b.alive));
+  const elected = await admin.electLeaders({
+    topics: [{ topic: 'admin-topic', partitions: [0, 1] }],
+  });
+  t.deepEqual(
+    elected.map((r) => r.partition),
+    [0, 1],
+  );
   await admin.deleteGroups(['admin-group']);
   await admin.deleteTopics({ topics: ['admin-topic'] });
   await until(
