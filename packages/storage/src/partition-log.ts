@@ -278,12 +278,49 @@ export class PartitionLog {
     return this.appendReserved(batch, view, frameBytes);
   }
 
+  /**
+   * Appends a batch copied from another replica, keeping its own base offset (which may
+   * lie past the log end: a compacted source has gaps). Used to rebuild a replica from a
+   * leader's log; raises InvalidBatchError for a batch that would go backwards.
+   */
+  async appendCopied(batch: Uint8Array): Promise<AppendResult> {
+    this.checkUsable();
+    const view = this.checkBatch(batch);
+    const baseOffset = view.baseOffset;
+    if (!Number.isSafeInteger(baseOffset) || baseOffset < this.nextOffset) {
+      throw new InvalidBatchError(
+        `copied batch at offset ${baseOffset} is below the log end ${this.nextOffset}`,
+      );
+    }
+    const frameBytes = batchFrameHeaderBytes + batch.length;
+    const waiting = this.writer.reserve(frameBytes);
+    if (waiting !== null) {
+      await waiting;
+      this.writer.resumed();
+      try {
+        this.checkUsable();
+      } catch (error) {
+        this.writer.release(frameBytes);
+        throw error;
+      }
+    }
+    if (baseOffset < this.nextOffset) {
+      this.writer.release(frameBytes);
+      throw new InvalidBatchError(
+        `copied batch at offset ${baseOffset} is below the log end ${this.nextOffset}`,
+      );
+    }
+    return this.appendReserved(batch, view, frameBytes, baseOffset);
+  }
+
   private appendReserved(
     batch: Uint8Array,
     view: RecordBatchView,
     frameBytes: number,
+    at?: number,
   ): AppendResult {
-    const baseOffset = this.nextOffset;
+    const baseOffset = at ?? this.nextOffset;
+
     const lastOffset = baseOffset + view.lastOffsetDelta;
     assertOffset(lastOffset, 'last offset');
     const nowMs = this.clock.nowMs();

@@ -14,7 +14,7 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
   const cluster = await LocalCluster.create({
     nodes: 3,
     dataDir,
-    settings: { metadataSnapshotEntries: 10 },
+    settings: { metadataSnapshotEntries: 10, raftLogRetainEntries: 0, checkpointIntervalMs: 200 },
   });
   const driver = new ProtocolDriver(cluster.bootstrap);
   t.teardown(async () => {
@@ -61,6 +61,13 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
     90_000,
   );
   for (let i = 0; i < 20; i++) await driver.produce('moving', 0, [record(`after-${i}`)]);
+  // The partition's Raft log was compacted before node 4 joined: it installed a snapshot
+  // and copied the records from the leader.
+  t.regex(
+    readFileSync(cluster.node(4).logFile, 'utf8'),
+    /partition snapshot: copying records from the leader/,
+  );
+
   // Node 4 now holds every record: with node 1 stopped, nodes 2 and 4 are a majority.
   await cluster.stop(1);
   driver.setBootstrap(cluster.bootstrap.filter((_, i) => i !== 0));

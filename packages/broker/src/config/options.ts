@@ -206,6 +206,15 @@ export const optionSpecs: readonly OptionSpec[] = [
     description: 'how often partition logs are flushed and their apply checkpoint recorded',
   },
   {
+    key: 'raftLogRetainEntries',
+    type: 'integer',
+    default: 10_000,
+    min: 0,
+    max: 100_000_000,
+    description:
+      'partition Raft entries kept behind the slowest replica before the log is compacted',
+  },
+  {
     key: 'metadataSnapshotEntries',
     type: 'integer',
     default: 10_000,
@@ -255,6 +264,7 @@ export interface NodeConfig {
   readonly messageBytesMax: number;
   readonly checkpointIntervalMs: number;
   readonly metadataSnapshotEntries: number;
+  readonly raftLogRetainEntries: number;
 
   readonly fsync: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';

@@ -18,6 +18,8 @@ import { type Histogram, MetricsRegistry } from '../metrics/registry.ts';
 import { ClientServer } from '../server/client-server.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
 import { GroupCoordinators } from './group-coordinators.ts';
+import { InternalClient } from './internal-client.ts';
+import { leaderReader } from './leader-reader.ts';
 import { MetadataGroup, metadataGroupId } from './metadata-group.ts';
 import { registerNodeMetrics } from './node-metrics.ts';
 import { createNodeRouter } from './node-router.ts';
@@ -162,6 +164,8 @@ export class BrokerNode {
       dataDir: config.dataDir,
       host,
       logger,
+      raftLogRetainEntries: config.raftLogRetainEntries,
+      readFromLeader: leaderReader(new InternalClient(), () => metadata.state),
       onReplicaCreated: (replica) => coordinators.watch(replica),
     });
     const controller = new Controller({

@@ -14,18 +14,25 @@ import type { MetadataState, PartitionRecord, TopicRecord } from '../metadata/st
 import { topicConfigValue } from '../metadata/topic-configs.ts';
 import { encodeApplyCheckpoint, readApplyCheckpoint } from '../partition/apply-checkpoint.ts';
 import { PartitionReplica } from '../partition/replica.ts';
+import type { CopyRead } from '../partition/replica-copy.ts';
 
 export interface ReplicaManagerOptions {
   readonly nodeId: number;
   readonly dataDir: string;
   readonly host: RaftHost;
   readonly logger: Logger;
+  /** Raft entries kept behind the slowest replica's match, so a short outage needs no snapshot. */
+  readonly raftLogRetainEntries: number;
+  /** Reads a partition from the given leader (for replicas installing a snapshot). */
+  readonly readFromLeader: (
+    replica: PartitionReplica,
+    leader: number,
+    offset: number,
+    maxBytes: number,
+  ) => Promise<CopyRead>;
   /** Called for each replica created, before its Raft group starts. */
   readonly onReplicaCreated?: (replica: PartitionReplica) => void;
 }
-
-/** Raft entries kept behind the slowest replica's match, so a short outage needs no snapshot. */
-const raftLogRetainEntries = 10_000;
 
 export function logConfigFor(configs: Readonly<Record<string, string>>): Partial<LogConfig> {
   const number = (name: string) => Number(topicConfigValue(configs, name));
@@ -120,6 +127,10 @@ export class ReplicaManager {
       log,
       checkpoint,
       logger: this.options.logger,
+      copySource: (r) => (offset, maxBytes) => {
+        const leader = this.options.host.group(r.groupId)?.status().leader ?? 0;
+        return this.options.readFromLeader(r, leader, offset, maxBytes);
+      },
     });
     this.options.onReplicaCreated?.(replica);
     const group = this.options.host.createGroup(p.groupId, {
@@ -185,8 +196,10 @@ export class ReplicaManager {
       status.progress.length > 0
         ? Math.min(...status.progress.map((p) => p.match))
         : checkpointIndex;
-    const target = Math.min(checkpointIndex, slowest - raftLogRetainEntries);
-    if (target > status.firstIndex) this.options.host.compact(groupId, target, image);
+    // The snapshot is exactly the checkpoint: its image describes the state at its index.
+    if (checkpointIndex > slowest - this.options.raftLogRetainEntries) return;
+    if (checkpointIndex > status.firstIndex)
+      this.options.host.compact(groupId, checkpointIndex, image);
   }
 
   async retentionPass(): Promise<void> {

@@ -91,10 +91,21 @@ export async function readApplyCheckpoint(directory: string): Promise<ApplyCheck
   const body = bytes.subarray(headerBytes);
   if (xxhash64(body) !== bytes.readBigUInt64BE(magic.length + 1))
     throw damaged('checksum mismatch');
-  const value = packr.unpack(body) as Partial<ApplyCheckpoint>;
-  if (!isSafeOffset(value.index) || !isSafeOffset(value.term) || !isSafeOffset(value.nextOffset))
-    throw damaged('bad fields');
-  if (!isSafeOffset(value.logStartOffset) || !Array.isArray(value.producers))
-    throw damaged('bad fields');
+  const value = decodeApplyCheckpoint(body);
+  if (!value) throw damaged('bad fields');
+  return value;
+}
+
+/** The checkpoint in `bytes` (a file body or a partition snapshot), or undefined if malformed. */
+export function decodeApplyCheckpoint(bytes: Uint8Array): ApplyCheckpoint | undefined {
+  let value: Partial<ApplyCheckpoint>;
+  try {
+    value = packr.unpack(bytes) as Partial<ApplyCheckpoint>;
+  } catch {
+    return undefined;
+  }
+  if (!isSafeOffset(value?.index) || !isSafeOffset(value.term) || !isSafeOffset(value.nextOffset))
+    return undefined;
+  if (!isSafeOffset(value.logStartOffset) || !Array.isArray(value.producers)) return undefined;
   return value as ApplyCheckpoint;
 }

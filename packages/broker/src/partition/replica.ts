@@ -22,9 +22,14 @@ import type { PartitionLog, ReadResult } from '@tributary/storage';
 import { ReplicaFencedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { GroupStateMachine, ReplicaGroup } from '../replication/replica-group.ts';
-import { type ApplyCheckpoint, writeApplyCheckpoint } from './apply-checkpoint.ts';
+import {
+  type ApplyCheckpoint,
+  decodeApplyCheckpoint,
+  writeApplyCheckpoint,
+} from './apply-checkpoint.ts';
 import { decodePartitionEntry, encodePartitionEntry } from './entry.ts';
 import { ProducerStateTable } from './producer-state.ts';
+import { type CopySource, rebuildLogFromLeader } from './replica-copy.ts';
 import { LeaderSequencer } from './sequencer.ts';
 
 interface ApplyWaiter {
@@ -47,6 +52,8 @@ export interface PartitionReplicaOptions {
   readonly log: PartitionLog;
   readonly checkpoint: ApplyCheckpoint;
   readonly logger: Logger;
+  /** Where to copy records from when a snapshot arrives (the current leader). */
+  readonly copySource: (replica: PartitionReplica) => CopySource;
 }
 
 function notLeader(leader: number): ProtocolError {
@@ -68,7 +75,7 @@ export class PartitionReplica implements GroupStateMachine {
   readonly topic: string;
   readonly partition: number;
   readonly groupId: number;
-  readonly log: PartitionLog;
+  private currentLog: PartitionLog;
   private readonly options: PartitionReplicaOptions;
   private readonly logger: Logger;
   private producers: ProducerStateTable;
@@ -87,11 +94,16 @@ export class PartitionReplica implements GroupStateMachine {
     this.topic = options.topic;
     this.partition = options.partition;
     this.groupId = options.groupId;
-    this.log = options.log;
+    this.currentLog = options.log;
     this.logger = options.logger;
     this.producers = ProducerStateTable.fromImage(options.checkpoint.producers);
     this.appliedIndex = options.checkpoint.index;
     this.appliedTerm = options.checkpoint.term;
+  }
+
+  /** The partition log (replaced when a snapshot is installed). */
+  get log(): PartitionLog {
+    return this.currentLog;
   }
 
   attach(group: ReplicaGroup): void {
@@ -182,10 +194,38 @@ export class PartitionReplica implements GroupStateMachine {
     return error;
   }
 
+  /**
+   * A snapshot replaces the replica's state: the records up to its end offset are copied
+   * from the leader (see replica-copy.ts), the producer state taken from the image.
+   */
   async restore(snapshot: Snapshot): Promise<void> {
-    throw this.fence(
-      `asked to install a snapshot at index ${snapshot.metadata.index}, which partitions do not support yet`,
-    );
+    const image = decodeApplyCheckpoint(snapshot.data);
+    if (!image)
+      throw this.fence(`snapshot at index ${snapshot.metadata.index} holds no apply checkpoint`);
+    this.logger.info('partition snapshot: copying records from the leader', {
+      topic: this.topic,
+      partition: this.partition,
+      index: snapshot.metadata.index,
+      nextOffset: image.nextOffset,
+    });
+    const config = this.currentLog.config;
+    await this.currentLog.close();
+    this.currentLog = await rebuildLogFromLeader({
+      directory: this.options.directory,
+      config,
+      image,
+      source: this.options.copySource(this),
+    });
+    this.producers = ProducerStateTable.fromImage(image.producers);
+    // The image may be newer than the snapshot's index: entries up to it are skipped.
+    this.appliedIndex = Math.max(image.index, snapshot.metadata.index);
+    this.appliedTerm = image.index >= snapshot.metadata.index ? image.term : snapshot.metadata.term;
+    await writeApplyCheckpoint(this.options.directory, {
+      ...image,
+      index: this.appliedIndex,
+      term: this.appliedTerm,
+    });
+    for (const wake of this.dataWaiters) wake();
   }
 
   onSoftState(state: SoftState, term: number): void {
