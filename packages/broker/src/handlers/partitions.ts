@@ -31,6 +31,8 @@ export interface DataPathContext {
   readonly state: () => MetadataState;
   readonly replicas: ReplicaManager;
   readonly logger: Logger;
+  /** The node's own cap on a batch, whatever the topic allows. */
+  readonly messageBytesMax: number;
 }
 
 /** The local leader replica of a partition, or the error that explains why not. */
@@ -101,7 +103,11 @@ async function producePartition(
   try {
     const replica = leaderReplica(context, topic, partition);
     const configs = context.state().topics.get(topic)?.configs ?? {};
-    const batches = checkBatches(records, Number(topicConfigValue(configs, 'max.message.bytes')));
+    const limit = Math.min(
+      Number(topicConfigValue(configs, 'max.message.bytes')),
+      context.messageBytesMax,
+    );
+    const batches = checkBatches(records, limit);
     const outcome = await replica.produce(batches, request.acks, request.timeoutMs);
     return {
       partition,

@@ -52,7 +52,12 @@ function metadataView(parts: NodeParts): MetadataView {
 }
 
 function dataPath(parts: NodeParts) {
-  return { state: () => parts.metadata.state, replicas: parts.replicas, logger: parts.logger };
+  return {
+    state: () => parts.metadata.state,
+    replicas: parts.replicas,
+    logger: parts.logger,
+    messageBytesMax: parts.config.messageBytesMax,
+  };
 }
 
 function adminHandlers(parts: NodeParts): Handlers {

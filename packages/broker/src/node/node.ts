@@ -165,6 +165,7 @@ export class BrokerNode {
       host,
       logger,
       raftLogRetainEntries: config.raftLogRetainEntries,
+      messageBytesMax: config.messageBytesMax,
       readFromLeader: leaderReader(new InternalClient(), () => metadata.state),
       onReplicaCreated: (replica) => coordinators.watch(replica),
     });

@@ -23,6 +23,8 @@ export interface ReplicaManagerOptions {
   readonly logger: Logger;
   /** Raft entries kept behind the slowest replica's match, so a short outage needs no snapshot. */
   readonly raftLogRetainEntries: number;
+  /** The node's largest accepted batch (configuration `messageBytesMax`). */
+  readonly messageBytesMax: number;
   /** Reads a partition from the given leader (for replicas installing a snapshot). */
   readonly readFromLeader: (
     replica: PartitionReplica,
@@ -34,16 +36,37 @@ export interface ReplicaManagerOptions {
   readonly onReplicaCreated?: (replica: PartitionReplica) => void;
 }
 
-export function logConfigFor(configs: Readonly<Record<string, string>>): Partial<LogConfig> {
+/** Bytes of a batch's frame header on disk, plus slack. */
+const frameOverheadBytes = 64;
+/** Smallest encoded record: a compaction map must hold every key of one batch. */
+const recordBytesMin = 7;
+const compactionKeysDefault = 256 * 1024;
+
+/**
+ * The segment store's configuration for a topic. The largest batch it accepts is the
+ * node's `messageBytesMax`, not the topic's `max.message.bytes` (which produce enforces):
+ * lowering a topic's limit must never make already committed entries unappliable.
+ */
+export function logConfigFor(
+  configs: Readonly<Record<string, string>>,
+  messageBytesMax: number,
+): Partial<LogConfig> {
   const number = (name: string) => Number(topicConfigValue(configs, name));
   const policy = topicConfigValue(configs, 'cleanup.policy');
+  const maxBatchBytes = messageBytesMax + 1024;
+  // A segment must hold the largest batch.
+  const segmentBytes = Math.max(number('segment.bytes'), maxBatchBytes + frameOverheadBytes);
   return {
-    segmentBytes: number('segment.bytes'),
+    segmentBytes,
+    indexIntervalBytes: Math.min(4096, segmentBytes),
+    appendBufferBytesMax: Math.max(16 * 1024 * 1024, 2 * (maxBatchBytes + frameOverheadBytes)),
+
     segmentMs: number('segment.ms'),
     retentionMs: number('retention.ms'),
     retentionBytes: number('retention.bytes'),
     deleteRetentionMs: number('delete.retention.ms'),
-    maxBatchBytes: number('max.message.bytes') + 1024,
+    maxBatchBytes,
+    compactionKeysMax: Math.max(compactionKeysDefault, Math.ceil(maxBatchBytes / recordBytesMin)),
     cleanupPolicy:
       policy === 'delete,compact' ? 'compact,delete' : (policy as LogConfig['cleanupPolicy']),
   };
@@ -109,7 +132,10 @@ export class ReplicaManager {
 
   private async createReplica(topic: TopicRecord, p: PartitionRecord): Promise<void> {
     const directory = this.directoryOf(p);
-    const log = await PartitionLog.open({ directory, config: logConfigFor(topic.configs) });
+    const log = await PartitionLog.open({
+      directory,
+      config: logConfigFor(topic.configs, this.options.messageBytesMax),
+    });
     const checkpoint = await readApplyCheckpoint(directory);
     if (log.logEndOffset < checkpoint.nextOffset) {
       await log.close();
