@@ -37,6 +37,8 @@ const slotMagic = 0x4154;
 const slotVersion = 1;
 const SlotKind = { Empty: 0, Node: 1, Group: 2, GroupRemoved: 3 } as const;
 const fieldsOffset = 24;
+/** Dirty slots closer than this are written together. */
+const coalesceGapBytes = 4096;
 
 export interface AcknowledgedGroup {
   /** Last index of the group's durable log when last recorded, and its term. */
@@ -167,8 +169,8 @@ export class AcknowledgedFile {
   /** For each pair, which slot (0 or 1) holds its newest state. */
   private newestSlot: number[] = [1];
   private sequence: number;
-  private dirtyLow = Number.POSITIVE_INFINITY;
-  private dirtyHigh = 0;
+  /** Offsets of the slots written since the last flush. */
+  private dirtySlots = new Set<number>();
 
   private constructor(
     private readonly file: WalFile,
@@ -241,18 +243,29 @@ export class AcknowledgedFile {
     this.pairOf.delete(group);
   }
 
-  get pendingBytes(): number {
-    return this.dirtyHigh > this.dirtyLow ? this.dirtyHigh - this.dirtyLow : 0;
-  }
-
-  /** Writes every slot changed since the last flush with one write, then fdatasyncs. */
+  /**
+   * Writes every slot changed since the last flush, then one fdatasync. Nearby slots go
+   * in one write (rewriting the unchanged bytes between them as they are); slots far
+   * apart get their own write, so a flush touching a few of many groups stays small.
+   */
   async flush(): Promise<void> {
-    if (this.dirtyHigh <= this.dirtyLow) return;
-    const low = this.dirtyLow;
-    const high = this.dirtyHigh;
-    this.dirtyLow = Number.POSITIVE_INFINITY;
-    this.dirtyHigh = 0;
-    await this.file.write(Buffer.from(this.image.subarray(low, high)), low);
+    if (this.dirtySlots.size === 0) return;
+    const offsets = [...this.dirtySlots].sort((a, b) => a - b);
+    this.dirtySlots = new Set();
+    const writes: Promise<void>[] = [];
+    let low = offsets[0] as number;
+    let high = low + slotBytes;
+    for (const offset of offsets.slice(1)) {
+      if (offset - high <= coalesceGapBytes) {
+        high = offset + slotBytes;
+        continue;
+      }
+      writes.push(this.file.write(Buffer.from(this.image.subarray(low, high)), low));
+      low = offset;
+      high = offset + slotBytes;
+    }
+    writes.push(this.file.write(Buffer.from(this.image.subarray(low, high)), low));
+    await Promise.all(writes);
     await this.file.datasync();
   }
 
@@ -286,8 +299,7 @@ export class AcknowledgedFile {
     assert(fields.length === 6, 'a slot has six fields');
     for (const [i, value] of fields.entries()) writeSafeU64(slot, value, fieldsOffset + i * 8);
     slot.writeBigUInt64LE(checksum64(slot.subarray(8)), 0);
-    this.dirtyLow = Math.min(this.dirtyLow, at);
-    this.dirtyHigh = Math.max(this.dirtyHigh, at + slotBytes);
+    this.dirtySlots.add(at);
   }
 
   private duplicateNewestSlots(): void {
@@ -297,8 +309,7 @@ export class AcknowledgedFile {
       const from = at + newest * slotBytes;
       this.image.copy(this.image, at + (1 - newest) * slotBytes, from, from + slotBytes);
     }
-    this.dirtyLow = 0;
-    this.dirtyHigh = this.pairCount * pairBytes;
+    for (let at = 0; at < this.pairCount * pairBytes; at += slotBytes) this.dirtySlots.add(at);
   }
 
   private adopt(other: AcknowledgedFile): void {
