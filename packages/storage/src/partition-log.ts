@@ -233,6 +233,38 @@ export class PartitionLog {
     });
   }
 
+  /**
+   * Changes the settings that may change on a live log (retention, roll, cleanup policy,
+   * tombstone lifetime), from then on. Sizes that shape what is already stored
+   * (`maxBatchBytes`, buffers, index interval) keep their values. Raises
+   * InvalidConfigError, leaving the configuration as it was, when the result is invalid.
+   */
+  reconfigure(
+    changes: Partial<
+      Pick<
+        LogConfig,
+        | 'segmentBytes'
+        | 'segmentMs'
+        | 'retentionMs'
+        | 'retentionBytes'
+        | 'cleanupPolicy'
+        | 'deleteRetentionMs'
+      >
+    >,
+  ): void {
+    this.checkUsable();
+    const next = resolveLogConfig({ ...this.config, ...changes });
+    // One configuration object is shared by the log and its segments: update it in place.
+    Object.assign(this.config as { -readonly [K in keyof LogConfig]: LogConfig[K] }, {
+      segmentBytes: next.segmentBytes,
+      segmentMs: next.segmentMs,
+      retentionMs: next.retentionMs,
+      retentionBytes: next.retentionBytes,
+      cleanupPolicy: next.cleanupPolicy,
+      deleteRetentionMs: next.deleteRetentionMs,
+    });
+  }
+
   // ---- append ------------------------------------------------------------------------
 
   private checkBatch(batch: Uint8Array): RecordBatchView {

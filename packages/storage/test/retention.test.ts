@@ -102,3 +102,13 @@ test('segmentsToDelete: the time rule, then the size rule, always a prefix', (t)
   t.is(segmentsToDelete(segments, total, { retentionMs: 9000, retentionBytes: 300 }, 10_000), 2);
   t.is(segmentsToDelete(segments, total, { retentionMs: 9001, retentionBytes: -1 }, 10_000), 0);
 });
+
+test('a retention change on a live log applies from the next pass; a bad one is refused', async (t) => {
+  const { log } = await logOfSegments({ retentionMs: -1 });
+  t.is((await log.applyRetention()).segmentsDeleted, 0);
+  t.throws(() => log.reconfigure({ retentionMs: -7 }));
+  t.is(log.config.retentionMs, -1);
+  log.reconfigure({ retentionMs: 10_000 });
+  t.true((await log.applyRetention()).segmentsDeleted > 0);
+  await log.close();
+});

@@ -188,6 +188,7 @@ export class BrokerLifecycle {
     for (const change of changes) {
       if (change.kind === 'preferred-leaders-requested')
         this.moveToPreferred(new Set(change.groupIds));
+      if (change.kind === 'topic-configs-changed') this.parts.replicas.reconfigure(change.topic);
     }
     const state = this.parts.metadata.state;
     const voterIds = new Set(this.parts.config.controllerVoters.map((v) => v.nodeId));

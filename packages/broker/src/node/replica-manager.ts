@@ -190,7 +190,38 @@ export class ReplicaManager {
     });
   }
 
+  /** A topic's configuration changed: its local logs take the new settings. */
+  reconfigure(topic: TopicRecord): void {
+    const {
+      segmentBytes,
+      segmentMs,
+      retentionMs,
+      retentionBytes,
+      cleanupPolicy,
+      deleteRetentionMs,
+    } = logConfigFor(topic.configs, this.options.messageBytesMax);
+    for (const replica of this.replicas.values()) {
+      if (replica.topic !== topic.name) continue;
+      try {
+        replica.log.reconfigure({
+          segmentBytes,
+          segmentMs,
+          retentionMs,
+          retentionBytes,
+          cleanupPolicy,
+          deleteRetentionMs,
+        });
+      } catch (error) {
+        this.options.logger.error('topic configuration not applied', {
+          topic: topic.name,
+          error: (error as Error).message,
+        });
+      }
+    }
+  }
+
   /** Flushes each log, records its checkpoint, and lets its Raft log shrink behind it. */
+
   async checkpointAll(): Promise<void> {
     for (const replica of this.replicas.values()) {
       if (this.closed) return;
