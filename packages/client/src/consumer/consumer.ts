@@ -236,17 +236,19 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         }
         const onAbort = () => void consumer.stop();
         options.signal?.addEventListener('abort', onAbort, { once: true });
+        let started = false;
         try {
           await consumer.startConsuming('iterator', options);
+          started = true;
           yield* iterate(consumer.delivery());
         } catch (error) {
           if (consumer.failure !== undefined) throw consumer.failure;
-          if (options.signal?.aborted || consumer.mode === 'stopped' || consumer.mode === 'closed')
-            return;
+          const ended = consumer.mode === 'stopped' || consumer.mode === 'closed';
+          if (started && (options.signal?.aborted || ended)) return;
           throw error;
         } finally {
           options.signal?.removeEventListener('abort', onAbort);
-          await consumer.stop();
+          if (started) await consumer.stop();
         }
       },
     };

@@ -397,6 +397,7 @@ function handles(): Map<string, number> {
 
 test.serial('bad input gets typed errors, and nothing hangs or leaks', async (t) => {
   await createTopic('bad-input', 1);
+  await admin.listGroups(); // the shared admin now holds a connection to every broker
   const before = handles();
   const client = env.client({ unknownTopicWaitMs: 1_000 });
   const producer = client.producer();
@@ -442,6 +443,17 @@ test.serial('bad input gets typed errors, and nothing hangs or leaks', async (t)
   t.is((outOfRange as TributaryProtocolError).details.logEndOffset, 1);
   await strict.disconnect();
 
+  // One iteration at a time.
+  const twice = client.consumer();
+  await twice.connect();
+  twice.assign([{ topic: 'bad-input' }], { fromBeginning: true });
+  const firstIteration = twice.messages()[Symbol.asyncIterator]();
+  await firstIteration.next();
+  const second = await t.throwsAsync(twice.messages()[Symbol.asyncIterator]().next());
+  t.is((second as TributaryClientError).code, 'ILLEGAL_STATE');
+  await firstIteration.return?.();
+  await twice.disconnect();
+
   const unknownAssign = client.consumer();
   await unknownAssign.connect();
   unknownAssign.assign([{ topic: 'no-such-topic' }]);
@@ -470,7 +482,10 @@ test.serial('bad input gets typed errors, and nothing hangs or leaks', async (t)
       );
     },
     10_000,
-  );
+  ).catch((error) => {
+    t.log('before', [...before], 'now', [...handles()]);
+    throw error;
+  });
   t.pass();
 });
 
