@@ -11,7 +11,7 @@ import type { ConfigProposalResult } from '../core/membership.ts';
 import type { ProposeResult } from '../core/proposal.ts';
 import type { RawNode } from '../core/raw-node.ts';
 import type { RaftStatus } from '../core/status.ts';
-import type { ConfigState, Entry, Snapshot, SoftState } from '../core/types.ts';
+import type { ConfigState, Entry, HardState, Snapshot, SoftState } from '../core/types.ts';
 import type { GroupStorage } from '../durable/group-storage.ts';
 
 /** What the host calls, in log order, on the layer above. */
@@ -41,6 +41,8 @@ export class HostedGroup {
   private nextReadId = 1;
   private stagedConfig: ConfigState;
   removed = false;
+  /** The hard state last staged (a commit-only change is staged without a sync of its own). */
+  lastStagedHardState: HardState | undefined;
   /** Set when the group's storage failed; it is fenced and processes nothing more. */
   fault: Error | undefined;
 

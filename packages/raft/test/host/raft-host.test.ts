@@ -100,3 +100,40 @@ test('waitUntil resolves on replication to every voter; removeGroup stops a grou
   await mesh.hosts.get(1)!.removeGroup(3);
   t.is(mesh.hosts.get(1)!.group(3), undefined);
 });
+
+test('a crash losing a commit-only hard state: the state machine ahead of the durable commit applies nothing twice', async (t) => {
+  const mesh = new HostMesh();
+  t.teardown(() => mesh.close());
+  const machines = await threeNodeGroups(mesh, [4]);
+  await eventually(() => leaderOf(mesh, 4) !== undefined);
+  const leader = leaderOf(mesh, 4)!;
+  for (let i = 0; i < 5; i++) leader.propose(new TextEncoder().encode(`x${i}`));
+  const victim = [1, 2, 3].find((id) => mesh.hosts.get(id)?.group(4) !== leader) as number;
+  const machine = machines.get(`${victim}/4`)!;
+  await eventually(() => machine.applied.length === 5, 20_000, 'follower applies');
+  // Crash: the process is gone without a final sync (staged, unsynced writes are lost).
+  mesh.down.add(victim);
+  await mesh.hosts.get(victim)?.close();
+  mesh.hosts.delete(victim);
+  const host = await mesh.start(victim);
+  const restarted = new RecordingMachine();
+  restarted.applied = [...machine.applied];
+  restarted.appliedIndex = machine.appliedIndex;
+  const skipping = {
+    apply: async (entries: Parameters<RecordingMachine['apply']>[0]) =>
+      restarted.apply(entries.filter((e) => e.index > restarted.appliedIndex)),
+    restore: (s: Parameters<RecordingMachine['restore']>[0]) => restarted.restore(s),
+    onSoftState: (s: Parameters<RecordingMachine['onSoftState']>[0]) => restarted.onSoftState(s),
+  };
+  host.createGroup(4, { stateMachine: skipping, bootstrap: voters, applied: machine.appliedIndex });
+  const current = leaderOf(mesh, 4) ?? leader;
+  await eventually(() => leaderOf(mesh, 4) !== undefined);
+  leaderOf(mesh, 4)!.propose(new TextEncoder().encode('y'));
+  t.truthy(current);
+  await eventually(
+    () => restarted.applied.length === 6,
+    20_000,
+    'restarted replica applies the new entry',
+  );
+  t.deepEqual(restarted.applied, ['x0', 'x1', 'x2', 'x3', 'x4', 'y']);
+});
