@@ -13,7 +13,12 @@ import { type KeyValue, parseKeyValue } from '../input/key-value.ts';
 import { produceRecordsPendingMax } from '../limits.ts';
 import { type Acks, acksChoices, idempotentFor, parseAcks } from '../produce/acks.ts';
 import { PendingSends } from '../produce/pending-sends.ts';
-import { type LineOptions, parseRecordLine, unescapeDelimiter } from '../produce/record-line.ts';
+import {
+  type LineOptions,
+  parseRecordLine,
+  type RecordText,
+  unescapeDelimiter,
+} from '../produce/record-line.ts';
 import type { Command, CommandContext } from './command.ts';
 
 interface ProducePlan {
@@ -57,6 +62,15 @@ async function checkTopic(context: CommandContext, plan: ProducePlan): Promise<v
   }
 }
 
+function messageFor(text: RecordText, plan: ProducePlan): Message {
+  return {
+    key: text.key,
+    value: text.value,
+    headers: plan.headers,
+    ...(plan.partition === undefined ? {} : { partition: plan.partition }),
+  };
+}
+
 async function sendLines(context: CommandContext, plan: ProducePlan, producer: Producer) {
   const { io, out, settings } = context;
   const pending = new PendingSends(produceRecordsPendingMax);
@@ -67,20 +81,16 @@ async function sendLines(context: CommandContext, plan: ProducePlan, producer: P
   try {
     for await (const line of lines) {
       lineNumber += 1;
-      const text = parseRecordLine(line, lineNumber, plan.line);
-      const message: Message = {
-        key: text.key,
-        value: text.value,
-        headers: plan.headers,
-        ...(plan.partition === undefined ? {} : { partition: plan.partition }),
-      };
+      let message: Message;
+      try {
+        message = messageFor(parseRecordLine(line, lineNumber, plan.line), plan);
+      } catch (error) {
+        pending.fail(error); // the records read before it are still sent
+        break;
+      }
+      const { topic, acks } = plan;
       await pending.add(
-        producer.send({
-          topic: plan.topic,
-          messages: [message],
-          acks: plan.acks,
-          timeoutMs: settings.timeoutMs,
-        }),
+        producer.send({ topic, messages: [message], acks, timeoutMs: settings.timeoutMs }),
       );
       out.progress(`sent ${lineNumber} records, ${pending.acknowledged} acknowledged`);
       if (pending.failed) break;

@@ -8,14 +8,24 @@ import { assert } from '../errors.ts';
 export class PendingSends {
   private readonly inFlight = new Set<Promise<void>>();
   acknowledged = 0;
-  firstError: unknown;
+  private failure: unknown;
 
   constructor(private readonly capacity: number) {
     assert(Number.isSafeInteger(capacity) && capacity > 0, 'capacity must be a positive integer');
   }
 
   get failed(): boolean {
-    return this.firstError !== undefined;
+    return this.failure !== undefined;
+  }
+
+  /** The first failure, which stops the command. */
+  get firstError(): unknown {
+    return this.failure;
+  }
+
+  /** Records a failure found outside a send (a malformed line). */
+  fail(error: unknown): void {
+    this.failure ??= error;
   }
 
   /** Tracks one send; resolves once there is room for another. */
@@ -24,9 +34,7 @@ export class PendingSends {
       () => {
         this.acknowledged += 1;
       },
-      (error: unknown) => {
-        this.firstError ??= error;
-      },
+      (error: unknown) => this.fail(error),
     );
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
