@@ -80,6 +80,26 @@ test.serial('the same key always lands in the partition its hash names', async (
   }
 });
 
+test.serial('every acks level delivers; acks 0 answers without offsets', async (t) => {
+  await createTopic('acks', 1);
+  const producer = env.client().producer();
+  await producer.connect();
+  const offsets: bigint[] = [];
+  for (const acks of ['leader', 'quorum', 'all'] as const) {
+    const [result] = await producer.send({ topic: 'acks', acks, messages: [{ value: acks }] });
+    offsets.push(result!.baseOffset);
+  }
+  t.deepEqual(offsets, [0n, 1n, 2n]);
+  const [fire] = await producer.send({ topic: 'acks', acks: 0, messages: [{ value: 'zero' }] });
+  t.is(fire!.baseOffset, -1n);
+  await producer.disconnect();
+  const messages = await readAll('acks', 4);
+  t.deepEqual(
+    messages.map((m) => text(m.value)),
+    ['leader', 'quorum', 'all', 'zero'],
+  );
+});
+
 test.serial('round robin spreads records evenly over the partitions', async (t) => {
   await createTopic('spread', 5);
   const producer = env.client().producer({ partitioner: 'roundRobin' });
