@@ -20,6 +20,7 @@ export {
 export type { FileHandle, FileSystem, OpenMode } from './fs/file-system.ts';
 export { nodeFileSystem } from './fs/node-file-system.ts';
 export type {
+  AppendOptions,
   AppendResult,
   PartitionLogOptions,
   ReadResult,

@@ -61,6 +61,14 @@ export interface PartitionLogOptions {
   readonly compactionYield?: () => Promise<void>;
 }
 
+export interface AppendOptions {
+  /**
+   * The batch's CRC-32C was checked already and the bytes have been under another
+   * checksum since (a Raft entry's frame): skip checking it again. Header checks remain.
+   */
+  readonly crcAlreadyVerified?: boolean;
+}
+
 export interface AppendResult {
   readonly baseOffset: number;
   readonly lastOffset: number;
@@ -267,14 +275,17 @@ export class PartitionLog {
 
   // ---- append ------------------------------------------------------------------------
 
-  private checkBatch(batch: Uint8Array): RecordBatchView {
+  private checkBatch(batch: Uint8Array, crcAlreadyVerified = false): RecordBatchView {
     if (!(batch instanceof Uint8Array)) throw new InvalidBatchError('a batch must be a Uint8Array');
     if (batch.length > this.config.maxBatchBytes) {
       throw new BatchTooLargeError(batch.length, this.config.maxBatchBytes);
     }
     let view: RecordBatchView;
     try {
-      view = checkRecordBatch(batch, { sizeBytesMax: this.config.maxBatchBytes });
+      view = checkRecordBatch(batch, {
+        sizeBytesMax: this.config.maxBatchBytes,
+        crcAlreadyVerified,
+      });
     } catch (error) {
       if (error instanceof RecordBatchTooLargeError) {
         throw new BatchTooLargeError(batch.length, this.config.maxBatchBytes);
@@ -292,9 +303,9 @@ export class PartitionLog {
    * queued and readable; raises InvalidBatchError or BatchTooLargeError, leaving the log
    * unchanged, when the batch is refused.
    */
-  async append(batch: Uint8Array): Promise<AppendResult> {
+  async append(batch: Uint8Array, options: AppendOptions = {}): Promise<AppendResult> {
     this.checkUsable();
-    const view = this.checkBatch(batch);
+    const view = this.checkBatch(batch, options.crcAlreadyVerified);
     const frameBytes = batchFrameHeaderBytes + batch.length;
     const waiting = this.writer.reserve(frameBytes);
     if (waiting !== null) {

@@ -162,7 +162,9 @@ export class PartitionReplica implements GroupStateMachine {
             `entry ${entry.index}: producer ${batch.producerId} batch is ${check.kind} at apply`,
           );
         }
-        const appended = await this.log.append(bytes);
+        // The leader checked the CRC at produce; decodePartitionEntry checked the frame's
+        // xxhash64, which has covered the bytes since.
+        const appended = await this.log.append(bytes, { crcAlreadyVerified: true });
         this.producers.record(batch, appended.baseOffset);
         if (firstOffset < 0) firstOffset = appended.baseOffset;
       }

@@ -107,6 +107,11 @@ export class RecordBatchView {
 export interface CheckBatchOptions {
   /** Refuse batches larger than this (RecordBatchTooLargeError). */
   readonly sizeBytesMax?: number;
+  /**
+   * Skip the CRC-32C (default: check it). Only for bytes already checked once and carried
+   * since under another checksum (the xxhash64 of a Raft entry's batch frame).
+   */
+  readonly crcAlreadyVerified?: boolean;
 }
 
 /** The batch length a header claims, or -1 when `bytes` cannot hold the field. */
@@ -128,6 +133,7 @@ export function checkRecordBatch(
   if (bytes.length > sizeBytesMax) throw new RecordBatchTooLargeError(bytes.length, sizeBytesMax);
   const batch = new RecordBatchView(bytes);
   checkHeaderFields(batch);
+  if (options.crcAlreadyVerified) return batch;
   const actualCrc = batch.computeCrc();
   if (actualCrc !== batch.crc) {
     throw new CorruptBatchError(
