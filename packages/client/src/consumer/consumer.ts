@@ -404,6 +404,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     this.mode = mode;
     this.failure = undefined;
     this.stopController = new AbortController();
+    this.buffer.reopen();
     this.autoCommit = this.offsets !== undefined && (options.autoCommit ?? true);
     this.autoCommitIntervalMs =
       options.autoCommitIntervalMs ?? consumerDefaults.autoCommitIntervalMs;

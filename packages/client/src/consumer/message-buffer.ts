@@ -130,6 +130,12 @@ export class MessageBuffer {
     }
   }
 
+  /** Accepts chunks again after a `close` (the consumer runs again after a stop). */
+  reopen(): void {
+    this.closed = false;
+    this.closedWith = undefined;
+  }
+
   close(error: unknown): void {
     if (this.closed) return;
     this.closed = true;

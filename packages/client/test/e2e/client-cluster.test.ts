@@ -775,3 +775,37 @@ test.serial('committed offsets survive the group coordinator being killed', asyn
     3_000n,
   );
 });
+
+test.serial('a stopped consumer runs again from where it committed', async (t) => {
+  await createTopic('restart', 1);
+  const producer = env.client().producer();
+  await producer.connect();
+  await producer.send({
+    topic: 'restart',
+    messages: Array.from({ length: 100 }, (_, i) => ({ value: String(i) })),
+  });
+  const consumer = env.client().consumer({ groupId: 'restart-group', heartbeatIntervalMs: 200 });
+  await consumer.connect();
+  consumer.subscribe({ topic: 'restart', fromBeginning: true });
+  const seen: number[] = [];
+  await consumer.run({
+    eachMessage: async ({ message }) => void seen.push(Number(text(message.value))),
+  });
+  await until('the first hundred', () => seen.length === 100);
+  await consumer.stop(); // commits what was consumed
+  await producer.send({
+    topic: 'restart',
+    messages: Array.from({ length: 50 }, (_, i) => ({ value: String(100 + i) })),
+  });
+  await consumer.run({
+    eachMessage: async ({ message }) => void seen.push(Number(text(message.value))),
+  });
+  await until('the next fifty', () => seen.length >= 150);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.deepEqual(
+    seen,
+    Array.from({ length: 150 }, (_, i) => i),
+  );
+  await producer.disconnect();
+  await consumer.disconnect();
+});
