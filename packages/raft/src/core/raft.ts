@@ -540,9 +540,12 @@ export class Raft {
         hintIndex: 0,
         hintTerm: 0,
       });
-    } else if (m.type === MessageType.PreVote) {
+    } else if (m.type === MessageType.PreVote || m.type === MessageType.Vote) {
+      // Refuse with our term (as the paper's RequestVote reply does), so a candidate that
+      // fell behind learns the term it must exceed instead of campaigning below it forever.
       this.send({
-        type: MessageType.PreVoteResponse,
+        type:
+          m.type === MessageType.PreVote ? MessageType.PreVoteResponse : MessageType.VoteResponse,
         group: this.group,
         from: this.id,
         to: m.from,

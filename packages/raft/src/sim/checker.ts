@@ -194,6 +194,11 @@ export class SafetyChecker {
     }
   }
 
+  /** How many terms had a leader. */
+  leaderTermCount(): number {
+    return this.leaders.size;
+  }
+
   acknowledgedCount(): number {
     return this.acknowledged.size;
   }

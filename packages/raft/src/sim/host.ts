@@ -83,6 +83,8 @@ export class SimHost {
    */
   acknowledgedIndexMax = 0;
   incarnation = 0;
+  /** Snapshots received from a leader and installed, over every incarnation. */
+  snapshotsInstalled = 0;
   private pending: PendingWrite | undefined;
   private lastHardState: HardState;
   private lastCommitSeen = 0;
@@ -222,6 +224,7 @@ export class SimHost {
     if (snapshot === undefined) return;
     const ids = decodeState(snapshot.data);
     this.options.checker.onSnapshotApplied(this.id, snapshot.metadata.index, ids);
+    this.snapshotsInstalled++;
     this.appliedIds = ids;
     this.appliedIndex = snapshot.metadata.index;
   }

@@ -12,6 +12,9 @@ export interface NetworkFaults {
   duplicatePercent: number;
   /** Delays are drawn in [1, delayTicksMax]. */
   delayTicksMax: number;
+  /** Chance of a delay of up to `lateTicksMax` instead (a message from the past). */
+  latePercent: number;
+  lateTicksMax: number;
 }
 
 interface InFlight {
@@ -56,8 +59,15 @@ export class SimNetwork {
   }
 
   private enqueue(message: Message, now: number): void {
-    const delay = 1 + this.prng.nextInt(this.faults.delayTicksMax);
+    const late = this.faults.latePercent > 0 && this.prng.chance(this.faults.latePercent);
+    const delay =
+      1 + this.prng.nextInt(late ? this.faults.lateTicksMax : this.faults.delayTicksMax);
     this.push({ deliverAt: now + delay, sequence: this.sequence++, message });
+  }
+
+  /** Puts a message back to be delivered at `at` (its recipient is paused). */
+  hold(message: Message, at: number): void {
+    this.push({ deliverAt: at, sequence: this.sequence++, message });
   }
 
   /** Removes and returns the next message due at or before `now`, if any. */

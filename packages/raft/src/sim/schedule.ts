@@ -29,6 +29,7 @@ export const eventKinds = [
   'transfer',
   'compact',
   'read',
+  'pause',
 ] as const;
 export type EventKind = (typeof eventKinds)[number];
 
@@ -51,6 +52,8 @@ export interface SimSchedule {
   readonly dropPercent: number;
   readonly duplicatePercent: number;
   readonly delayTicksMax: number;
+  /** Chance that a message is held for up to three election timeouts (absent: 0). */
+  readonly lateMessagePercent?: number;
   /** A Ready's fsync completes 0..persistDelayMax ticks after it is taken. */
   readonly persistDelayMax: number;
   /** Chance per tick that a client proposes a batch. */
@@ -79,6 +82,7 @@ const eventWeights: Record<EventKind, number> = {
   transfer: 2,
   compact: 1,
   read: 3,
+  pause: 2,
 };
 
 export function scheduleArbitrary(steps: number): fc.Arbitrary<SimSchedule> {
@@ -101,9 +105,11 @@ export function scheduleArbitrary(steps: number): fc.Arbitrary<SimSchedule> {
     dropPercent: fc.integer({ min: 0, max: 15 }),
     duplicatePercent: fc.integer({ min: 0, max: 10 }),
     delayTicksMax: fc.integer({ min: 1, max: 4 }),
+    lateMessagePercent: fc.integer({ min: 0, max: 3 }),
     persistDelayMax: fc.integer({ min: 0, max: 2 }),
     proposalPercent: fc.integer({ min: 5, max: 60 }),
     compactEvery: fc.oneof(fc.constant(0), fc.integer({ min: 3, max: 40 })),
-    events: fc.array(event, { maxLength: Math.max(4, Math.floor(steps / 5)) }),
+    // size "max": lengths spread up to the maximum (the default keeps arrays short).
+    events: fc.array(event, { maxLength: Math.max(4, Math.floor(steps / 5)), size: 'max' }),
   });
 }

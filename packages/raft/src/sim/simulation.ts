@@ -67,6 +67,8 @@ export class Simulation {
   private readonly proposals = new Map<string, Proposal>();
   private readonly readsRequired = new Map<number, number>();
   private readonly amnesiaUntil = new Map<NodeId, number>();
+  /** Paused nodes (a stalled process): neither tick nor receive until the given tick. */
+  private readonly pausedUntil = new Map<NodeId, number>();
   private proposalCount = 0;
   private readCount = 0;
   private persistDelayMax: number;
@@ -93,6 +95,8 @@ export class Simulation {
       dropPercent: schedule.dropPercent,
       duplicatePercent: schedule.duplicatePercent,
       delayTicksMax: schedule.delayTicksMax,
+      latePercent: schedule.lateMessagePercent ?? 0,
+      lateTicksMax: 3 * simRaftDefaults.electionTicks,
     });
     this.network.onDrop = (m, why) => this.trace(m.from, 'drop', `${why}: ${describeMessage(m)}`);
     const ids = Array.from({ length: schedule.nodeCount }, (_, i) => i + 1);
@@ -167,6 +171,7 @@ export class Simulation {
 
   /** One tick: deliver what is due, tick everyone, client traffic, Ready loops. */
   step(): void {
+    for (const [id, until] of this.pausedUntil) if (until <= this.now) this.pausedUntil.delete(id);
     for (
       let message = this.network.nextDue(this.now);
       message !== undefined;
@@ -174,18 +179,24 @@ export class Simulation {
     ) {
       const host = this.hosts.get(message.to);
       if (host === undefined || !host.alive) continue;
+      const resume = this.pausedUntil.get(message.to);
+      if (resume !== undefined) {
+        this.network.hold(message, Math.max(resume, this.now + 1));
+        continue;
+      }
       this.trace(message.to, 'deliver', describeMessage(message));
       host.node.step(message);
       this.process(host);
     }
     for (const host of this.hosts.values()) {
-      if (!host.alive) continue;
+      if (!host.alive || this.pausedUntil.has(host.id)) continue;
       host.node.tick();
       this.process(host);
     }
     if (this.proposing && this.clientPrng.chance(this.schedule.proposalPercent))
       this.clientPropose();
     for (const host of this.hosts.values()) {
+      if (this.pausedUntil.has(host.id)) continue;
       this.process(host);
       this.maybeCompact(host);
     }
@@ -367,6 +378,17 @@ export class Simulation {
       case 'read':
         this.read(event);
         return;
+      case 'pause': {
+        const id = this.pickFrom(
+          this.ids((h) => h.alive),
+          event.pick,
+        );
+        if (id === undefined) return;
+        const ticks = 1 + (event.pick2 % 30);
+        this.pausedUntil.set(id, this.now + ticks);
+        this.trace(id, 'pause', `for ${ticks} ticks`);
+        return;
+      }
       case 'transfer':
         this.transfer(event);
         return;
@@ -516,7 +538,13 @@ export class Simulation {
   /** Ends every fault: links, losses, duplicates; restarts every node that is down. */
   healAll(): void {
     this.network.heal();
-    this.network.faults = { ...this.network.faults, dropPercent: 0, duplicatePercent: 0 };
+    this.network.faults = {
+      ...this.network.faults,
+      dropPercent: 0,
+      duplicatePercent: 0,
+      latePercent: 0,
+    };
+    this.pausedUntil.clear();
     for (const host of this.hosts.values()) if (!host.alive) this.restart(host.id);
     this.proposing = false;
     this.trace(0, 'heal-all', 'faults end; liveness phase');
@@ -568,12 +596,8 @@ export class Simulation {
     for (const id of new Set([...config.voters, ...config.outgoingVoters, ...config.learners])) {
       this.checker.checkAcknowledgedApplied(id, new Set(this.host(id).appliedIds));
     }
-    for (const host of this.hosts.values()) {
-      const counters = host.raw?.raft.counters;
-      if (counters === undefined) continue;
-      this.stats.leaderships += counters.leaderships;
-      this.stats.snapshotsRestored += counters.snapshotsRestored;
-    }
+    this.stats.leaderships = this.checker.leaderTermCount();
+    for (const host of this.hosts.values()) this.stats.snapshotsRestored += host.snapshotsInstalled;
     this.stats.acknowledged = this.checker.acknowledgedCount();
     this.stats.dropped = this.network.dropped;
   }

@@ -300,6 +300,35 @@ export const regressionCases: readonly RegressionCase[] = [
       ],
     },
   },
+  {
+    name: 'a restarted sole voter campaigning below the term a removed node kept raising',
+    found:
+      'liveness: a stale-term vote request was ignored instead of refused with the current term',
+    schedule: {
+      seed: 933266745,
+      steps: 300,
+      nodeCount: 5,
+      spares: 1,
+      preVote: false,
+      checkQuorum: false,
+      dropPercent: 2,
+      duplicatePercent: 0,
+      delayTicksMax: 1,
+      lateMessagePercent: 0,
+      persistDelayMax: 0,
+      proposalPercent: 34,
+      compactEvery: 0,
+      events: [
+        { at: 10, kind: 'pause', pick: 2, pick2: 84 },
+        { at: 64, kind: 'crash', pick: 0, pick2: 0 },
+        { at: 60, kind: 'remove', pick: 0, pick2: 0 },
+        { at: 92, kind: 'remove', pick: 0, pick2: 0 },
+        { at: 80, kind: 'remove', pick: 257, pick2: 0 },
+        { at: 111, kind: 'crash', pick: 53, pick2: 0 },
+        { at: 94, kind: 'isolate-leader', pick: 0, pick2: 0 },
+      ],
+    },
+  },
 ];
 
 /** Loses an acknowledged entry without votingDisabledUntilIndex (found by the soak with
