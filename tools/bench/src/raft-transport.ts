@@ -5,7 +5,7 @@
  * message with the core's validateMessage and counts. Rates are measured at the receiver
  * over the run minus the first second.
  *
- *   npx tsx tools/bench/src/raft-transport.ts [--seconds 4] [--repeat 3]
+ *   npx tsx tools/bench/src/raft-transport.ts [--seconds 4] [--repeat 3] [--row 4x1024]
  *
  * Each row is the median (by messages/s) of `repeat` runs, each with a fresh receiver.
  */
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     role: { type: 'string', default: 'sender' },
     seconds: { type: 'string', default: '4' },
     repeat: { type: 'string', default: '3' },
+    /** Run one row only: entries per message and entry size, e.g. --row 4x1024. */
+    row: { type: 'string' },
   },
 });
 const secret = 'benchmark cluster secret, not for production';
@@ -169,13 +171,16 @@ async function sender(): Promise<void> {
     '| entries/msg | entry B | messages/s | entries/s | payload MB/s | wire MB/s | dropped |',
   );
   console.log('|---|---|---|---|---|---|---|');
-  for (const [entryCount, entrySize] of [
+  const allRows = [
     [0, 0],
     [1, 100],
     [10, 100],
     [4, 1024],
     [16, 4096],
-  ] as const) {
+  ] as const;
+  const rows =
+    values.row === undefined ? allRows : [values.row.split('x').map(Number) as [number, number]];
+  for (const [entryCount, entrySize] of rows) {
     const runs = [];
     for (let i = 0; i < Number(values.repeat); i++) runs.push(await runOnce(entryCount, entrySize));
     runs.sort((a, b) => a.messagesPerSecond - b.messagesPerSecond);
