@@ -53,18 +53,20 @@ export async function restoreTask(
     partition: number,
   ) => AsyncIterable<ChangelogRecord> | Iterable<ChangelogRecord>,
 ): Promise<RestoreReport[]> {
-  const reports: RestoreReport[] = [];
-  for (const [name, store] of task.stores) {
-    if (!task.isLogged(name)) continue;
-    const restorer = new ChangelogRestorer();
-    for await (const record of readChangelog(
-      changelogTopic(task.applicationId, name),
-      task.partition,
-    ))
-      restorer.add(record);
-    const { keys, undone } = restorer.applyTo(store, committed);
-    reports.push({ store: name, recordsRead: restorer.recordsRead, keys, undone });
-  }
+  // Stores restore concurrently: each reads its own changelog partition.
+  const logged = [...task.stores].filter(([name]) => task.isLogged(name));
+  const reports = await Promise.all(
+    logged.map(async ([name, store]): Promise<RestoreReport> => {
+      const restorer = new ChangelogRestorer();
+      for await (const record of readChangelog(
+        changelogTopic(task.applicationId, name),
+        task.partition,
+      ))
+        restorer.add(record);
+      const { keys, undone } = restorer.applyTo(store, committed);
+      return { store: name, recordsRead: restorer.recordsRead, keys, undone };
+    }),
+  );
   for (const topic of task.inputTopics) task.seek(topic, committed.get(topic) ?? 0);
   return reports;
 }

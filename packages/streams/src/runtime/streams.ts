@@ -75,6 +75,13 @@ export interface StreamsOptions {
 
 const silentLogger: StreamsLogger = { info() {}, warn() {}, error() {} };
 const offsetCommitAttemptsMax = 10;
+/** Group errors meaning "you no longer own what you are committing". */
+const fencingCodes = new Set([
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'REBALANCE_IN_PROGRESS',
+  'FENCED_INSTANCE_ID',
+]);
 
 export class Streams {
   private stateValue: StreamsState = 'created';
@@ -309,7 +316,16 @@ export class Streams {
         offset: BigInt(offset),
       })),
     );
-    await this.commitOffsets(offsets);
+    if (!(await this.commitOffsets(offsets))) {
+      // The group moved on (a rebalance began): these tasks may belong to another member
+      // now. Drop them without committing; whoever runs them next restores them from the
+      // changelog, undoing this unfinished commit.
+      this.logger.warn('offset commit refused by a rebalance; tasks dropped for restore', {
+        tasks: dirty.map((t) => t.id),
+      });
+      this.manager.drop(dirty.map((t) => t.id));
+      return;
+    }
     for (const { active, commit } of prepared) {
       active.persist(commit.changelog, metadata);
       active.dirty = false;
@@ -317,14 +333,20 @@ export class Streams {
     this.metrics.commits += 1;
   }
 
+  /**
+   * Commits offsets, retrying retriable errors. Returns false when the group refused the
+   * commit because membership changed (stale generation, unknown member, rebalance in
+   * progress, fenced instance); throws on any other failure.
+   */
   private async commitOffsets(
     offsets: { topic: string; partition: number; offset: bigint }[],
-  ): Promise<void> {
+  ): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         await (this.consumer as ConsumerPort).commitOffsets(offsets);
-        return;
+        return true;
       } catch (error) {
+        if (fencingCodes.has(String((error as { code?: unknown }).code))) return false;
         const retriable = (error as { retriable?: boolean }).retriable === true;
         if (!retriable || attempt >= offsetCommitAttemptsMax) {
           throw new StreamsError(

@@ -84,13 +84,19 @@ export class TaskManager {
       else task.close();
     }
     this.suspended.clear();
-    for (const { subtopology, partition } of wanted) {
-      const id = `${subtopology}_${partition}`;
-      if (this.active.has(id)) continue;
-      const task = this.create(subtopology, partition);
-      const positions = await committed(task.task.inputTopics, partition);
-      reports.push(...(await task.restore(positions, readChangelog)));
-      this.active.set(id, task);
+    const created = wanted
+      .filter(({ subtopology, partition }) => !this.active.has(`${subtopology}_${partition}`))
+      .map(({ subtopology, partition }) => this.create(subtopology, partition));
+    // New tasks restore concurrently; a task runs only once its restore is complete.
+    const restored = await Promise.all(
+      created.map(async (task) => {
+        const positions = await committed(task.task.inputTopics, task.task.partition);
+        return { task, reports: await task.restore(positions, readChangelog) };
+      }),
+    );
+    for (const { task, reports: taskReports } of restored) {
+      reports.push(...taskReports);
+      this.active.set(task.id, task);
     }
     return reports;
   }
@@ -128,6 +134,16 @@ export class TaskManager {
       if (!task) continue;
       this.active.delete(task.id);
       task.close();
+    }
+  }
+
+  /** Closes tasks by id without committing (their ownership is in doubt). */
+  drop(ids: readonly string[]): void {
+    for (const id of ids) {
+      const task = this.active.get(id) ?? this.suspended.get(id);
+      this.active.delete(id);
+      this.suspended.delete(id);
+      task?.close();
     }
   }
 

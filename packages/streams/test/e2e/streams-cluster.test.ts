@@ -1,0 +1,447 @@
+/**
+ * The streams runtime against a real three-node cluster: each operator kind, window
+ * boundaries and late records, the three joins, and instances killed and restarted (and a
+ * second one added) mid-stream, with final aggregates equal to the same computation done
+ * in memory. One cluster is shared; each scenario has its own topics and application id.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import {
+  JoinWindows,
+  Serdes,
+  Streams,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindows,
+  type Topology,
+  TopologyTestDriver,
+  type Windowed,
+  windowedSerde,
+} from '../../src/index.ts';
+import { latestByKey, startTestCluster, type TestCluster, until } from './helpers.ts';
+
+const s = Serdes.string();
+const n = Serdes.number();
+const ws = windowedSerde(s);
+let cluster: TestCluster;
+const running: Streams[] = [];
+
+test.before(async () => {
+  cluster = await startTestCluster(3);
+});
+
+test.after.always(async () => {
+  for (const streams of running) await streams.close().catch(() => undefined);
+  await cluster?.close();
+});
+
+async function run(
+  topology: Topology,
+  applicationId: string,
+  extra: { stateDir?: string } = {},
+): Promise<Streams> {
+  const streams = new Streams(topology, {
+    applicationId,
+    client: cluster.client(applicationId),
+    commitIntervalMs: 200,
+    ...extra,
+  });
+  running.push(streams);
+  await streams.start();
+  return streams;
+}
+
+const numberText = (b: Buffer) => String(n.deserialize(b));
+const windowLabel = (b: Buffer) => {
+  const w = ws.deserialize(b);
+  return `${w.key}@${w.window.start}`;
+};
+
+test.serial('stateless operators and aggregations match the in-memory computation', async (t) => {
+  const build = () => {
+    const builder = new StreamsBuilder({
+      defaultKeySerde: s as never,
+      defaultValueSerde: s as never,
+    });
+    const events = builder.stream<string, string>('ops-in');
+    const [small, large] = events
+      .mapValues((v) => Number(v))
+      .branch(
+        (_k, v) => v < 50,
+        () => true,
+      );
+    (small as never as ReturnType<typeof events.mapValues<number>>)
+      .filter((_k, v) => v % 2 === 0)
+      .map((k, v) => ({ key: `${k}-even`, value: v * 10 }))
+      .merge(
+        (large as never as ReturnType<typeof events.mapValues<number>>).selectKey(
+          (k) => `${k}-large`,
+        ),
+      )
+      .peek(() => undefined)
+      .to('ops-out', { keySerde: s, valueSerde: n });
+    events
+      .flatMap((k, v) => [...v].map((digit) => ({ key: digit, value: k })))
+      .groupByKey({ name: 'digits' })
+      .count({ storeName: 'digit-counts' })
+      .toStream()
+      .to('ops-digits', { keySerde: s, valueSerde: n });
+    events
+      .toTable({ storeName: 'latest' })
+      .groupBy((k, v) => ({ key: Number(v) % 3 === 0 ? 'fizz' : 'other', value: k }), {
+        keySerde: s,
+        valueSerde: s,
+        name: 'fizz',
+      })
+      .count({ storeName: 'fizz-counts' })
+      .toStream()
+      .to('ops-fizz', { keySerde: s, valueSerde: n });
+    return builder.build();
+  };
+  for (const topic of ['ops-in', 'ops-out', 'ops-digits', 'ops-fizz'])
+    await cluster.createTopic(topic, 3);
+  const inputs = Array.from({ length: 300 }, (_, i) => ({
+    key: `k${i % 17}`,
+    value: String((i * 37) % 100),
+  }));
+  const driver = new TopologyTestDriver(build());
+  const input = driver.createInputTopic('ops-in', s, s);
+  for (const r of inputs) input.pipeInput(r.key, r.value);
+  const expectedOut = driver
+    .createOutputTopic('ops-out', s, n)
+    .readKeyValuesToList()
+    .map((r) => `${r.key}=${r.value}`)
+    .sort();
+  const expectedDigits = new Map(
+    [...driver.createOutputTopic('ops-digits', s, n).readKeyValuesToMap()].map(([k, v]) => [
+      k,
+      String(v),
+    ]),
+  );
+  const expectedFizz = new Map(
+    [...driver.createOutputTopic('ops-fizz', s, n).readKeyValuesToMap()].map(([k, v]) => [
+      k,
+      String(v),
+    ]),
+  );
+  driver.close();
+
+  const streams = await run(build(), 'ops-app');
+  await cluster.produce('ops-in', inputs);
+  await until('digit counts to settle', async () => {
+    const digits = latestByKey(await cluster.readAll('ops-digits'), numberText);
+    return [...expectedDigits].every(([k, v]) => digits.get(k) === v);
+  });
+  await until(
+    'every record to reach ops-out',
+    async () => (await cluster.readAll('ops-out')).length >= expectedOut.length,
+  );
+  const out = (await cluster.readAll('ops-out'))
+    .map((m) => `${m.key?.toString()}=${n.deserialize(m.value as Buffer)}`)
+    .sort();
+  t.deepEqual(out, expectedOut);
+  await until('fizz counts to settle', async () => {
+    const fizz = latestByKey(await cluster.readAll('ops-fizz'), numberText);
+    return [...expectedFizz].every(([k, v]) => fizz.get(k) === v);
+  });
+  t.is(
+    streams.keyValueStore<string, number>('digit-counts').get('7'),
+    Number(expectedDigits.get('7')),
+  );
+  await streams.close();
+  t.is(streams.state, 'not-running');
+});
+
+test.serial(
+  'window boundaries, late records within and past grace, and suppressed final results',
+  async (t) => {
+    const build = () => {
+      const builder = new StreamsBuilder();
+      builder
+        .stream<string, string>('win-in', { keySerde: s, valueSerde: s })
+        .groupByKey()
+        .windowedBy(TimeWindows.ofSize(100).grace(50))
+        .count({ storeName: 'win-counts' })
+        .suppress(Suppressed.untilWindowCloses())
+        .toStream()
+        .to('win-out', { keySerde: ws, valueSerde: n });
+      return builder.build();
+    };
+    await cluster.createTopic('win-in', 1);
+    await cluster.createTopic('win-out', 1);
+    const base = 1_700_000_000_000;
+    // [0,100) gets 0, 99 (boundary), 40 (late, within grace at stream time 120); 100 opens the next window;
+    // 30 arrives at stream time 150 = 100 + 50: its window has closed, so it is dropped.
+    const times = [0, 99, 100, 120, 40, 150, 30, 260, 400];
+    const records = times.map((dt) => ({ key: 'sensor', value: 'x', timestamp: base + dt }));
+    const driver = new TopologyTestDriver(build());
+    const input = driver.createInputTopic('win-in', s, s);
+    for (const r of records) input.pipeInput(r.key, r.value, r.timestamp);
+    const expected = driver
+      .createOutputTopic('win-out', ws, n)
+      .readRecordsToList()
+      .map((r) => `${(r.key as Windowed<string>).window.start - base}=${r.value}`);
+    t.deepEqual(expected, ['0=3', '100=3', '200=1']);
+    driver.close();
+
+    const streams = await run(build(), 'win-app');
+    await cluster.produce('win-in', records);
+    await until('three final windows', async () => (await cluster.readAll('win-out')).length >= 3);
+    const out = (await cluster.readAll('win-out')).map(
+      (m) =>
+        `${ws.deserialize(m.key as Buffer).window.start - base}=${n.deserialize(m.value as Buffer)}`,
+    );
+    t.deepEqual(out, expected);
+    await streams.close();
+  },
+);
+
+test.serial('stream-table, stream-stream and table-table joins', async (t) => {
+  const build = () => {
+    const builder = new StreamsBuilder({
+      defaultKeySerde: s as never,
+      defaultValueSerde: s as never,
+    });
+    const orders = builder.stream<string, string>('join-orders');
+    const customers = builder.table<string, string>(
+      'join-customers',
+      {},
+      { storeName: 'customers' },
+    );
+    orders.join(customers, (order, customer) => `${order} by ${customer}`).to('join-enriched');
+    const payments = builder.stream<string, string>('join-payments');
+    orders
+      .join(
+        payments,
+        (order, payment) => `${order} paid ${payment}`,
+        JoinWindows.ofTimeDifference(1000).grace(1_000_000),
+      )
+      .to('join-paid');
+    const addresses = builder.table<string, string>('join-addresses');
+    customers
+      .join(addresses, (name, address) => `${name} @ ${address}`)
+      .toStream()
+      .to('join-profiles');
+    return builder.build();
+  };
+  for (const topic of [
+    'join-orders',
+    'join-customers',
+    'join-payments',
+    'join-addresses',
+    'join-enriched',
+    'join-paid',
+    'join-profiles',
+  ]) {
+    await cluster.createTopic(topic, 2, topic === 'join-customers' || topic === 'join-addresses');
+  }
+  const streams = await run(build(), 'join-app');
+  const customers = Array.from({ length: 10 }, (_, i) => ({ key: `c${i}`, value: `name${i}` }));
+  await cluster.produce('join-customers', customers);
+  await until(
+    'customers table loaded',
+    () => streams.keyValueStore('customers').approximateNumEntries() === 10,
+  );
+  await cluster.produce(
+    'join-addresses',
+    customers.filter((_, i) => i % 2 === 0).map((c) => ({ key: c.key, value: `street ${c.key}` })),
+  );
+  const base = 1_700_000_000_000;
+  const orders = Array.from({ length: 30 }, (_, i) => ({
+    key: `c${i % 12}`,
+    value: `o${i}`,
+    timestamp: base + i * 100,
+  }));
+  await cluster.produce('join-orders', orders);
+  const payments = orders
+    .filter((_, i) => i % 3 === 0)
+    .map((o, i) => ({ key: o.key, value: `p${i}`, timestamp: (o.timestamp ?? 0) + 500 }));
+  await cluster.produce('join-payments', payments);
+  // The same computation in memory, on the same inputs (customers first, as on the cluster).
+  const driver = new TopologyTestDriver(build());
+  const pipe = (topic: string, records: { key: string; value: string; timestamp?: number }[]) => {
+    const input = driver.createInputTopic(topic, s, s);
+    for (const r of records) input.pipeInput(r.key, r.value, r.timestamp ?? 0);
+  };
+  pipe('join-customers', customers);
+  pipe(
+    'join-addresses',
+    customers.filter((_, i) => i % 2 === 0).map((c) => ({ key: c.key, value: `street ${c.key}` })),
+  );
+  pipe('join-orders', orders);
+  pipe('join-payments', payments);
+  const sorted = (topic: string) =>
+    driver
+      .createOutputTopic(topic, s, s)
+      .readKeyValuesToList()
+      .map((r) => `${r.key}:${r.value}`)
+      .sort();
+  const expected = {
+    enriched: sorted('join-enriched'),
+    paid: sorted('join-paid'),
+    profiles: sorted('join-profiles'),
+  };
+  driver.close();
+  t.is(expected.enriched.length, 26); // the 4 orders of c10 and c11 have no customer
+  t.is(expected.paid.length, 16); // 10 payments; 6 of them also reach the next order of their key (700 ms later)
+  const read = async (topic: string) =>
+    (await cluster.readAll(topic)).map((m) => `${m.key?.toString()}:${m.value?.toString()}`).sort();
+  await until(
+    'enriched orders',
+    async () => (await read('join-enriched')).length >= expected.enriched.length,
+  );
+  await until('paid orders', async () => (await read('join-paid')).length >= expected.paid.length);
+  await until(
+    'profiles',
+    async () => (await read('join-profiles')).length >= expected.profiles.length,
+  );
+  t.deepEqual(await read('join-enriched'), expected.enriched);
+  t.deepEqual(await read('join-paid'), expected.paid);
+  t.deepEqual(await read('join-profiles'), expected.profiles);
+  await streams.close();
+});
+
+const tsxLoader = createRequire(import.meta.url).resolve('tsx');
+const appScript = fileURLToPath(new URL('./word-count-app.ts', import.meta.url));
+
+interface AppProcess {
+  readonly child: ChildProcess;
+  readonly output: string[];
+}
+
+function startApp(config: Record<string, unknown>): Promise<AppProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', tsxLoader, appScript, JSON.stringify(config)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`app did not start: ${output.join('')}`)),
+      120_000,
+    );
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (output.join('').includes('READY')) {
+        clearTimeout(timer);
+        resolve({ child, output });
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`app exited with ${code}: ${output.join('')}`));
+    });
+  });
+}
+
+function stopApp(app: AppProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (app.child.exitCode !== null || app.child.signalCode !== null) return resolve();
+    app.child.removeAllListeners('exit');
+    app.child.once('exit', () => resolve());
+    app.child.kill(signal);
+  });
+}
+
+test.serial(
+  'an instance killed mid-stream, restarted, and joined by a second one ends with the in-memory aggregates',
+  async (t) => {
+    const prefix = 'kill';
+    for (const topic of ['lines', 'counts', 'windows'])
+      await cluster.createTopic(`${prefix}-${topic}`, 4);
+    const vocabulary = Array.from({ length: 40 }, (_, i) => `w${i}`);
+    const base = 1_700_000_000_000;
+    const lines = Array.from({ length: 2400 }, (_, i) => ({
+      key: `line${i}`,
+      value: Array.from(
+        { length: 1 + (i % 5) },
+        (_, j) => vocabulary[(i * 7 + j * 13) % vocabulary.length],
+      ).join(' '),
+      timestamp: base + i * 10,
+    }));
+    const expectedCounts = new Map<string, string>();
+    const expectedWindows = new Map<string, string>();
+    for (const line of lines) {
+      for (const word of line.value.split(' ')) {
+        expectedCounts.set(word, String(Number(expectedCounts.get(word) ?? 0) + 1));
+        const start = line.timestamp - (line.timestamp % 1000);
+        const id = `${word}@${start}`;
+        expectedWindows.set(id, String(Number(expectedWindows.get(id) ?? 0) + 1));
+      }
+    }
+    const stateDirs = [
+      mkdtempSync(join(tmpdir(), 'streams-kill-a-')),
+      mkdtempSync(join(tmpdir(), 'streams-kill-b-')),
+    ];
+    t.teardown(() => {
+      for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
+    });
+    const config = (stateDir: string) => ({
+      bootstrap: cluster.cluster.bootstrap,
+      applicationId: 'kill-app',
+      prefix,
+      stateDir,
+    });
+    const apps: AppProcess[] = [];
+    t.teardown(async () => {
+      for (const app of apps) await stopApp(app, 'SIGKILL');
+    });
+    apps.push(await startApp(config(stateDirs[0] as string)));
+    await cluster.produce(`${prefix}-lines`, lines.slice(0, 800));
+    await until(
+      'the first instance to produce counts',
+      async () => (await cluster.readAll(`${prefix}-counts`)).length > 200,
+    );
+    // Crash in the middle of the stream: more input is arriving while it dies.
+    const producing = cluster.produce(`${prefix}-lines`, lines.slice(800, 1600));
+    await stopApp(apps[0] as AppProcess, 'SIGKILL');
+    await producing;
+    apps.push(await startApp(config(stateDirs[0] as string)));
+    apps.push(await startApp(config(stateDirs[1] as string)));
+    await cluster.produce(`${prefix}-lines`, lines.slice(1600));
+    const settled = async () => {
+      const counts = latestByKey(await cluster.readAll(`${prefix}-counts`), numberText);
+      return (
+        counts.size === expectedCounts.size &&
+        [...expectedCounts].every(([k, v]) => counts.get(k) === v)
+      );
+    };
+    await until('final word counts', settled, 150_000).catch(async (error) => {
+      const counts = latestByKey(await cluster.readAll(`${prefix}-counts`), numberText);
+      const wrong = [...expectedCounts].filter(([k, v]) => counts.get(k) !== v).slice(0, 5);
+      t.log(
+        'mismatches (word, expected, actual)',
+        wrong.map(([k, v]) => [k, v, counts.get(k)]),
+      );
+      t.log(apps.map((a) => a.output.join('').slice(-2000)));
+      throw error;
+    });
+    const counts = latestByKey(await cluster.readAll(`${prefix}-counts`), numberText);
+    t.deepEqual(
+      Object.fromEntries([...counts].sort()),
+      Object.fromEntries([...expectedCounts].sort()),
+    );
+    const windows = new Map<string, string>();
+    for (const m of await cluster.readAll(`${prefix}-windows`)) {
+      if (m.key && m.value) windows.set(windowLabel(m.key), numberText(m.value));
+    }
+    const expectedLabels = new Map(
+      [...expectedWindows].map(([k, v]) => {
+        const [word, start] = k.split('@') as [string, string];
+        return [`${word}@${start}`, v];
+      }),
+    );
+    t.deepEqual(
+      Object.fromEntries([...windows].sort()),
+      Object.fromEntries([...expectedLabels].sort()),
+    );
+    for (const app of apps.slice(1)) await stopApp(app, 'SIGTERM');
+  },
+);
