@@ -1,0 +1,346 @@
+/**
+ * One Raft node as a node process runs it: the WAL, the authenticated peer transport and
+ * the multi-raft host, hosting groups 1..N with a recording state machine each, and the
+ * operations of the control channel (propose, status, stats, peers, repair).
+ */
+import { join } from 'node:path';
+import { validateMessage } from '../src/core/validate-message.ts';
+import { RaftWal } from '../src/durable/wal.ts';
+import type { HostedGroup } from '../src/host/hosted-group.ts';
+import { type HostLogger, RaftHost } from '../src/host/raft-host.ts';
+import { PeerTransport } from '../src/transport/peer-transport.ts';
+import { AppliedLog } from './applied-log.ts';
+import type { GroupReport, NodeStats, NodeStatus, ProposeReply } from './control-protocol.ts';
+import { NodeProcessError } from './errors.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
+import type { NodeProcessConfig } from './node-config.ts';
+import { encodeProposal } from './proposal-payload.ts';
+import { type ProposalOutcome, RecordingStateMachine } from './recording-machine.ts';
+
+interface Replica {
+  readonly group: HostedGroup;
+  readonly machine: RecordingStateMachine;
+}
+
+interface StatsBase {
+  atMs: number;
+  cpu: NodeJS.CpuUsage;
+  dataEntriesApplied: number;
+  proposalsAcked: number;
+  syncs: number;
+  cycles: number;
+  flushes: number;
+  segmentSyncs: number;
+  acknowledgedSyncs: number;
+  bytesWritten: number;
+}
+
+export class RaftNode {
+  private readonly replicas = new Map<number, Replica>();
+  private readonly fenced = new Map<number, string>();
+  private readonly latency = new LatencyHistogram();
+  private proposalsAcked = 0;
+  private statsBase: StatsBase;
+  private transport!: PeerTransport;
+
+  private constructor(
+    private readonly config: NodeProcessConfig,
+    private readonly logger: HostLogger,
+    private readonly wal: RaftWal,
+    private readonly host: RaftHost,
+    private readonly appliedLog: AppliedLog | undefined,
+  ) {
+    this.statsBase = this.statsNow();
+  }
+
+  static async start(config: NodeProcessConfig, logger: HostLogger): Promise<RaftNode> {
+    const appliedLog = config.appliedLog
+      ? await AppliedLog.open(join(config.dir, 'applied.log'))
+      : undefined;
+    const wal = await RaftWal.open({ dir: join(config.dir, 'raft'), logger });
+    let transport: PeerTransport | undefined;
+    const host = new RaftHost({
+      nodeId: config.nodeId,
+      wal,
+      transport: { send: (messages) => transport?.send(messages) },
+      logger,
+      tickMs: config.tickMs,
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      seed: config.seed,
+    });
+    const node = new RaftNode(config, logger, wal, host, appliedLog);
+    transport = await PeerTransport.start({
+      nodeId: config.nodeId,
+      listen: { host: config.peerHost, port: config.peerPort },
+      peers: config.peers,
+      secret: config.secret,
+      validate: validateMessage,
+      onMessages: (_from, messages) => host.receive(messages),
+      logger: { warn: (event, fields) => logger.warn(event, fields) },
+      ...(config.frameBytesMax === undefined ? {} : { frameBytesMax: config.frameBytesMax }),
+    });
+    node.transport = transport;
+    for (let group = 1; group <= config.groups; group++) node.startGroup(group);
+    return node;
+  }
+
+  get peerPort(): number {
+    return this.transport.port;
+  }
+
+  get fencedGroups(): Record<string, string> {
+    return Object.fromEntries(this.fenced);
+  }
+
+  get votingDisabled(): Record<string, number> {
+    const disabled: Record<string, number> = {};
+    for (const [id, replica] of this.replicas) {
+      const index = replica.group.storage.votingDisabledUntilIndex;
+      if (index > 0) disabled[id] = index;
+    }
+    return disabled;
+  }
+
+  get failure(): Error | undefined {
+    return this.host.failed;
+  }
+
+  private startGroup(id: number): void {
+    const storage = this.wal.group(id);
+    if (storage.fault !== undefined) {
+      // Fenced by recovery: never started; the operator repairs it (see `repair`).
+      this.fenced.set(id, storage.fault.message);
+      this.logger.warn('group-fenced', { group: id, reason: storage.fault.message });
+      return;
+    }
+    const recorded = this.appliedLog?.recovered.get(id)?.at(-1)?.index ?? 0;
+    const machine = new RecordingStateMachine({
+      group: id,
+      appliedLog: this.appliedLog,
+      appliedIndex: recorded,
+      latency: this.latency,
+    });
+    const group = this.host.createGroup(id, {
+      stateMachine: machine,
+      bootstrap: { voters: [...this.config.voters], outgoingVoters: [], learners: [] },
+      ...(recorded > 0 ? { applied: recorded } : {}),
+    });
+    this.replicas.set(id, { group, machine });
+  }
+
+  /**
+   * The operator's repair of a group the WAL fenced: its damaged state is removed and the
+   * replica re-created empty, to re-learn its log from the leader. It must not vote before
+   * its log reaches `votingDisabledUntilIndex` (give the leader's commit index or more):
+   * without that fence an empty replica could vote for a candidate lacking committed
+   * entries. Its applied-entries file is kept; entries it already recorded are skipped.
+   */
+  async repair(id: number, votingDisabledUntilIndex: number): Promise<void> {
+    if (!this.fenced.has(id))
+      throw new NodeProcessError('BAD_REQUEST', `group ${id} is not fenced`);
+    this.wal.removeGroup(id);
+    await this.wal.sync();
+    this.wal.group(id).votingDisabledUntilIndex = votingDisabledUntilIndex;
+    this.fenced.delete(id);
+    this.startGroup(id);
+    this.logger.warn('group-repaired', { group: id, votingDisabledUntilIndex });
+  }
+
+  setPeers(peers: ReadonlyMap<number, string>): void {
+    for (const [id, url] of peers) this.transport.addPeer(id, url);
+  }
+
+  /** Proposes each id as its own entry; resolves once every one is settled. */
+  propose(groupId: number, ids: readonly number[], size: number): Promise<ProposeReply> {
+    const replica = this.replicas.get(groupId);
+    if (replica === undefined) {
+      const reason = this.fenced.has(groupId) ? 'fenced' : 'unknown-group';
+      return Promise.resolve({
+        acked: [],
+        superseded: [],
+        unknown: [],
+        refused: [...ids],
+        refusal: { code: reason, leader: 0 },
+        indexLast: 0,
+      });
+    }
+    return new ProposalBatch(replica, ids, size, this.config.proposalTimeoutMs, (n) => {
+      this.proposalsAcked += n;
+    }).run();
+  }
+
+  status(): NodeStatus {
+    const groups: Record<string, GroupReport> = {};
+    for (const [id, { group, machine }] of this.replicas) {
+      if (group.removed) continue;
+      const s = group.status();
+      groups[id] = {
+        role: s.role,
+        leader: s.leader,
+        term: s.term,
+        commit: s.commit,
+        lastIndex: s.lastIndex,
+        applied: machine.appliedIndex,
+        votingDisabledUntilIndex: s.votingDisabledUntilIndex,
+        pending: machine.pendingCount,
+      };
+    }
+    const transport = this.transport.stats();
+    const peers: NodeStatus['transport']['peers'] = {};
+    for (const [id, p] of transport.peers) {
+      peers[id] = {
+        state: p.state,
+        connects: p.connects,
+        malformedFrames: p.malformedFrames,
+        invalidMessages: p.invalidMessages,
+        misaddressedMessages: p.misaddressedMessages,
+        messagesReceived: p.messagesReceived,
+      };
+    }
+    return {
+      nodeId: this.config.nodeId,
+      pid: process.pid,
+      peerPort: this.peerPort,
+      groups,
+      fenced: this.fencedGroups,
+      transport: {
+        authFailures: transport.authFailures,
+        unauthenticatedRejected: transport.unauthenticatedRejected,
+        oversizeFramesReceived: transport.oversizeFramesReceived,
+        peers,
+      },
+      host: this.host.stats(),
+      hostFailure: this.host.failed?.message,
+    };
+  }
+
+  private statsNow(): StatsBase {
+    let dataEntriesApplied = 0;
+    for (const { machine } of this.replicas.values())
+      dataEntriesApplied += machine.dataEntriesApplied;
+    const host = this.host.stats();
+    const wal = this.wal.stats();
+    return {
+      atMs: performance.now(),
+      cpu: process.cpuUsage(),
+      dataEntriesApplied,
+      proposalsAcked: this.proposalsAcked,
+      syncs: host.syncs,
+      cycles: host.cycles,
+      flushes: wal.flushes,
+      segmentSyncs: wal.segmentSyncs,
+      acknowledgedSyncs: wal.acknowledgedSyncs,
+      bytesWritten: wal.bytesWritten,
+    };
+  }
+
+  /** Counters since the last reset (for benchmarks), and the commit latency histogram. */
+  stats(reset: boolean): NodeStats {
+    const now = this.statsNow();
+    const base = this.statsBase;
+    const cpu = process.cpuUsage(base.cpu);
+    const stats: NodeStats = {
+      elapsedMs: now.atMs - base.atMs,
+      dataEntriesApplied: now.dataEntriesApplied - base.dataEntriesApplied,
+      proposalsAcked: now.proposalsAcked - base.proposalsAcked,
+      latency: this.latency.toCounts(),
+      cpuUserMs: cpu.user / 1000,
+      cpuSystemMs: cpu.system / 1000,
+      syncs: now.syncs - base.syncs,
+      cycles: now.cycles - base.cycles,
+      walFlushes: now.flushes - base.flushes,
+      walSegmentSyncs: now.segmentSyncs - base.segmentSyncs,
+      walAcknowledgedSyncs: now.acknowledgedSyncs - base.acknowledgedSyncs,
+      walBytesWritten: now.bytesWritten - base.bytesWritten,
+    };
+    if (reset) {
+      this.statsBase = now;
+      this.latency.reset();
+    }
+    return stats;
+  }
+
+  async close(): Promise<void> {
+    await this.host.close();
+    await this.transport.close();
+    await this.wal.close();
+    await this.appliedLog?.close();
+  }
+}
+
+/** One propose request: its ids proposed one by one, and their outcomes gathered. */
+class ProposalBatch {
+  private readonly reply = {
+    acked: [] as number[],
+    superseded: [] as number[],
+    refused: [] as number[],
+    unknown: [] as number[],
+    refusal: undefined as ProposeReply['refusal'],
+    indexLast: 0,
+  };
+  private open = 0;
+  private resolve!: (reply: ProposeReply) => void;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly replica: Replica,
+    private readonly ids: readonly number[],
+    private readonly size: number,
+    private readonly timeoutMs: number,
+    private readonly countAcked: (count: number) => void,
+  ) {}
+
+  run(): Promise<ProposeReply> {
+    const done = new Promise<ProposeReply>((resolve) => {
+      this.resolve = resolve;
+    });
+    const proposedAtMs = performance.now();
+    for (const id of this.ids) {
+      const result = this.replica.group.propose(encodeProposal(id, this.size));
+      if (!result.ok) {
+        this.reply.refused.push(id);
+        this.reply.refusal ??= {
+          code: result.error.code,
+          leader: this.replica.group.status().leader,
+        };
+        continue;
+      }
+      this.open += 1;
+      const index = result.indexFirst;
+      this.replica.machine.track(index, {
+        id,
+        proposedAtMs,
+        settle: (outcome) => this.settle(id, index, outcome),
+      });
+    }
+    if (this.open === 0) this.finish();
+    else this.timer = setTimeout(() => this.expire(), this.timeoutMs);
+    return done;
+  }
+
+  private settle(id: number, index: number, outcome: ProposalOutcome): void {
+    if (this.open === 0) return; // already answered (expired)
+    if (outcome === 'acked') {
+      this.reply.acked.push(id);
+      this.reply.indexLast = Math.max(this.reply.indexLast, index);
+    } else {
+      this.reply.superseded.push(id);
+    }
+    this.open -= 1;
+    if (this.open === 0) this.finish();
+  }
+
+  private expire(): void {
+    const settled = new Set([...this.reply.acked, ...this.reply.superseded, ...this.reply.refused]);
+    for (const id of this.ids) if (!settled.has(id)) this.reply.unknown.push(id);
+    this.open = 0;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.countAcked(this.reply.acked.length);
+    this.resolve(this.reply);
+  }
+}
