@@ -10,9 +10,11 @@
  *   skipped by every node alike (counted), so replicas never diverge.
  * - Entering a joint configuration makes the leader propose the entry that leaves it as
  *   soon as it has applied the first.
- * - From the moment its own removal is in its log, a leader accepts no more data: its log
- *   must not outgrow the voters that remain, who may still need its vote to elect one of
- *   themselves (a voter that has not learned the removal committed counts the old set).
+ * - While a Config entry in its log is not applied yet, a leader accepts no data. A node
+ *   removed by that entry must not end up with a longer log than the voters that remain
+ *   (which happens if the leader appends more, replicates it, and crashes before its own
+ *   fsync): a voter that has not learned the removal committed still counts the old set,
+ *   needs the removed node's vote, and would never get it.
  * - A leader that is no longer a voter keeps leading (without counting itself) so that
  *   the remaining voters learn the commit index, and hands leadership over to the most
  *   caught-up voter, retrying every election timeout until a new leader takes over.
@@ -77,12 +79,7 @@ export function proposeConfigChange(r: Raft, change: ConfigChange): ConfigPropos
     }
   }
   const index = appendConfigEntry(r, encodeConfigEntry({ kind: 'change', steps: change.steps }));
-  r.leaving = !outcome.config.voters.includes(r.id);
-  r.trace('raft.config-proposed', {
-    index,
-    next: describeConfig(outcome.config),
-    leaving: r.leaving,
-  });
+  r.trace('raft.config-proposed', { index, next: describeConfig(outcome.config) });
   return { ok: true, index, term: r.term };
 }
 
@@ -90,6 +87,7 @@ function appendConfigEntry(r: Raft, data: Uint8Array): number {
   const entry: Entry = { index: r.log.lastIndex() + 1, term: r.term, type: EntryType.Config, data };
   appendLeaderEntries(r, [entry]);
   r.pendingConfigIndex = entry.index;
+  r.configEntryUnapplied = entry.index;
   return entry.index;
 }
 
@@ -162,27 +160,15 @@ export function trimConfigHistory(r: Raft, index: number): void {
   if (keepFrom > 0) r.configHistory = r.configHistory.slice(keepFrom);
 }
 
-/**
- * Leader: whether the membership changes in our log not yet applied (including one that
- * a previous leader proposed) take us out of the incoming voters.
- */
-export function removalPending(r: Raft): boolean {
-  let config = r.config;
+/** The index of the last Config entry in our log that is not applied yet, or 0. */
+export function lastUnappliedConfigIndex(r: Raft): number {
+  let last = 0;
   const low = Math.max(r.log.applied + 1, r.log.firstIndex());
   const high = r.log.lastIndex() + 1;
   for (let at = low; at < high; ) {
     const batch = r.log.entries(at, high, r.options.committedBytesPerReadyMax);
-    for (const entry of batch) {
-      if (entry.type !== EntryType.Config) continue;
-      const payload = decodeConfigEntry(entry.data);
-      if (payload === undefined) continue;
-      const outcome =
-        payload.kind === 'leave-joint'
-          ? leaveJoint(config)
-          : applyConfigChange(config, payload.steps);
-      if (outcome.ok) config = outcome.config;
-    }
+    for (const entry of batch) if (entry.type === EntryType.Config) last = entry.index;
     at += batch.length;
   }
-  return !config.voters.includes(r.id);
+  return last;
 }

@@ -28,10 +28,10 @@ export function propose(r: Raft, data: readonly Uint8Array[]): ProposeResult {
       error: new RaftError('not-leader', 'proposals go to the leader', { leader: r.leader }),
     };
   }
-  if (r.leaving) {
+  if (r.configEntryUnapplied > r.log.applied) {
     return {
       ok: false,
-      error: new RaftError('not-leader', 'this leader is being removed from the group'),
+      error: new RaftError('config-change-pending', 'a membership change is being applied'),
     };
   }
   if (r.transferee !== 0) {

@@ -24,7 +24,7 @@ import type { InvalidMessageError, RejectReason } from './errors.ts';
 import { rejectReasons } from './errors.ts';
 import { handleAppend, handleHeartbeat } from './follower.ts';
 import { Inflights } from './inflights.ts';
-import { removalPending } from './membership.ts';
+import { lastUnappliedConfigIndex } from './membership.ts';
 import { type RawNodeOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { Progress } from './progress.ts';
 import { configVoteOutcome } from './quorum.ts';
@@ -119,8 +119,8 @@ export class Raft {
   transferTicks = 0;
   /** Leader only: no new membership change until the host has applied this index. */
   pendingConfigIndex = 0;
-  /** Leader only: its own removal is in its log, so it accepts no more proposals. */
-  leaving = false;
+  /** Leader only: a Config entry at this index is in its log, not applied: no data until it is. */
+  configEntryUnapplied = 0;
   /** The highest index known durable on this node's disk and matching its log. */
   persistedIndex: number;
   votingDisabledUntilIndex: number;
@@ -244,7 +244,7 @@ export class Raft {
     this.progress.clear();
     this.counters.readsDropped += this.reads.reset();
     this.uncommitted.reset();
-    this.leaving = false;
+    this.configEntryUnapplied = 0;
     this.appendBroadcastPending = false;
     this.commitBroadcastPending = false;
     this.heartbeatBroadcastPending = false;
@@ -299,7 +299,7 @@ export class Raft {
     };
     this.log.append([noop]);
     this.pendingConfigIndex = noop.index;
-    this.leaving = removalPending(this);
+    this.configEntryUnapplied = lastUnappliedConfigIndex(this);
     this.appendBroadcastPending = true;
     this.trace('raft.become-leader', {
       lastIndex: noop.index,

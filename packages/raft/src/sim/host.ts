@@ -77,11 +77,13 @@ export class SimHost {
   appliedIds: string[] = [];
   appliedIndex = 0;
   /**
-   * The highest index this node ever made durable: everything it may have acknowledged to
-   * a leader or counted for itself as leader. A disk that loses entries must restart the
-   * node with votingDisabledUntilIndex set to this (the production log keeps it apart).
+   * The "acknowledged state" a production log keeps apart from the log (raft-runtime.md):
+   * the durable log's last index as of the last completed fsync (everything this node may
+   * have acknowledged, or counted for itself as leader), and the voting fence, which
+   * survives restarts until the log reaches it.
    */
-  acknowledgedIndexMax = 0;
+  durableLastIndex = 0;
+  fence = 0;
   incarnation = 0;
   /** Snapshots received from a leader and installed, over every incarnation. */
   snapshotsInstalled = 0;
@@ -193,6 +195,7 @@ export class SimHost {
     if (ready.snapshot !== undefined) this.persistSnapshot(ready.snapshot);
     this.persistEntries(ready.entries);
     if (ready.hardState !== undefined) this.persistHardState(ready.hardState);
+    this.recordDurable();
     for (const message of ready.messagesAfterPersist) this.options.send(message);
     if (ready.snapshot !== undefined) this.applySnapshot(ready);
     for (const entry of ready.committedEntries) this.apply(entry);
@@ -204,8 +207,29 @@ export class SimHost {
     const last = entries[entries.length - 1];
     if (last === undefined) return;
     this.log.append(entries);
-    this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, last.index);
     this.options.checker.onPersistEntries(this.id, entries, (index) => this.log.term(index));
+  }
+
+  /** After an fsync, before any acknowledgement leaves: record how far the log is durable. */
+  private recordDurable(): void {
+    this.durableLastIndex = this.log.lastIndex();
+    if (this.fence > 0 && this.durableLastIndex >= this.fence) this.fence = 0;
+  }
+
+  /**
+   * At a restart: the fence the durable log's recovery would set, `votingDisabledUntilIndex`
+   * (a log that ends before its recorded last index lost entries it may have acknowledged;
+   * an earlier fence not yet reached carries over).
+   */
+  recoveryFence(): number {
+    const lost = this.log.lastIndex() < this.durableLastIndex ? this.durableLastIndex : 0;
+    this.fence = Math.max(this.fence, lost);
+    return this.fence;
+  }
+
+  /** Whether this node cannot vote now or will not be able to when it restarts. */
+  fenced(): boolean {
+    return this.fence > 0 || this.log.lastIndex() < this.durableLastIndex;
   }
 
   private persistHardState(state: HardState): void {
@@ -216,7 +240,6 @@ export class SimHost {
 
   private persistSnapshot(snapshot: Snapshot): void {
     this.log.applySnapshot(snapshot);
-    this.acknowledgedIndexMax = Math.max(this.acknowledgedIndexMax, snapshot.metadata.index);
   }
 
   private applySnapshot(ready: Ready): void {

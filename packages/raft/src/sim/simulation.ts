@@ -66,7 +66,6 @@ export class Simulation {
   private readonly options: SimulationOptions;
   private readonly proposals = new Map<string, Proposal>();
   private readonly readsRequired = new Map<number, number>();
-  private readonly amnesiaUntil = new Map<NodeId, number>();
   /** Paused nodes (a stalled process): neither tick nor receive until the given tick. */
   private readonly pausedUntil = new Map<NodeId, number>();
   private proposalCount = 0;
@@ -402,11 +401,9 @@ export class Simulation {
   }
 
   private restart(id: NodeId): void {
-    const lost = this.amnesiaUntil.get(id) ?? 0;
-    const protect = this.options.amnesiaProtection ?? true;
     const host = this.host(id);
-    const disabledUntil = protect && lost > host.log.lastIndex() ? lost : 0;
-    this.amnesiaUntil.delete(id);
+    const fence = host.recoveryFence();
+    const disabledUntil = (this.options.amnesiaProtection ?? true) ? fence : 0;
     host.start(disabledUntil);
     this.trace(id, 'restart', disabledUntil > 0 ? `voting disabled until ${disabledUntil}` : '');
     this.process(host);
@@ -429,8 +426,7 @@ export class Simulation {
     const first = host.log.firstIndex() - 1;
     const keep = first + Math.floor(((host.log.lastIndex() - first) * (event.pick2 % 100)) / 100);
     host.log.truncateAfter(keep);
-    this.amnesiaUntil.set(id, host.acknowledgedIndexMax);
-    this.trace(id, 'amnesia', `log cut to ${keep}, had acknowledged ${host.acknowledgedIndexMax}`);
+    this.trace(id, 'amnesia', `log cut to ${keep}, was durable up to ${host.durableLastIndex}`);
   }
 
   /**
@@ -456,9 +452,8 @@ export class Simulation {
   }
 
   private anyVotingDisabled(): boolean {
-    if (this.amnesiaUntil.size > 0) return true;
     for (const host of this.hosts.values()) {
-      if ((host.raw?.raft.votingDisabledUntilIndex ?? 0) > 0) return true;
+      if (host.fenced() || (host.raw?.raft.votingDisabledUntilIndex ?? 0) > 0) return true;
     }
     return false;
   }

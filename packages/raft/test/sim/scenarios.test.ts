@@ -223,7 +223,7 @@ test('a crash that loses acknowledged entries: without the guard a committed ent
     t.is(cluster.node(1).status().commit, x.indexLast);
     // 1 goes down; 2's disk loses X although it acknowledged it
     cluster.crash(1);
-    const lost = cluster.host(2).acknowledgedIndexMax;
+    const lost = cluster.host(2).durableLastIndex;
     cluster.crash(2);
     cluster.host(2).log.truncateAfter(x.indexLast - 1);
     cluster.restart(2, guard ? lost : 0);
