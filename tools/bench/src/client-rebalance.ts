@@ -7,7 +7,7 @@
  * times (the member joins back between rounds).
  *
  *   npx tsx tools/bench/src/client-rebalance.ts [--members 10] [--partitions 60] [--rounds 5]
- *     [--heartbeat-ms 500] [--assignor cooperative-sticky|range] [--bootstrap h:p,...]
+ *     [--heartbeat-ms 250] [--assignor cooperative-sticky|range] [--bootstrap h:p,...]
  */
 import { parseArgs } from 'node:util';
 import {
@@ -23,7 +23,7 @@ const { values } = parseArgs({
     members: { type: 'string', default: '10' },
     partitions: { type: 'string', default: '60' },
     rounds: { type: 'string', default: '5' },
-    'heartbeat-ms': { type: 'string', default: '500' },
+    'heartbeat-ms': { type: 'string', default: '250' },
     assignor: { type: 'string', default: 'cooperative-sticky' },
     nodes: { type: 'string', default: '3' },
     bootstrap: { type: 'string' },

@@ -79,7 +79,7 @@ export type SeekTarget =
 export const consumerDefaults = {
   sessionTimeoutMs: 10_000,
   rebalanceTimeoutMs: 60_000,
-  heartbeatIntervalMs: 500,
+  heartbeatIntervalMs: 250,
   maxWaitMs: 500,
   minBytes: 1,
   maxBytes: 16 * 1024 * 1024,

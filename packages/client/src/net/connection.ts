@@ -395,6 +395,10 @@ export class Connection {
   }
 }
 
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
 function openSocket(options: ConnectionOptions, signal?: AbortSignal): Promise<WebSocket> {
   const address = `${options.host}:${options.port}`;
   return new Promise((resolve, reject) => {
@@ -406,6 +410,9 @@ function openSocket(options: ConnectionOptions, signal?: AbortSignal): Promise<W
       perMessageDeflate: false,
       maxPayload: frameBytesMax,
       handshakeTimeout: options.connectTimeoutMs,
+      // An all-zero mask lets ws skip masking (a pass over every frame). Masking protects
+      // browser traffic through caching proxies; it buys nothing between servers.
+      generateMask: zeroMask,
     });
     const cleanup = () => {
       clearTimeout(timer);
