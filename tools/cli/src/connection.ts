@@ -3,7 +3,13 @@
  * `--timeout`, an `Admin` connected (and always disconnected), and the options every call
  * gets (the timeout and the interrupt signal). A failure to connect names the brokers tried.
  */
-import { type Admin, Client, type Logger, silentLogger } from '@tributary/client';
+import {
+  type Admin,
+  Client,
+  type Logger,
+  silentLogger,
+  TributaryClientError,
+} from '@tributary/client';
 import { OperationError } from './errors.ts';
 import { formatDuration } from './input/duration.ts';
 import type { Io } from './io.ts';
@@ -40,7 +46,8 @@ export function createClient(settings: ConnectionSettings, io: Io): Client {
     logger: settings.debug ? stderrLogger(io) : silentLogger,
     connectTimeoutMs: Math.min(settings.timeoutMs, connectTimeoutMsMax),
     requestTimeoutMs: settings.timeoutMs,
-    unknownTopicWaitMs: Math.min(settings.timeoutMs, unknownTopicWaitMsMax),
+    // Shorter than the whole call, so an unknown topic is reported as such, not as a timeout.
+    unknownTopicWaitMs: Math.min(Math.floor(settings.timeoutMs / 2), unknownTopicWaitMsMax),
     retry: { backoffMsInitial: 50, backoffMsMax: 500 },
   });
 }
@@ -73,5 +80,36 @@ export async function withAdmin<T>(
     return await body(admin, options);
   } finally {
     await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Errors that mean "ask again, elsewhere": the group's coordinator moved or is not ready. */
+const coordinatorErrors = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
+const coordinatorRetryPauseMs = 200;
+
+/**
+ * `withAdmin` for group operations. The client (as of this writing) reports a coordinator
+ * error found in a group response body without retrying and keeps the stale coordinator,
+ * so each retry here starts a fresh Admin that looks the coordinator up again. Only
+ * coordinator errors are retried: the request was refused, never applied.
+ */
+export async function withGroupAdmin<T>(
+  settings: ConnectionSettings,
+  io: Io,
+  body: (admin: Admin, options: CallOptions) => Promise<T>,
+): Promise<T> {
+  const deadlineMs = Date.now() + settings.timeoutMs;
+  for (;;) {
+    try {
+      return await withAdmin(settings, io, body);
+    } catch (error) {
+      const retry =
+        error instanceof TributaryClientError &&
+        coordinatorErrors.has(error.code) &&
+        Date.now() + coordinatorRetryPauseMs < deadlineMs &&
+        !io.interrupt.aborted;
+      if (!retry) throw error;
+      await new Promise((resolve) => setTimeout(resolve, coordinatorRetryPauseMs));
+    }
   }
 }

@@ -1,13 +1,15 @@
 /** `tributary group delete <group>...`: forgets empty groups and their committed offsets. */
-import { withAdmin } from '../connection.ts';
+import { withGroupAdmin } from '../connection.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { Command, CommandContext } from './command.ts';
 
 async function run({ args, io, out, settings }: CommandContext) {
   args.expectPositionals(1, Number.MAX_SAFE_INTEGER, '<group>');
-  const groups = args.positionals;
-  await withAdmin(settings, io, (admin, options) => admin.deleteGroups(groups, options));
-  for (const group of groups) await out.print(`deleted ${group}\n`);
+  // One at a time: a retried request then never repeats a deletion that succeeded.
+  for (const group of args.positionals) {
+    await withGroupAdmin(settings, io, (admin, options) => admin.deleteGroups([group], options));
+    await out.print(`deleted ${group}\n`);
+  }
   return ExitCode.ok;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { GroupDescription } from '@tributary/client';
 import { formatFlag } from '../args/flag-spec.ts';
-import { withAdmin } from '../connection.ts';
+import { withGroupAdmin } from '../connection.ts';
 import { OperationError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { renderFields, renderTable } from '../format/table.ts';
@@ -73,7 +73,7 @@ async function run({ args, io, out, settings }: CommandContext) {
   args.expectPositionals(1, 1, '<group>');
   const format = readFormat(args);
   const groupId = args.positionals[0] as string;
-  const { groups } = await withAdmin(settings, io, (admin, options) =>
+  const { groups } = await withGroupAdmin(settings, io, (admin, options) =>
     admin.describeGroups([groupId], options),
   );
   const group = groups[0];

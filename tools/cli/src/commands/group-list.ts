@@ -1,6 +1,6 @@
 /** `tributary group list`: every consumer group the brokers coordinate. */
 import { formatFlag } from '../args/flag-spec.ts';
-import { withAdmin } from '../connection.ts';
+import { withGroupAdmin } from '../connection.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { renderTable } from '../format/table.ts';
 import { readFormat } from '../output.ts';
@@ -24,7 +24,9 @@ export function renderGroupList(groups: readonly GroupListing[], style?: Style):
 async function run({ args, io, out, settings }: CommandContext) {
   args.expectPositionals(0, 0, 'no arguments');
   const format = readFormat(args);
-  const { groups } = await withAdmin(settings, io, (admin, options) => admin.listGroups(options));
+  const { groups } = await withGroupAdmin(settings, io, (admin, options) =>
+    admin.listGroups(options),
+  );
   if (format === 'json') await out.json(groups);
   else await out.print(renderGroupList(groups, out.style));
   return ExitCode.ok;

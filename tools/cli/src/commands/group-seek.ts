@@ -4,7 +4,7 @@
  * The coordinator refuses while the group has members, which would overwrite them.
  */
 import type { Admin } from '@tributary/client';
-import { type CallOptions, withAdmin } from '../connection.ts';
+import { type CallOptions, withGroupAdmin } from '../connection.ts';
 import { selectPartitions } from '../consume/start-targets.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { renderTable } from '../format/table.ts';
@@ -97,7 +97,7 @@ async function run({ args, io, out, settings }: CommandContext) {
     to: parseStartPosition(toText, '--to'),
     partitions: partitions === undefined ? undefined : parsePartitionList(partitions),
   };
-  const moves = await withAdmin(settings, io, (admin, options) => seek(admin, plan, options));
+  const moves = await withGroupAdmin(settings, io, (admin, options) => seek(admin, plan, options));
   await out.print(renderOffsetMoves(topic, moves, out.style));
   return ExitCode.ok;
 }

@@ -14,6 +14,7 @@ import {
   selectPartitions,
   startTargets,
 } from '../consume/start-targets.ts';
+import { OperationError } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { encodings } from '../format/bytes.ts';
 import { startPositionSyntax } from '../input/start-position.ts';
@@ -74,6 +75,15 @@ async function begin(
   session.markAssigned();
 }
 
+/** Commits what was printed before leaving, so a failed commit is reported, not lost. */
+async function commitPrinted(consumer: Consumer, timeoutMs: number): Promise<void> {
+  try {
+    await consumer.commitOffsets(undefined, { timeoutMs });
+  } catch (error) {
+    throw new OperationError("could not commit the group's offsets for the records printed", error);
+  }
+}
+
 async function stopWithin(consumer: Consumer, limitMs: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<void>((resolve) => {
@@ -111,6 +121,9 @@ async function run(context: CommandContext) {
     }
     await begin(consumer, session, plan, prepared);
     await session.finished;
+    if (plan.group !== undefined && session.error === undefined) {
+      await commitPrinted(consumer, settings.timeoutMs);
+    }
   } finally {
     clearInterval(ticker);
     io.interrupt.removeEventListener('abort', onInterrupt);
