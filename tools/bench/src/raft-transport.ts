@@ -13,8 +13,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Message, MessageType, PeerTransport } from '@tributary/raft';
-import { validateMessage } from '../../../packages/raft/src/core/validate-message.ts';
+import { type Message, MessageType, PeerTransport, validateMessage } from '@tributary/raft';
 
 const { values } = parseArgs({
   options: {
