@@ -210,12 +210,11 @@ test.serial(
     const producer = env.client().producer();
     await producer.connect();
     const produced = (async () => {
-      for (let i = 0; i < total; i += 200) {
+      for (let i = 0; i < total; i += 500) {
         await producer.send({
           topic: 'churn',
-          messages: Array.from({ length: 200 }, (_, j) => ({ value: String(i + j) })),
+          messages: Array.from({ length: 500 }, (_, j) => ({ value: String(i + j) })),
         });
-        await new Promise((resolve) => setTimeout(resolve, 30));
       }
     })();
     const consumed: Consumption[] = [];
