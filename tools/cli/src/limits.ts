@@ -11,7 +11,9 @@ export const connectTimeoutMsMax = 5_000;
 /** How long a topic missing from a broker's metadata is waited for before "unknown topic". */
 export const unknownTopicWaitMsMax = 3_000;
 /** Records handed to the producer and not yet acknowledged before reading stdin pauses. */
-export const produceRecordsPendingMax = 10_000;
+export const produceRecordsPendingMax = 20_000;
+/** Stdin lines sent in one `send` call at most (one piece of input may hold many). */
+export const produceLinesPerSendMax = 1_000;
 /** Progress lines on a terminal are redrawn at most this often. */
 export const progressIntervalMs = 200;
 /** How often `consume --until-end` checks whether every partition reached its end. */
@@ -26,3 +28,5 @@ export const replicationFactorDefaultMax = 3;
 if (connectTimeoutMsMax > timeoutMsDefault)
   throw new Error('connect bound above the default timeout');
 if (exitGraceMs < 100) throw new Error('exitGraceMs too small to flush output');
+if (produceLinesPerSendMax > produceRecordsPendingMax)
+  throw new Error('a send exceeds the pending bound');

@@ -24,7 +24,9 @@ export class Output {
     this.errorStyle = createStyle(colourWanted(io.stderr, io.env));
   }
 
+  /** Results; a progress line on the same terminal is cleared first so they never mix. */
   print(text: string): Promise<void> {
+    this.clearProgress();
     return writeText(this.io.stdout, text);
   }
 

@@ -4,14 +4,14 @@
  * bound on those not yet acknowledged; the first failure stops reading and fails the
  * command after the records already sent have settled.
  */
-import { createInterface } from 'node:readline';
 import type { Message, Producer } from '@tributary/client';
 import { createClient, unreachable, withAdmin } from '../connection.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { parseInteger } from '../input/integer.ts';
 import { type KeyValue, parseKeyValue } from '../input/key-value.ts';
-import { produceRecordsPendingMax } from '../limits.ts';
+import { produceLinesPerSendMax, produceRecordsPendingMax } from '../limits.ts';
 import { type Acks, acksChoices, idempotentFor, parseAcks } from '../produce/acks.ts';
+import { lineChunks } from '../produce/line-chunks.ts';
 import { PendingSends } from '../produce/pending-sends.ts';
 import {
   type LineOptions,
@@ -19,6 +19,7 @@ import {
   type RecordText,
   unescapeDelimiter,
 } from '../produce/record-line.ts';
+import { untilAborted } from '../until-aborted.ts';
 import type { Command, CommandContext } from './command.ts';
 
 interface ProducePlan {
@@ -71,33 +72,32 @@ function messageFor(text: RecordText, plan: ProducePlan): Message {
   };
 }
 
+/** Reads stdin in chunks of lines, one send per chunk, until the end or the first failure. */
 async function sendLines(context: CommandContext, plan: ProducePlan, producer: Producer) {
   const { io, out, settings } = context;
   const pending = new PendingSends(produceRecordsPendingMax);
-  const lines = createInterface({ input: io.stdin, crlfDelay: Number.POSITIVE_INFINITY });
-  const stop = () => lines.close();
-  io.interrupt.addEventListener('abort', stop, { once: true });
+  const input = untilAborted(io.stdin as AsyncIterable<Buffer | string>, io.interrupt);
   let lineNumber = 0;
   try {
-    for await (const line of lines) {
-      lineNumber += 1;
-      let message: Message;
+    for await (const lines of lineChunks(input, produceLinesPerSendMax)) {
+      const messages: Message[] = [];
       try {
-        message = messageFor(parseRecordLine(line, lineNumber, plan.line), plan);
+        for (const line of lines) {
+          lineNumber += 1;
+          messages.push(messageFor(parseRecordLine(line, lineNumber, plan.line), plan));
+        }
       } catch (error) {
-        pending.fail(error); // the records read before it are still sent
-        break;
+        pending.fail(error); // the lines before it are still sent
       }
       const { topic, acks } = plan;
-      await pending.add(
-        producer.send({ topic, messages: [message], acks, timeoutMs: settings.timeoutMs }),
-      );
+      if (messages.length > 0) {
+        const send = producer.send({ topic, messages, acks, timeoutMs: settings.timeoutMs });
+        await pending.add(send, messages.length);
+      }
       out.progress(`sent ${lineNumber} records, ${pending.acknowledged} acknowledged`);
       if (pending.failed) break;
     }
   } finally {
-    io.interrupt.removeEventListener('abort', stop);
-    lines.close();
     await pending.drain();
   }
   return pending;

@@ -1,12 +1,13 @@
 /**
- * The records handed to the producer and not yet acknowledged: bounded (reading stdin
- * waits when full), counting acknowledgements, and remembering the first failure so the
- * command stops reading and reports it.
+ * The records handed to the producer and not yet acknowledged: bounded in records (reading
+ * stdin waits when full), counting acknowledged records, and remembering the first failure
+ * so the command stops reading and reports it.
  */
 import { assert } from '../errors.ts';
 
 export class PendingSends {
   private readonly inFlight = new Set<Promise<void>>();
+  private recordsInFlight = 0;
   acknowledged = 0;
   private failure: unknown;
 
@@ -28,17 +29,25 @@ export class PendingSends {
     this.failure ??= error;
   }
 
-  /** Tracks one send; resolves once there is room for another. */
-  async add(send: Promise<unknown>): Promise<void> {
-    const tracked = send.then(
-      () => {
-        this.acknowledged += 1;
-      },
-      (error: unknown) => this.fail(error),
-    );
+  /** Tracks one send of `records` records; resolves once there is room for more. */
+  async add(send: Promise<unknown>, records: number): Promise<void> {
+    assert(Number.isSafeInteger(records) && records > 0, 'a send carries records');
+    this.recordsInFlight += records;
+    const tracked = send
+      .then(
+        () => {
+          this.acknowledged += records;
+        },
+        (error: unknown) => this.fail(error),
+      )
+      .finally(() => {
+        this.recordsInFlight -= records;
+        this.inFlight.delete(tracked);
+      });
     this.inFlight.add(tracked);
-    void tracked.finally(() => this.inFlight.delete(tracked));
-    while (this.inFlight.size >= this.capacity) await Promise.race(this.inFlight);
+    while (this.recordsInFlight >= this.capacity && this.inFlight.size > 0) {
+      await Promise.race(this.inFlight);
+    }
   }
 
   /** Waits for every send to settle. */
