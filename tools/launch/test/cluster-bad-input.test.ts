@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -155,4 +155,45 @@ test('bad input gets typed errors, the node stays up, and committed data is inta
     driver.client.request(address, Api.Metadata, { topics: null }),
   );
   t.deepEqual(metadata.topics.map((topic) => topic.name).sort(), ['__consumer_offsets', 'good']);
+});
+
+test('the Raft WAL stays bounded: idle partitions are compacted so old segments can go', async (t) => {
+  await initChecksums();
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-wal-bound-'));
+  const cluster = await LocalCluster.create({
+    nodes: 1,
+    dataDir,
+    settings: {
+      defaultReplicationFactor: 1,
+      walSegmentBytes: 64 * 1024,
+      checkpointIntervalMs: 200,
+    },
+  });
+  const driver = new ProtocolDriver(cluster.bootstrap);
+  t.teardown(async () => {
+    driver.close();
+    await cluster.close({ graceful: false });
+    if (t.passed) rmSync(dataDir, { recursive: true, force: true });
+    else t.log(dataDir);
+  });
+  await cluster.startAll();
+  await cluster.waitHealthy(180_000);
+  t.is((await driver.createTopic('idle', 1, 1)).error, 0);
+  t.is((await driver.createTopic('busy', 1, 1)).error, 0);
+  await driver.produce('idle', 0, [{ key: null, value: Buffer.from('once'), timestamp: 1 }]);
+  const value = Buffer.alloc(8 * 1024, 1);
+  for (let i = 0; i < 120; i++)
+    await driver.produce('busy', 0, [{ key: null, value, timestamp: 1 }]);
+  // ~1 MiB went through 64 KiB segments: without compaction of the idle groups (and the
+  // offsets topic's), every segment would still be there.
+  const walDir = join(cluster.node(1).dataDir, 'raft', 'wal');
+  const segments = await retry('old WAL segments deleted', async () => {
+    const count = readdirSync(walDir).length;
+    return count <= 6 ? count : undefined;
+  });
+  t.true(segments <= 6);
+  t.deepEqual(
+    (await driver.readAll('idle', 0)).map((r) => r.value),
+    ['once'],
+  );
 });

@@ -206,6 +206,14 @@ export const optionSpecs: readonly OptionSpec[] = [
     description: 'how often partition logs are flushed and their apply checkpoint recorded',
   },
   {
+    key: 'walSegmentBytes',
+    type: 'integer',
+    default: 64 * 1024 * 1024,
+    min: 64 * 1024,
+    max: 1024 * 1024 * 1024,
+    description: 'size at which the Raft write-ahead log rolls to a new segment',
+  },
+  {
     key: 'raftLogRetainEntries',
     type: 'integer',
     default: 10_000,
@@ -265,6 +273,7 @@ export interface NodeConfig {
   readonly checkpointIntervalMs: number;
   readonly metadataSnapshotEntries: number;
   readonly raftLogRetainEntries: number;
+  readonly walSegmentBytes: number;
 
   readonly fsync: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';

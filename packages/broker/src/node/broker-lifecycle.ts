@@ -167,7 +167,9 @@ export class BrokerLifecycle {
     const status = group.status();
     const state = this.parts.metadata.state;
     const index = state.appliedIndex;
-    if (index > status.applied || index - status.firstIndex < entriesBeforeCompaction) return;
+    const pinsWal = this.parts.host.groupsPinningOldestWalSegment().includes(metadataGroupId);
+    if (index > status.applied || index < status.firstIndex) return;
+    if (!pinsWal && index - status.firstIndex < entriesBeforeCompaction) return;
     if (this.parts.host.compact(metadataGroupId, index, state.encodeSnapshot())) {
       this.parts.logger.info('metadata log compacted', { index });
     }

@@ -113,6 +113,7 @@ export class BrokerNode {
       );
     const wal = await RaftWal.open({
       dir: join(config.dataDir, 'raft'),
+      segmentBytes: config.walSegmentBytes,
       logger: { warn: (event, fields) => logger.warn(event, fields) },
     });
     let transport: PeerTransport | undefined;

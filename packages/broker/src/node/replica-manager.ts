@@ -223,12 +223,18 @@ export class ReplicaManager {
   /** Flushes each log, records its checkpoint, and lets its Raft log shrink behind it. */
 
   async checkpointAll(): Promise<void> {
+    const pinning = new Set(this.options.host.groupsPinningOldestWalSegment());
     for (const replica of this.replicas.values()) {
       if (this.closed) return;
       try {
         const checkpoint = await replica.checkpoint();
         if (checkpoint)
-          this.compactRaftLog(replica.groupId, checkpoint.index, encodeApplyCheckpoint(checkpoint));
+          this.compactRaftLog(
+            replica.groupId,
+            checkpoint.index,
+            encodeApplyCheckpoint(checkpoint),
+            pinning.has(replica.groupId),
+          );
       } catch (error) {
         this.options.logger.error('checkpoint failed', {
           topic: replica.topic,
@@ -244,7 +250,12 @@ export class ReplicaManager {
    * state), not the records: partition data lives in the partition log. Compaction stays
    * behind every replica's match by a margin, so no replica should need that snapshot.
    */
-  private compactRaftLog(groupId: number, checkpointIndex: number, image: Uint8Array): void {
+  private compactRaftLog(
+    groupId: number,
+    checkpointIndex: number,
+    image: Uint8Array,
+    pinsWal: boolean,
+  ): void {
     const group = this.options.host.group(groupId);
     if (!group) return;
     const status = group.status();
@@ -254,8 +265,10 @@ export class ReplicaManager {
         ? Math.min(...status.progress.map((p) => p.match))
         : checkpointIndex;
     // The snapshot is exactly the checkpoint: its image describes the state at its index.
-    if (checkpointIndex > slowest - this.options.raftLogRetainEntries) return;
-    if (checkpointIndex > status.firstIndex)
+    // A group holding up the WAL's oldest segment is compacted regardless: a replica still
+    // behind it then installs the snapshot (copying records from the leader).
+    if (!pinsWal && checkpointIndex > slowest - this.options.raftLogRetainEntries) return;
+    if (checkpointIndex >= status.firstIndex)
       this.options.host.compact(groupId, checkpointIndex, image);
   }
 

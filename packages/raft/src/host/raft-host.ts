@@ -182,7 +182,17 @@ export class RaftHost {
     return true;
   }
 
+  /**
+   * Groups whose entries keep the WAL's oldest segment alive (only entries pin: state
+   * records are re-logged). They should be compacted, idle or not, or the WAL keeps growing.
+   */
+  groupsPinningOldestWalSegment(): GroupId[] {
+    if (this.options.wal.stats().segments < 2) return [];
+    return this.options.wal.groupsPinningOldestSegment();
+  }
+
   /** Messages from a peer, already shape-checked by the transport. */
+
   receive(messages: readonly Message[]): void {
     for (const message of messages) {
       this.counters.messagesReceived++;
