@@ -6,7 +6,7 @@
  */
 import { Api, ErrorCode, earliestTimestamp, latestTimestamp } from '@tributary/protocol';
 import type { CallOptions, CallScope } from '../abort.ts';
-import { InvalidArgumentError, protocolError } from '../errors.ts';
+import { InvalidArgumentError, protocolError, TributaryProtocolError } from '../errors.ts';
 import {
   decodeAssignment,
   decodeSubscription,
@@ -96,13 +96,19 @@ export class GroupAdmin {
     try {
       return await Promise.all(
         groupIds.map(async (groupId) => {
-          const response = await this.toCoordinator(groupId, scope, (nodeId) =>
-            this.cluster.request(nodeId, Api.DeleteGroups, { groupIds: [groupId] }, scope),
-          );
-          const result = response.results[0];
-          const code = result?.error ?? ErrorCode.UnknownServerError.code;
-          if (code !== ErrorCode.None.code)
-            throw protocolError(code, `${groupId}: ${result?.message ?? ''}`);
+          // Errors in the answer are checked inside the retry: NOT_COORDINATOR re-finds it.
+          await this.toCoordinator(groupId, scope, async (nodeId) => {
+            const response = await this.cluster.request(
+              nodeId,
+              Api.DeleteGroups,
+              { groupIds: [groupId] },
+              scope,
+            );
+            const result = response.results[0];
+            const code = result?.error ?? ErrorCode.UnknownServerError.code;
+            if (code !== ErrorCode.None.code)
+              throw protocolError(code, `${groupId}: ${result?.message ?? ''}`);
+          });
           return { groupId };
         }),
       );
@@ -177,13 +183,7 @@ export class GroupAdmin {
   }
 
   private async describe(groupId: string, scope: CallScope): Promise<GroupDescription> {
-    const response = await this.toCoordinator(groupId, scope, (nodeId) =>
-      this.cluster.request(nodeId, Api.DescribeGroups, { groupIds: [groupId] }, scope),
-    );
-    const group = response.groups[0];
-    if (group === undefined) throw protocolError(ErrorCode.GroupIdNotFound.code, groupId);
-    if (group.error !== ErrorCode.None.code)
-      throw protocolError(group.error, `${groupId}: ${group.message ?? ''}`);
+    const group = await this.describedGroup(groupId, scope);
     const members = group.members.map((m): GroupMember => {
       const subscription = safely(() => decodeSubscription(m.metadata).topics, []);
       const assignment = safely(() => decodeAssignment(m.assignment).partitions, []);
@@ -287,16 +287,36 @@ export class GroupAdmin {
     return result;
   }
 
+  /** DescribeGroups for one group; errors in the answer are retried like any other. */
+  private describedGroup(groupId: string, scope: CallScope) {
+    return this.toCoordinator(groupId, scope, async (nodeId) => {
+      const response = await this.cluster.request(
+        nodeId,
+        Api.DescribeGroups,
+        { groupIds: [groupId] },
+        scope,
+      );
+      const group = response.groups[0];
+      if (group === undefined) throw protocolError(ErrorCode.GroupIdNotFound.code, groupId);
+      if (group.error !== ErrorCode.None.code)
+        throw protocolError(group.error, `${groupId}: ${group.message ?? ''}`);
+      return group;
+    });
+  }
+
   private async requireEmpty(groupId: string, scope: CallScope): Promise<void> {
-    const response = await this.toCoordinator(groupId, scope, (nodeId) =>
-      this.cluster.request(nodeId, Api.DescribeGroups, { groupIds: [groupId] }, scope),
-    );
-    const group = response.groups[0];
-    const state = group?.state ?? 'Dead';
-    if (group !== undefined && group.members.length > 0 && state !== 'Empty' && state !== 'Dead') {
+    let group: Awaited<ReturnType<GroupAdmin['describedGroup']>>;
+    try {
+      group = await this.describedGroup(groupId, scope);
+    } catch (error) {
+      // A group nobody ever used is empty.
+      if (error instanceof TributaryProtocolError && error.is(ErrorCode.GroupIdNotFound)) return;
+      throw error;
+    }
+    if (group.members.length > 0 && group.state !== 'Empty' && group.state !== 'Dead') {
       throw protocolError(
         ErrorCode.NonEmptyGroup.code,
-        `${groupId} has ${group.members.length} member(s) (${state})`,
+        `${groupId} has ${group.members.length} member(s) (${group.state})`,
       );
     }
   }
@@ -307,8 +327,8 @@ export class GroupAdmin {
     partitions: readonly { partition: number; offset: number }[],
     scope: CallScope,
   ) {
-    const response = await this.toCoordinator(groupId, scope, (nodeId) =>
-      this.cluster.request(
+    await this.toCoordinator(groupId, scope, async (nodeId) => {
+      const response = await this.cluster.request(
         nodeId,
         Api.OffsetCommit,
         {
@@ -319,20 +339,20 @@ export class GroupAdmin {
           topics: [{ name: topic, partitions: partitions.map((p) => ({ ...p, metadata: '' })) }],
         },
         scope,
-      ),
-    );
-    for (const t of response.topics) {
-      for (const p of t.partitions) {
-        if (p.error === ErrorCode.UnknownMemberId.code) {
-          throw protocolError(
-            ErrorCode.NonEmptyGroup.code,
-            `${groupId} got members while resetting`,
-          );
+      );
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          if (p.error === ErrorCode.UnknownMemberId.code) {
+            throw protocolError(
+              ErrorCode.NonEmptyGroup.code,
+              `${groupId} got members while resetting`,
+            );
+          }
+          if (p.error !== ErrorCode.None.code)
+            throw protocolError(p.error, `${t.name}/${p.partition}`);
         }
-        if (p.error !== ErrorCode.None.code)
-          throw protocolError(p.error, `${t.name}/${p.partition}`);
       }
-    }
+    });
   }
 
   private toCoordinator<T>(

@@ -49,21 +49,23 @@ export class GroupOffsets {
         }),
       })),
     };
-    const response = await this.toCoordinator(scope, (nodeId) =>
-      this.cluster.request(nodeId, Api.OffsetCommit, request, scope),
-    );
-    for (const topic of response.topics) {
-      for (const result of topic.partitions) {
-        if (result.error === ErrorCode.None.code) continue;
-        if (
-          result.error === ErrorCode.IllegalGeneration.code ||
-          result.error === ErrorCode.UnknownMemberId.code
-        ) {
-          member?.requestRejoin('a commit was refused');
+    await this.toCoordinator(scope, async (nodeId) => {
+      // Errors in the answer are checked inside the retry, so a coordinator that moved
+      // (NOT_COORDINATOR) is forgotten and the commit goes to the new one.
+      const response = await this.cluster.request(nodeId, Api.OffsetCommit, request, scope);
+      for (const topic of response.topics) {
+        for (const result of topic.partitions) {
+          if (result.error === ErrorCode.None.code) continue;
+          if (
+            result.error === ErrorCode.IllegalGeneration.code ||
+            result.error === ErrorCode.UnknownMemberId.code
+          ) {
+            member?.requestRejoin('a commit was refused');
+          }
+          throw protocolError(result.error, `commit of ${topic.name}/${result.partition} refused`);
         }
-        throw protocolError(result.error, `commit of ${topic.name}/${result.partition} refused`);
       }
-    }
+    });
     this.emitter.emit('commit', {
       groupId: this.groupId,
       offsets: offsets.map((o) => ({
@@ -86,20 +88,20 @@ export class GroupOffsets {
         partitions: list,
       })),
     };
-    const response = await this.toCoordinator(scope, async (nodeId) => {
+    return this.toCoordinator(scope, async (nodeId) => {
       const answer = await this.cluster.request(nodeId, Api.OffsetFetch, request, scope);
       if (answer.error !== ErrorCode.None.code) throw protocolError(answer.error, answer.message);
-      return answer;
-    });
-    const committed = new Map<string, number>();
-    for (const topic of response.topics) {
-      for (const result of topic.partitions) {
-        if (result.error !== ErrorCode.None.code)
-          throw protocolError(result.error, `${topic.name}/${result.partition}`);
-        committed.set(tpKey(topic.name, result.partition), result.offset);
+      const committed = new Map<string, number>();
+      for (const topic of answer.topics) {
+        for (const result of topic.partitions) {
+          if (result.error !== ErrorCode.None.code) {
+            throw protocolError(result.error, `${topic.name}/${result.partition}`);
+          }
+          committed.set(tpKey(topic.name, result.partition), result.offset);
+        }
       }
-    }
-    return committed;
+      return committed;
+    });
   }
 
   private toCoordinator<T>(scope: CallScope, send: (nodeId: number) => Promise<T>): Promise<T> {
