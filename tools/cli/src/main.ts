@@ -18,7 +18,10 @@ function onSignal(): void {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
+  if (error.code !== 'EPIPE') {
+    process.stderr.write(`tributary: cannot write the output: ${error.message}\n`);
+    process.exitCode = ExitCode.failed;
+  }
   interrupt.abort(new Error('stdout closed'));
 });
 
@@ -29,5 +32,5 @@ const exitCode = await run(process.argv.slice(2), {
   env: process.env,
   interrupt: interrupt.signal,
 });
-process.exitCode = exitCode;
-setTimeout(() => process.exit(exitCode), exitGraceMs).unref();
+if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = exitCode;
+setTimeout(() => process.exit(), exitGraceMs).unref();
