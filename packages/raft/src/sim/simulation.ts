@@ -292,42 +292,83 @@ export class Simulation {
   }
 
   applyEvent(event: SimEvent): void {
-    const all = [...this.hosts.keys()];
     switch (event.kind) {
       case 'crash':
-      case 'torn-crash': {
-        const id = this.pickFrom(
-          this.ids((h) => h.alive),
-          event.pick,
-        );
-        if (id === undefined) return;
-        const torn = event.kind === 'torn-crash' ? event.pick2 % 6 : 0;
-        this.trace(
-          id,
-          'crash',
-          torn > 0 ? `torn write keeps ${torn} part(s)` : 'unsynced writes lost',
-        );
-        this.host(id).crash(torn);
+      case 'torn-crash':
+      case 'crash-leader':
+      case 'restart':
+      case 'pause':
+        this.processFault(event);
         return;
-      }
-      case 'crash-leader': {
-        const leader = this.leader();
-        if (leader === undefined) return;
-        this.trace(leader.id, 'crash', 'the leader; unsynced writes lost');
-        leader.crash(event.pick2 % 3);
-        return;
-      }
-      case 'restart': {
-        const id = this.pickFrom(
-          this.ids((h) => !h.alive),
-          event.pick,
-        );
-        if (id !== undefined) this.restart(id);
-        return;
-      }
       case 'amnesia':
         this.amnesia(event);
         return;
+      case 'partition':
+      case 'one-way':
+      case 'bridge':
+      case 'isolate-leader':
+      case 'heal':
+        this.networkFault(event);
+        return;
+      case 'compact': {
+        const id = this.pickAlive(event.pick);
+        if (id !== undefined && this.host(id).compact()) {
+          this.trace(id, 'compact', `at ${this.host(id).appliedIndex}`);
+        }
+        return;
+      }
+      case 'read':
+        this.read(event);
+        return;
+      case 'transfer':
+        this.transfer(event);
+        return;
+      default:
+        this.changeMembership(event);
+    }
+  }
+
+  private pickAlive(pick: number): NodeId | undefined {
+    return this.pickFrom(
+      this.ids((h) => h.alive),
+      pick,
+    );
+  }
+
+  /** Crashes (losing unsynced writes, or keeping a torn prefix), restarts and pauses. */
+  private processFault(event: SimEvent): void {
+    if (event.kind === 'crash-leader') {
+      const leader = this.leader();
+      if (leader === undefined) return;
+      this.trace(leader.id, 'crash', 'the leader; unsynced writes lost');
+      leader.crash(event.pick2 % 3);
+      return;
+    }
+    if (event.kind === 'restart') {
+      const id = this.pickFrom(
+        this.ids((h) => !h.alive),
+        event.pick,
+      );
+      if (id !== undefined) this.restart(id);
+      return;
+    }
+    const id = this.pickAlive(event.pick);
+    if (id === undefined) return;
+    if (event.kind === 'pause') {
+      const ticks = 1 + (event.pick2 % 30);
+      this.pausedUntil.set(id, this.now + ticks);
+      this.trace(id, 'pause', `for ${ticks} ticks`);
+      return;
+    }
+    const torn = event.kind === 'torn-crash' ? event.pick2 % 6 : 0;
+    this.trace(id, 'crash', torn > 0 ? `torn write keeps ${torn} part(s)` : 'unsynced writes lost');
+    this.host(id).crash(torn);
+  }
+
+  /** Partitions (symmetric, one-way, bridge, isolate-the-leader) and healing. */
+  private networkFault(event: SimEvent): void {
+    const all = [...this.hosts.keys()];
+    switch (event.kind) {
       case 'partition': {
         const side = all.filter((_, i) => ((event.pick >> i) & 1) === 1);
         const other = all.filter((id) => !side.includes(id));
@@ -361,38 +402,9 @@ export class Simulation {
         this.trace(0, 'partition', `isolate leader ${leader.id}`);
         return;
       }
-      case 'heal':
+      default:
         this.network.heal();
         this.trace(0, 'heal', '');
-        return;
-      case 'compact': {
-        const id = this.pickFrom(
-          this.ids((h) => h.alive),
-          event.pick,
-        );
-        if (id !== undefined && this.host(id).compact())
-          this.trace(id, 'compact', `at ${this.host(id).appliedIndex}`);
-        return;
-      }
-      case 'read':
-        this.read(event);
-        return;
-      case 'pause': {
-        const id = this.pickFrom(
-          this.ids((h) => h.alive),
-          event.pick,
-        );
-        if (id === undefined) return;
-        const ticks = 1 + (event.pick2 % 30);
-        this.pausedUntil.set(id, this.now + ticks);
-        this.trace(id, 'pause', `for ${ticks} ticks`);
-        return;
-      }
-      case 'transfer':
-        this.transfer(event);
-        return;
-      default:
-        this.changeMembership(event);
     }
   }
 
