@@ -56,7 +56,12 @@ export function callOptions(settings: ConnectionSettings, io: Io): CallOptions {
   return { timeoutMs: settings.timeoutMs, signal: io.interrupt };
 }
 
-export function unreachable(settings: ConnectionSettings, cause: unknown): OperationError {
+/** Why connecting failed: interrupted (as is), or the cluster could not be reached. */
+export function connectFailure(settings: ConnectionSettings, io: Io, cause: unknown): unknown {
+  return io.interrupt.aborted ? cause : unreachable(settings, cause);
+}
+
+function unreachable(settings: ConnectionSettings, cause: unknown): OperationError {
   return new OperationError(
     `cannot reach the cluster at ${settings.brokers.join(',')} within ${formatDuration(settings.timeoutMs)} (check --brokers or TRIBUTARY_BROKERS)`,
     cause,
@@ -75,7 +80,7 @@ export async function withAdmin<T>(
     try {
       await admin.connect(options);
     } catch (error) {
-      throw unreachable(settings, error);
+      throw connectFailure(settings, io, error);
     }
     return await body(admin, options);
   } finally {

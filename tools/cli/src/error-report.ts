@@ -20,6 +20,8 @@ interface Plain {
   readonly text: string;
   /** The request itself was invalid (as typed): a usage error rather than a failure. */
   readonly invalidInput?: boolean;
+  /** Ctrl-C ended the operation before it finished. */
+  readonly interrupted?: boolean;
 }
 
 const protocolErrors: Readonly<Record<string, Plain>> = {
@@ -56,7 +58,7 @@ const clientErrors: Readonly<Record<string, Plain>> = {
   INVALID_ARGUMENT: { text: 'invalid argument', invalidInput: true },
   MALFORMED_RESPONSE: { text: 'a broker sent a malformed response' },
   CLIENT_CLOSED: { text: 'the connection was closed' },
-  ABORTED: { text: 'interrupted' },
+  ABORTED: { text: 'interrupted', interrupted: true },
   ILLEGAL_STATE: { text: 'the client was used in a wrong state' },
 };
 
@@ -100,7 +102,11 @@ function clientFailure(error: TributaryClientError, timeoutMs: number): Failure 
       : '';
   return {
     message: `${plain.text}: ${tidy(error.message)}${causeText(error)}${hint}`,
-    exitCode: plain.invalidInput === true ? ExitCode.usage : ExitCode.failed,
+    exitCode: plain.invalidInput
+      ? ExitCode.usage
+      : plain.interrupted
+        ? ExitCode.interrupted
+        : ExitCode.failed,
   };
 }
 

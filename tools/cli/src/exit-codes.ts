@@ -11,7 +11,10 @@ export const ExitCode = {
   usage: 2,
   /** `cluster health` found the cluster unhealthy (or could not reach it). */
   unhealthy: 3,
-  /** Interrupted twice (Ctrl-C while already shutting down): the shell's 128 + SIGINT. */
+  /**
+   * Ctrl-C ended an operation before it finished (a consume or produce stopped by Ctrl-C
+   * ends cleanly with 0 instead), or a second Ctrl-C: the shell's 128 + SIGINT.
+   */
   interrupted: 130,
 } as const;
 

@@ -1,4 +1,5 @@
 import {
+  AbortError,
   ConnectionError,
   InvalidArgumentError,
   TimeoutError,
@@ -51,6 +52,10 @@ test('timeouts name the timeout and the last error once', (t) => {
     'the cluster did not answer in time: connect timed out after 2000 ms; last error: cannot connect to h:1: ECONNREFUSED (--timeout is 2s; check --brokers)',
   );
   t.is(reasonOf(new OperationError('x', cause)), 'cannot connect to h:1: ECONNREFUSED');
+});
+
+test('an interrupted operation exits 130', (t) => {
+  t.is(describeFailure(new AbortError('connect aborted'), context).exitCode, ExitCode.interrupted);
 });
 
 test('unexpected errors say so and keep the stack for TRIBUTARY_DEBUG', (t) => {

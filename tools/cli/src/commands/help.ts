@@ -36,7 +36,8 @@ export function rootHelp(): string {
     `Usage:\n  ${program} <command> <verb> [arguments] [flags]\n\n` +
     `Commands:\n${listLines(nouns.map((n) => [n.name, n.summary]))}\n` +
     `Global flags:\n${flagLines(globalFlags)}\n` +
-    'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 unhealthy (cluster health).\n' +
+    'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 unhealthy (cluster health),\n' +
+    '130 interrupted. Environment: TRIBUTARY_BROKERS, NO_COLOR, TRIBUTARY_DEBUG=1.\n' +
     `Run '${program} <command> --help' for its verbs.\n`
   );
 }

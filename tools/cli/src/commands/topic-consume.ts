@@ -4,7 +4,7 @@
  * the group, starts from the group's committed offsets and commits what it printed.
  */
 import type { Client, Consumer } from '@tributary/client';
-import { createClient, unreachable, withAdmin } from '../connection.ts';
+import { connectFailure, createClient, withAdmin } from '../connection.ts';
 import { type ConsumePlan, planConsume } from '../consume/plan.ts';
 import { createPrinter } from '../consume/printer.ts';
 import { ConsumeSession } from '../consume/session.ts';
@@ -112,16 +112,17 @@ async function run(context: CommandContext) {
   watch(client, session);
   const onInterrupt = () => session.finish();
   io.interrupt.addEventListener('abort', onInterrupt, { once: true });
+  if (io.interrupt.aborted) session.finish();
   const ticker = setInterval(() => session.checkEnd(), untilEndCheckIntervalMs);
   try {
     try {
       await consumer.connect({ timeoutMs: settings.timeoutMs, signal: io.interrupt });
     } catch (error) {
-      throw unreachable(settings, error);
+      throw connectFailure(settings, io, error);
     }
     await begin(consumer, session, plan, prepared);
     await session.finished;
-    if (plan.group !== undefined && session.error === undefined) {
+    if (plan.group !== undefined && session.error === undefined && session.count > 0) {
       await commitPrinted(consumer, settings.timeoutMs);
     }
   } finally {

@@ -5,7 +5,7 @@
  * command after the records already sent have settled.
  */
 import type { Message, Producer } from '@tributary/client';
-import { createClient, unreachable, withAdmin } from '../connection.ts';
+import { connectFailure, createClient, withAdmin } from '../connection.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { parseInteger } from '../input/integer.ts';
 import { type KeyValue, parseKeyValue } from '../input/key-value.ts';
@@ -113,7 +113,7 @@ async function run(context: CommandContext) {
   try {
     await producer.connect({ timeoutMs: context.settings.timeoutMs, signal: context.io.interrupt });
   } catch (error) {
-    throw unreachable(context.settings, error);
+    throw connectFailure(context.settings, context.io, error);
   }
   try {
     const pending = await sendLines(context, plan, producer);
