@@ -39,7 +39,16 @@ export const ErrorCode = {
     true,
     'written, but not to enough replicas in time',
   ),
+  CoordinatorLoadInProgress: entry(14, 'COORDINATOR_LOAD_IN_PROGRESS', true, 'coordinator loading'),
   IllegalGeneration: entry(22, 'ILLEGAL_GENERATION', false, 'stale group generation'),
+  InconsistentGroupProtocol: entry(
+    23,
+    'INCONSISTENT_GROUP_PROTOCOL',
+    false,
+    'protocol type or protocols do not match the group',
+  ),
+  GroupMaxSizeReached: entry(81, 'GROUP_MAX_SIZE_REACHED', false, 'the group is full'),
+
   UnknownMemberId: entry(25, 'UNKNOWN_MEMBER_ID', false, 'member not in the group'),
   InvalidSessionTimeout: entry(
     26,

@@ -149,7 +149,11 @@ export class GroupCoordinator {
     if (!group.supports(request.protocolType, request.protocols)) {
       this.dropIfVacant(group);
       return Promise.resolve(
-        joinError(ErrorCode.InvalidRequest, request.memberId, 'inconsistent group protocol'),
+        joinError(
+          ErrorCode.InconsistentGroupProtocol,
+          request.memberId,
+          'inconsistent group protocol',
+        ),
       );
     }
     return request.memberId === ''
@@ -300,7 +304,7 @@ export class GroupCoordinator {
         return this.rejoinStaticMember(group, oldId, memberId, request, context, now);
     }
     if (group.members.size + group.pendingMembers.size >= this.membersPerGroupMax) {
-      return Promise.resolve(joinError(ErrorCode.InvalidRequest, '', 'group is full'));
+      return Promise.resolve(joinError(ErrorCode.GroupMaxSizeReached, '', 'group is full'));
     }
     if (request.groupInstanceId !== null) {
       const member = newMember(memberId, request, context, now);

@@ -466,13 +466,13 @@ test('invalid session timeouts and inconsistent protocols are refused', async (t
     joinRequest({ protocols: [{ name: 'roundrobin', metadata: bytes() }] }),
     context,
   );
-  t.is(other.error, E.InvalidRequest.code);
+  t.is(other.error, E.InconsistentGroupProtocol.code);
   t.is(other.message, 'inconsistent group protocol');
   const noProtocols = await h.coordinator.joinGroup(
     joinRequest({ groupId: 'fresh', protocols: [] }),
     context,
   );
-  t.is(noProtocols.error, E.InvalidRequest.code);
+  t.is(noProtocols.error, E.InconsistentGroupProtocol.code);
   t.is(h.coordinator.group('fresh'), undefined, 'a refused join leaves no group behind');
 });
 
