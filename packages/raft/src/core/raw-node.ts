@@ -16,7 +16,7 @@
  * `takeMessages()` hands out messages that need no fsync at any time, so a host with slow
  * disks need not hold them back.
  */
-import { assert } from './assert.ts';
+import { assert, RaftInvariantError } from './assert.ts';
 import type { ConfigChange } from './config-change.ts';
 import { InvalidMessageError, RaftError } from './errors.ts';
 import {
@@ -67,7 +67,11 @@ export class RawNode {
   }
 
   tick(): void {
-    this.raft.tick();
+    try {
+      this.raft.tick();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** Steps a message from the network. Never throws on bad input: it is counted and logged. */
@@ -77,20 +81,36 @@ export class RawNode {
       this.raft.rejectInvalid(valid, message);
       return;
     }
-    this.raft.step(valid);
+    try {
+      this.raft.step(valid);
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** Proposes one entry, or many as one batch (one append carries them all). */
   propose(data: Uint8Array | readonly Uint8Array[]): ProposeResult {
-    return propose(this.raft, data instanceof Uint8Array ? [data] : data);
+    try {
+      return propose(this.raft, data instanceof Uint8Array ? [data] : data);
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   proposeConfigChange(change: ConfigChange): ConfigProposalResult {
-    return proposeConfigChange(this.raft, change);
+    try {
+      return proposeConfigChange(this.raft, change);
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   transferLeadership(to: NodeId): RaftError | undefined {
-    return transferLeadership(this.raft, to);
+    try {
+      return transferLeadership(this.raft, to);
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /**
@@ -153,6 +173,14 @@ export class RawNode {
   }
 
   ready(): Ready {
+    try {
+      return this.takeReady();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private takeReady(): Ready {
     const r: Raft = this.raft;
     r.check(this.outstanding === undefined, 'ready() called again before advance()');
     r.flushBroadcasts();
@@ -185,6 +213,14 @@ export class RawNode {
 
   /** The host has done everything the last Ready asked for. */
   advance(): void {
+    try {
+      this.advanceReady();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private advanceReady(): void {
     const ready = this.outstanding;
     assert(ready !== undefined, `${this.raft.describe()}: advance() without a Ready`);
     this.outstanding = undefined;
@@ -222,7 +258,11 @@ export class RawNode {
   /** Messages that may leave at once, for a host that sends while an fsync is in flight. */
   takeMessages(): Message[] {
     const r: Raft = this.raft;
-    r.flushBroadcasts();
+    try {
+      r.flushBroadcasts();
+    } catch (error) {
+      this.fail(error);
+    }
     const messages = r.messages;
     r.messages = [];
     return messages;
@@ -230,5 +270,15 @@ export class RawNode {
 
   status(): RaftStatus {
     return raftStatus(this.raft);
+  }
+
+  /** Rethrows, naming this group and node in a broken invariant found deep in the core. */
+  private fail(error: unknown): never {
+    const who = this.raft.describe();
+    if (error instanceof RaftInvariantError && !error.message.includes(who)) {
+      const where = `${who} (term ${this.raft.term}, ${this.raft.role})`;
+      throw new RaftInvariantError(`${where}: ${error.message}`, { cause: error });
+    }
+    throw error;
   }
 }

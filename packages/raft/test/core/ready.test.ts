@@ -105,3 +105,18 @@ test('a restart finds a commit index beyond a truncated log, clips it and says s
     'the corrected hard state is persisted',
   );
 });
+
+test('a broken invariant deep in the core throws an error naming the group and the node', (t) => {
+  const { node, log } = makeNode({ id: 3, voters: [1, 2, 3], terms: [1, 1] });
+  // a host bug: the log reader forgets the term of its last entry
+  const term = log.term.bind(log);
+  log.term = (index: number) => (index === 2 ? undefined : term(index));
+  const error = t.throws(() => {
+    for (let i = 0; i < 30; i++) node.tick();
+  });
+  t.true(error instanceof RaftInvariantError);
+  t.regex(
+    error?.message ?? '',
+    /^raft group 7 node 3 \(term \d+, [a-z-]+\): raft log: no term for the last index 2/,
+  );
+});
