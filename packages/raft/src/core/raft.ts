@@ -466,8 +466,12 @@ export class Raft {
   /**
    * Group, recipient and sender. Messages a leader sends (append, heartbeat, snapshot) are
    * accepted from a sender outside our configuration: it proves itself by its term, and it
-   * may lead a configuration we have not applied yet. Everything else must come from a
-   * member (vote requests from a voter), so a removed server cannot disrupt the group.
+   * may lead a configuration we have not applied yet. Answers must come from a member. A
+   * vote request from a non-voter is refused when the candidate's log is behind ours: that
+   * is a removed server, which must not disrupt the group with its terms. One whose log is
+   * at least as up to date as ours may be a voter of a configuration we have not applied
+   * yet (refusing it could leave the group without a leader): it is heard, which is safe,
+   * as votes are (Raft never needed this filter for safety, only against disruption).
    */
   private acceptEnvelope(m: Message): boolean {
     if (m.group !== this.group) return this.refuse('wrong-group', m, `group ${m.group}`);
@@ -485,7 +489,12 @@ export class Raft {
       case MessageType.PreVote:
       case MessageType.Vote:
         if (isVoter(this.config, m.from) || !isMember(this.config, this.id)) return true;
-        return this.refuse('sender-not-in-config', m, 'vote request from a non-voter');
+        if (this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) return true;
+        return this.refuse(
+          'sender-not-in-config',
+          m,
+          'vote request from a non-voter behind our log',
+        );
       default:
         if (isMember(this.config, m.from)) return true;
         return this.refuse('sender-not-in-config', m, 'not a member of the configuration');

@@ -240,13 +240,33 @@ test('a message for another group, another node, or from ourselves is refused an
   );
 });
 
-test('a vote request from a non-voter and a reply from a non-member are refused before they touch the term', (t) => {
-  const { node } = makeNode({ id: 2, voters: [1, 2, 3], learners: [4] });
-  node.step(voteRequest(9, 2, 5, 100, 5)); // a removed or stray server
-  node.step(voteRequest(4, 2, 5, 100, 5)); // a learner
+test('a vote request from a non-voter behind our log, and a reply from a non-member, are refused before they touch the term', (t) => {
+  const { node } = makeNode({
+    id: 2,
+    voters: [1, 2, 3],
+    learners: [4],
+    terms: [1, 1, 2],
+    hardState: { term: 2, vote: 0, commit: 1 },
+  });
+  node.step(voteRequest(9, 2, 5, 2, 1)); // a removed or stray server, behind us
+  node.step(voteRequest(4, 2, 5, 1, 1)); // a learner
   node.step({ type: MessageType.HeartbeatResponse, group, from: 9, to: 2, term: 7, context: 0 });
   t.is(node.status().counters.rejected['sender-not-in-config'], 3);
-  t.is(node.status().term, 0);
+  t.is(node.status().term, 2);
+});
+
+test('a vote request from a voter of a configuration we have not applied yet is heard', (t) => {
+  const { node, log } = makeNode({
+    id: 2,
+    voters: [1, 2, 3],
+    terms: [1, 1],
+    hardState: { term: 1, vote: 0, commit: 1 },
+  });
+  // node 5 was added by entries we do not have; its log is ahead of ours
+  node.step(voteRequest(5, 2, 3, 7, 2));
+  const answer = drain(node, log).find((m) => m.type === MessageType.VoteResponse);
+  t.true(answer?.type === MessageType.VoteResponse && answer.granted);
+  t.is(node.status().counters.rejected['sender-not-in-config'], 0);
 });
 
 test('an append below our commit index never rewrites committed entries', (t) => {

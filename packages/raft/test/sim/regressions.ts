@@ -438,6 +438,32 @@ export const regressionCases: readonly RegressionCase[] = [
       ],
     },
   },
+  {
+    name: 'a lagging voter and a voter of a newer configuration it had not applied',
+    found:
+      'liveness (100k soak): vote requests from non-voters were refused even when the candidate was ahead',
+    schedule: {
+      seed: 1176426822,
+      steps: 300,
+      nodeCount: 4,
+      spares: 1,
+      preVote: false,
+      checkQuorum: false,
+      dropPercent: 0,
+      duplicatePercent: 0,
+      delayTicksMax: 1,
+      lateMessagePercent: 0,
+      persistDelayMax: 0,
+      proposalPercent: 5,
+      compactEvery: 0,
+      events: [
+        { at: 43, kind: 'joint', pick: 0, pick2: 0 },
+        { at: 22, kind: 'add-learner', pick: 0, pick2: 0 },
+        { at: 54, kind: 'remove', pick: 451, pick2: 0 },
+        { at: 22, kind: 'isolate-leader', pick: 0, pick2: 0 },
+      ],
+    },
+  },
 ];
 
 /** Loses an acknowledged entry without votingDisabledUntilIndex (found by the soak with
