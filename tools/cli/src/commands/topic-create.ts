@@ -49,7 +49,7 @@ async function run({ args, io, out, settings }: CommandContext) {
         if (created) {
           const what = validateOnly ? 'would create' : 'created';
           await out.print(
-            `${what} ${topic} (${numPartitions} partitions, replication factor ${replicationFactor})\n`,
+            `${what} ${topic} (${numPartitions} partition${numPartitions === 1 ? '' : 's'}, replication factor ${replicationFactor})\n`,
           );
         } else if (ifNotExists) {
           await out.print(`${topic} already exists\n`);
