@@ -47,6 +47,9 @@ function ok(
   t.is(result.code, 0, `${what}: ${result.stderr}`);
 }
 
+/** When the second batch of `events` began (set by the produce test, used by later ones). */
+let batchTwoFromMs = 0;
+
 interface RecordLine {
   partition: number;
   offset: number;
@@ -127,7 +130,7 @@ test.serial(
     const stdin = 'k1:v1\nk2:v2\nk3:\nk4:v=4\n';
     ok(t, await spawned([...produce, '--tombstone'], { stdin }), 'produce 1');
     // Records carry the producing process's clock, which has stopped: later records are later.
-    const batchTwoFromMs = Date.now() + 1;
+    batchTwoFromMs = Date.now() + 1;
     await until('the clock to pass', async () => Date.now() > batchTwoFromMs);
     ok(t, await cli(['topic', 'produce', 'events'], 'plain value\r\n\n'), 'produce 2');
 
@@ -226,6 +229,16 @@ test.serial(
     const stopped = await member.result;
     t.is(stopped.code, 0, stopped.stderr);
     t.like((await describe()).offsets[0], { committedOffset: 6, lag: 0 });
+
+    // The other targets: earliest, N before the end, a time (batch two began at offset 4).
+    const seekTo = async (to: string) => {
+      ok(t, await cli(['group', 'seek', 'audit', '--topic', 'events', '--to', to]), to);
+      return (await describe()).offsets[0].committedOffset;
+    };
+    t.is(await seekTo('earliest'), 0);
+    t.is(await seekTo('-1'), 5);
+    t.is(await seekTo(`@${batchTwoFromMs}`), 4);
+    t.is(await seekTo('latest'), 6);
 
     ok(t, await cli(['group', 'delete', 'audit']), 'delete');
     const deleted = await cli(['group', 'describe', 'audit']);
