@@ -15,11 +15,13 @@ export function checkCommittedUndelivered(history: History): CheckResult {
   for (const op of history) {
     if (op.type !== 'ok') continue;
     if (op.f === 'commit') {
+      const offset = op.value.offset;
+      if (offset === undefined) continue;
       const partition = partitionKey(op.value);
       const key = `${op.value.group} ${partition}`;
       const previous = committed.get(key);
-      if (!previous || op.value.offset > previous.offset) {
-        committed.set(key, { group: op.value.group, partition, offset: op.value.offset });
+      if (!previous || offset > previous.offset) {
+        committed.set(key, { group: op.value.group, partition, offset });
       }
     } else if (op.f === 'poll' && op.value.group !== undefined) {
       for (const r of op.value.records ?? []) {

@@ -37,6 +37,8 @@ export interface PolledRecord extends TopicPartition {
 
 /** `poll`: a consumer's next batch, in the order it was delivered. */
 export interface PollValue {
+  /** The topic a reader without a group polls (the log workload). */
+  readonly topic?: string;
   readonly group?: string;
   readonly member?: string;
   readonly records?: readonly PolledRecord[];
@@ -54,10 +56,14 @@ export interface ReadBackValue extends TopicPartition {
   readonly complete?: boolean;
 }
 
-/** `commit`: a group member commits `offset` (the next offset to read) for a partition. */
+/**
+ * `commit`: a group member commits `offset` (the next offset to read) for a partition. The
+ * invoke may leave the offset out when the member chooses it (what it has consumed); the ok
+ * completion always carries it.
+ */
 export interface CommitValue extends TopicPartition {
   readonly group: string;
-  readonly offset: number;
+  readonly offset?: number;
   readonly member?: string;
   readonly generation?: number;
 }
@@ -74,6 +80,18 @@ export interface AssignValue {
   readonly generation: number;
   readonly member: string;
   readonly partitions: readonly TopicPartition[];
+}
+
+/**
+ * `join`, `leave`, `crash`: a client process joins a consumer group, leaves it (LeaveGroup),
+ * or stops as a crashed process would (no commit, no LeaveGroup). `member` is the member id
+ * the group gave it, once known.
+ */
+export interface MemberValue {
+  readonly group: string;
+  readonly member?: string;
+  /** The topic a `join` subscribes to. */
+  readonly topic?: string;
 }
 
 export interface TopicValue {
@@ -122,6 +140,10 @@ export type FetchOffsetOperation = OperationBase & {
   readonly value: FetchOffsetValue;
 };
 export type AssignOperation = OperationBase & { readonly f: 'assign'; readonly value: AssignValue };
+export type MemberOperation = OperationBase & {
+  readonly f: 'join' | 'leave' | 'crash';
+  readonly value: MemberValue;
+};
 export type TopicOperation = OperationBase & {
   readonly f: 'create-topic' | 'delete-topic';
   readonly value: TopicValue;
@@ -142,6 +164,7 @@ export type Operation =
   | CommitOperation
   | FetchOffsetOperation
   | AssignOperation
+  | MemberOperation
   | TopicOperation
   | DescribeTopicsOperation
   | FaultOperation;
@@ -160,6 +183,9 @@ export const operationFs: readonly OperationF[] = [
   'commit',
   'fetch-offset',
   'assign',
+  'join',
+  'leave',
+  'crash',
   'create-topic',
   'delete-topic',
   'describe-topics',

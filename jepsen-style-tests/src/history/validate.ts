@@ -41,6 +41,7 @@ function validateValue(f: OperationF, input: unknown, where: string): void {
       optionalOffset(value.offset, `${where}.offset`);
       return;
     case 'poll':
+      optionalString(value.topic, `${where}.topic`);
       optionalString(value.group, `${where}.group`);
       optionalString(value.member, `${where}.member`);
       if (value.records !== undefined) {
@@ -67,8 +68,7 @@ function validateValue(f: OperationF, input: unknown, where: string): void {
     case 'fetch-offset':
       topicPartition(value, where);
       string(value.group, `${where}.group`);
-      if (f === 'commit') offsetLike(value.offset, `${where}.offset`);
-      else optionalOffset(value.offset, `${where}.offset`);
+      optionalOffset(value.offset, `${where}.offset`);
       optionalString(value.member, `${where}.member`);
       optionalOffset(value.generation, `${where}.generation`);
       return;
@@ -79,6 +79,13 @@ function validateValue(f: OperationF, input: unknown, where: string): void {
       array(value.partitions, `${where}.partitions`).forEach((p, i) => {
         topicPartition(object(p, `${where}.partitions[${i}]`), `${where}.partitions[${i}]`);
       });
+      return;
+    case 'join':
+    case 'leave':
+    case 'crash':
+      string(value.group, `${where}.group`);
+      optionalString(value.member, `${where}.member`);
+      optionalString(value.topic, `${where}.topic`);
       return;
     case 'create-topic':
     case 'delete-topic':

@@ -28,8 +28,12 @@ export interface ClusterControl {
    */
   kill(nodeId: string, signal: NodeSignal): Promise<void>;
   isRunning(nodeId: string): boolean;
-  /** Resolves when the cluster serves requests again (after faults heal), or rejects on timeout. */
-  waitHealthy(options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Resolves when the cluster serves requests again (after faults heal), or rejects on timeout.
+   * May resolve with a note on a state that is healthy enough but worth reporting (a replica
+   * fenced by a disk fault, as designed).
+   */
+  waitHealthy(options: { timeoutMs: number; signal?: AbortSignal }): Promise<string | undefined>;
   /** What workload clients need to connect (addresses...), handed to each client process. */
   clientConfig(): unknown;
   /** The node that leads a partition now, if known (for `kill-leader`, `partition-isolate-leader`). */

@@ -25,6 +25,13 @@ export interface NemesisContext {
   readonly partitions: readonly TopicPartition[];
   /** Nodes currently paused, so healing can resume them. */
   readonly paused: Set<string>;
+  /**
+   * The only nodes disk faults touch, a minority fixed for the whole run. Damaged replicas
+   * fence themselves and stay fenced until an operator repairs them; damage spread over a
+   * majority of some partition's replicas, one fault at a time, would be a majority failure,
+   * which no replicated log survives. Undefined: any minority, chosen per fault.
+   */
+  readonly diskVictims?: readonly string[];
 }
 
 export interface ActiveFault {
@@ -177,9 +184,15 @@ async function cutLinks(
 }
 
 function minority(context: NemesisContext, prng: Prng): string[] {
-  const nodeIds = context.cluster.nodes().map((n) => n.id);
-  const count = prng.intBetween(1, Math.max(1, Math.floor((nodeIds.length - 1) / 2)));
-  return prng.shuffle(nodeIds).slice(0, count);
+  const candidates = context.diskVictims ?? context.cluster.nodes().map((n) => n.id);
+  const most = context.diskVictims?.length ?? Math.floor((candidates.length - 1) / 2);
+  const count = prng.intBetween(1, Math.max(1, most));
+  return prng.shuffle(candidates).slice(0, count);
+}
+
+/** A minority of the nodes, chosen from a seed: the run's disk fault victims. */
+export function chooseDiskVictims(nodeIds: readonly string[], prng: Prng): string[] {
+  return prng.shuffle(nodeIds).slice(0, Math.max(1, Math.floor((nodeIds.length - 1) / 2)));
 }
 
 function dataDirOf(context: NemesisContext, node: string): string {

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
       return;
     }
     const signal = AbortSignal.timeout(message.timeoutMs);
-    client.invoke(message.request, signal).then(
+    client.invoke(message.request, signal, Date.now() + message.timeoutMs).then(
       (completion) => send({ type: 'completion', id: message.id, completion }),
       (error: unknown) =>
         send({

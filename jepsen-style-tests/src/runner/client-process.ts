@@ -11,7 +11,8 @@ import type { Completion, OperationRequest } from './workload.ts';
 
 const hostPath = fileURLToPath(new URL('./client-host.ts', import.meta.url));
 const tsxLoader = import.meta.resolve('tsx');
-const startTimeoutMs = 30_000;
+/** Under heavy load a fresh process compiling TypeScript on the fly can take minutes. */
+const startTimeoutMs = 180_000;
 /** Extra time a client gets beyond the operation timeout before it is declared hung. */
 const answerGraceMs = 2000;
 

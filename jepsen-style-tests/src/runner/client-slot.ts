@@ -49,8 +49,28 @@ export class ClientSlot {
       this.recordInfo(request, `malformed completion: ${cause.message}`);
       return 'info';
     }
+    this.recordObserved(completion.observed ?? []);
     if (completion.type === 'info') this.processId = this.context.nextProcessId();
     return completion.type;
+  }
+
+  /**
+   * What the client learned on its own: an instantaneous invoke/ok pair each. The invoke and
+   * the ok carry the same value, so a malformed fact fails on the invoke, before anything of
+   * it is written, and is dropped.
+   */
+  private recordObserved(observed: readonly OperationRequest[]): void {
+    const { recorder, nowMs } = this.context;
+    for (const fact of observed) {
+      const base = { ...fact, process: this.processId, timeMs: nowMs() };
+      try {
+        recorder.record({ ...base, type: 'invoke' } as OperationInput);
+      } catch (cause) {
+        if (!(cause instanceof JepsenError)) throw cause;
+        continue;
+      }
+      recorder.record({ ...base, type: 'ok' } as OperationInput);
+    }
   }
 
   private recordInfo(request: OperationRequest, error: string): void {

@@ -13,7 +13,7 @@ import { HistoryRecorder } from '../history/recorder.ts';
 import { operationTimeoutMsDefault, recoveryTimeoutMsDefault } from '../limits.ts';
 import type { ClusterControl } from '../nemesis/cluster-control.ts';
 import type { FaultKind } from '../nemesis/fault-kinds.ts';
-import { canInject } from '../nemesis/faults.ts';
+import { canInject, chooseDiskVictims } from '../nemesis/faults.ts';
 import { Nemesis } from '../nemesis/nemesis.ts';
 import type { NetworkControl } from '../nemesis/network-control.ts';
 import { planSchedule, type ScheduledFault } from '../nemesis/schedule.ts';
@@ -22,7 +22,7 @@ import type { RunSummary } from '../results/summary.ts';
 import { writeResults } from '../results/write-results.ts';
 import { ClientSlot, type SlotContext } from './client-slot.ts';
 import { abortableSleep } from './sleep.ts';
-import type { OperationRequest, Workload } from './workload.ts';
+import type { GeneratorContext, OperationRequest, Workload } from './workload.ts';
 
 const idleBackoffMs = 10;
 const failureBackoffMs = 50;
@@ -45,8 +45,17 @@ export interface RunOptions {
   readonly quietMsMax?: number;
   /** Stop the faults this long before the end, so the last operations see a healed cluster. */
   readonly settleMs?: number;
+  /** A step between healing and the final reads (e.g. losing nodes for good and recovering). */
+  readonly afterHeal?: AfterHeal;
   readonly title?: string;
   readonly log?: (line: string) => void;
+}
+
+export interface AfterHeal {
+  /** Names the step in the history (as a fault window of this kind) and in the report. */
+  readonly kind: string;
+  /** Runs after the faults healed and the cluster recovered; says what it did to whom. */
+  run(log: (line: string) => void): Promise<{ targets: readonly string[]; detail: string }>;
 }
 
 export interface RunResult {
@@ -75,9 +84,13 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
     quietMsMin: options.quietMsMin,
     quietMsMax: options.quietMsMax,
   });
+  const diskVictims = chooseDiskVictims(
+    options.cluster.nodes().map((n) => n.id),
+    new Prng(options.seed).fork().fork(),
+  );
   writeFileSync(
     join(dir, 'schedule.json'),
-    `${JSON.stringify({ seed: options.seed, kinds, schedule }, null, 2)}\n`,
+    `${JSON.stringify({ seed: options.seed, kinds, diskVictims, schedule }, null, 2)}\n`,
   );
   const historyPath = join(dir, 'history.jsonl');
   const recorder = new HistoryRecorder(historyPath);
@@ -86,32 +99,22 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
   const slots: ClientSlot[] = [];
   let recovery = 'not reached';
   try {
-    await options.cluster.startAll();
-    await options.cluster.waitHealthy({
-      timeoutMs: options.recoveryTimeoutMs ?? recoveryTimeoutMsDefault,
-    });
-    log(`cluster up; ${schedule.length} faults planned from seed ${options.seed}`);
-    let processIds = 0;
-    const context: SlotContext = {
-      module: options.workload.clientModule,
-      config: options.cluster.clientConfig(),
-      recorder,
-      nowMs,
-      operationTimeoutMs: options.operationTimeoutMs ?? operationTimeoutMsDefault,
-      nextProcessId: () => processIds++,
-    };
-    const readers = options.workload.finalReads().length;
-    const slotCount = Math.max(options.workload.clientCount, readers, 1);
-    slots.push(
-      ...(await Promise.all(Array.from({ length: slotCount }, () => ClientSlot.start(context)))),
+    const note = await options.cluster
+      .startAll()
+      .then(() => options.cluster.waitHealthy({ timeoutMs: recoveryTimeoutMsOf(options) }));
+    log(
+      `cluster up${note ? ` (${note})` : ''}; ${schedule.length} faults planned` +
+        (kinds.some((k) => k.startsWith('disk-')) ? `; disk faults only on ${diskVictims}` : ''),
     );
+    slots.push(...(await startSlots(options, recorder, nowMs)));
     for (const request of options.workload.setup())
-      await retryUntilOk(slots[0]!, request, Date.now() + 30_000);
+      await retryUntilOk(slots[0]!, request, Date.now() + recoveryTimeoutMsOf(options));
     const nemesis = new Nemesis({
       context: {
         cluster: options.cluster,
         network: options.network,
         partitions: options.workload.partitions,
+        diskVictims,
       },
       record: (op) => recorder.record(op),
       nowMs,
@@ -126,7 +129,7 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
       nowMs,
     });
     log('main phase over; healing');
-    recovery = await recoverAndReadBack(options, nemesis, slots);
+    recovery = await recoverAndReadBack({ options, nemesis, slots, recorder, nowMs });
   } finally {
     await Promise.all(slots.map((s) => s.close()));
     await options.cluster.stopAll();
@@ -135,27 +138,90 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
   return check({ options, dir, historyPath, schedule, kinds, recovery });
 }
 
-/**
- * Heals, waits for the cluster, and reads everything back. A cluster that does not recover
- * is a finding, not a crash of the harness: the history is still checked (the missing reads
- * show up as unseen writes) and the report says what went wrong.
- */
-async function recoverAndReadBack(
+function recoveryTimeoutMsOf(options: RunOptions): number {
+  return options.recoveryTimeoutMs ?? recoveryTimeoutMsDefault;
+}
+
+/** One client process per workload client, and at least one per final reader. */
+async function startSlots(
   options: RunOptions,
-  nemesis: Nemesis,
-  slots: readonly ClientSlot[],
-): Promise<string> {
-  const refused = await nemesis.healAll();
-  const recoveryTimeoutMs = options.recoveryTimeoutMs ?? recoveryTimeoutMsDefault;
+  recorder: HistoryRecorder,
+  nowMs: () => number,
+): Promise<ClientSlot[]> {
+  let processIds = 0;
+  const context: SlotContext = {
+    module: options.workload.clientModule,
+    config: options.cluster.clientConfig(),
+    recorder,
+    nowMs,
+    operationTimeoutMs: options.operationTimeoutMs ?? operationTimeoutMsDefault,
+    nextProcessId: () => processIds++,
+  };
+  const readers = options.workload.finalReads().length;
+  const slotCount = Math.max(options.workload.clientCount, readers, 1);
+  return Promise.all(Array.from({ length: slotCount }, () => ClientSlot.start(context)));
+}
+
+interface RecoveryContext {
+  readonly options: RunOptions;
+  readonly nemesis: Nemesis;
+  readonly slots: readonly ClientSlot[];
+  readonly recorder: HistoryRecorder;
+  readonly nowMs: () => number;
+}
+
+/**
+ * Heals, waits for the cluster, runs the `afterHeal` step if any, and reads everything back.
+ * A cluster that does not recover is a finding, not a crash of the harness: the history is
+ * still checked (the missing reads show up as unseen writes) and the report says what went
+ * wrong.
+ */
+async function recoverAndReadBack(context: RecoveryContext): Promise<string> {
+  const { options } = context;
+  const refused = await context.nemesis.healAll();
+  const notes = refused.length > 0 ? [`would not start: ${refused.join(', ')}`] : [];
   try {
-    await options.cluster.waitHealthy({ timeoutMs: recoveryTimeoutMs });
+    const note = await options.cluster.waitHealthy({ timeoutMs: recoveryTimeoutMsOf(options) });
+    if (note) notes.push(note);
+    if (options.afterHeal) notes.push(await runAfterHeal(context, options.afterHeal));
   } catch (cause) {
     const message = `did not recover: ${cause instanceof Error ? cause.message : String(cause)}`;
     options.log?.(message);
-    return refused.length > 0 ? `${message}; would not start: ${refused.join(', ')}` : message;
+    return [message, ...notes].join('; ');
   }
-  await finalReads(options.workload, slots, Date.now() + recoveryTimeoutMs);
-  return refused.length > 0 ? `recovered; would not start: ${refused.join(', ')}` : 'recovered';
+  const missed = await finalReads(
+    options.workload,
+    context.slots,
+    Date.now() + recoveryTimeoutMsOf(options),
+  );
+  if (missed > 0) notes.push(`${missed} final reads never succeeded`);
+  return [missed > 0 ? 'unavailable after healing' : 'recovered', ...notes].join('; ');
+}
+
+/** The step is recorded as a fault window of its own kind, from its start to recovery. */
+async function runAfterHeal(context: RecoveryContext, step: AfterHeal): Promise<string> {
+  const { options, recorder, nowMs } = context;
+  const kind = step.kind;
+  recorder.record({
+    process: 'nemesis',
+    type: 'invoke',
+    f: 'fault-start',
+    timeMs: nowMs(),
+    value: { kind },
+  });
+  const done = await step.run(options.log ?? (() => {}));
+  const value = { kind, targets: [...done.targets], detail: done.detail };
+  recorder.record({ process: 'nemesis', type: 'ok', f: 'fault-start', timeMs: nowMs(), value });
+  recorder.record({
+    process: 'nemesis',
+    type: 'invoke',
+    f: 'fault-stop',
+    timeMs: nowMs(),
+    value: { kind },
+  });
+  const note = await options.cluster.waitHealthy({ timeoutMs: recoveryTimeoutMsOf(options) });
+  recorder.record({ process: 'nemesis', type: 'ok', f: 'fault-stop', timeMs: nowMs(), value });
+  return `${kind}: ${done.detail}${note ? `; ${note}` : ''}`;
 }
 
 async function mainPhase(phase: {
@@ -170,26 +236,31 @@ async function mainPhase(phase: {
   const originMs = phase.nowMs();
   const timer = setTimeout(() => stop.abort(), phase.durationMs);
   const generatorPrng = new Prng(phase.options.seed).fork();
-  const clientLoop = async (slot: ClientSlot): Promise<void> => {
+  const clientLoop = async (slot: ClientSlot, clientIndex: number): Promise<void> => {
+    let previous: GeneratorContext['previous'];
     while (!stop.signal.aborted) {
       const request = phase.options.workload.nextOperation({
         processId: slot.processId,
+        clientIndex,
+        ...(previous ? { previous } : {}),
         prng: generatorPrng,
         elapsedMs: phase.nowMs(),
       });
+      previous = undefined;
       if (request === undefined) {
         await abortableSleep(idleBackoffMs, stop.signal);
         continue;
       }
+      const type = await slot.execute(request);
+      previous = { f: request.f, type };
       // After a failure, a short pause: a down cluster should not fill the history with fails.
-      if ((await slot.execute(request)) !== 'ok')
-        await abortableSleep(failureBackoffMs, stop.signal);
+      if (type !== 'ok') await abortableSleep(failureBackoffMs, stop.signal);
     }
   };
   try {
     await Promise.all([
       phase.nemesis.run(phase.schedule, stop.signal, originMs),
-      ...phase.slots.map(clientLoop),
+      ...phase.slots.map((slot, i) => clientLoop(slot, i)),
     ]);
   } finally {
     clearTimeout(timer);
@@ -198,25 +269,32 @@ async function mainPhase(phase: {
 }
 
 /** Each reader runs its reads in order, retrying each until it succeeds or time runs out. */
+/** Returns how many reads never succeeded before the deadline. */
 async function finalReads(
   workload: Workload,
   slots: readonly ClientSlot[],
   deadline: number,
-): Promise<void> {
+): Promise<number> {
   const readers = workload.finalReads();
-  await Promise.all(
+  const missed = await Promise.all(
     readers.map(async (reads, i) => {
-      for (const request of reads) await retryUntilOk(slots[i % slots.length]!, request, deadline);
+      let count = 0;
+      for (const request of reads)
+        if (!(await retryUntilOk(slots[i % slots.length]!, request, deadline))) count++;
+      return count;
     }),
   );
+  return missed.reduce((a, b) => a + b, 0);
 }
 
 async function retryUntilOk(
   slot: ClientSlot,
   request: OperationRequest,
   deadline: number,
-): Promise<void> {
-  while ((await slot.execute(request)) !== 'ok' && Date.now() < deadline) {
+): Promise<boolean> {
+  for (;;) {
+    if ((await slot.execute(request)) === 'ok') return true;
+    if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

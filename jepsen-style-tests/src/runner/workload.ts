@@ -19,6 +19,12 @@ export interface Completion {
   readonly value: OperationRequest['value'];
   readonly node?: string;
   readonly error?: string;
+  /**
+   * Facts the client learned on its own while it worked (a group assignment), in the order it
+   * learned them. Each is recorded as an `ok` operation of this process right after the
+   * completion, so it sits between the polls it separates.
+   */
+  readonly observed?: readonly OperationRequest[];
 }
 
 /** Lives in a client process; executes one operation at a time. */
@@ -26,9 +32,9 @@ export interface WorkloadClient {
   /**
    * Executes one operation. Must settle by the time `signal` aborts (the operation timeout),
    * with `info` when the outcome is unknown, and use `fail` only when the operation certainly
-   * had no effect.
+   * had no effect. `deadline` is when `signal` fires, as a `Date.now()` time.
    */
-  invoke(request: OperationRequest, signal: AbortSignal): Promise<Completion>;
+  invoke(request: OperationRequest, signal: AbortSignal, deadline: number): Promise<Completion>;
   close(): Promise<void>;
 }
 
@@ -39,6 +45,10 @@ export type CreateWorkloadClient = (options: {
 
 export interface GeneratorContext {
   readonly processId: number;
+  /** Which client slot asks, from 0; stable across process ids (a slot is one client process). */
+  readonly clientIndex: number;
+  /** How this slot's last operation ended: given once, on the first call after it ended. */
+  readonly previous?: { readonly f: OperationRequest['f']; readonly type: CompletionType };
   readonly prng: Prng;
   readonly elapsedMs: number;
 }

@@ -1,11 +1,13 @@
 /**
- * The *log* workload: clients send unique values to random partitions of one topic and poll
- * forward; after the faults heal, several readers read every partition from the start.
- * Checked by every log checker (lost, duplicated, reordered, phantom records...).
+ * The *log* workload: clients send unique values to random partitions of one topic, with
+ * acks drawn from a list (e.g. `quorum` and `all`), and poll forward; after the faults heal,
+ * several readers read every partition from the start. Checked by every log checker (lost,
+ * duplicated, reordered, phantom records...).
  */
 import { logCheckers } from '../checkers/index.ts';
 import type { TopicPartition } from '../history/operation.ts';
 import type { GeneratorContext, OperationRequest, Workload } from '../runner/workload.ts';
+import { ValueSource } from './value-source.ts';
 
 export interface LogWorkloadOptions {
   readonly clientModule: string;
@@ -15,10 +17,12 @@ export interface LogWorkloadOptions {
   readonly readers: number;
   /** Share of operations that are sends (the rest are polls). */
   readonly sendShare?: number;
-  /** Producer acks to ask for, when the client supports it. */
-  readonly acks?: string;
+  /** Producer acks to ask for (one drawn per send), when the client supports it. */
+  readonly acks?: string | readonly string[];
   /** Create the topic during setup (a real broker needs it; the toy has fixed partitions). */
   readonly createTopic?: boolean;
+  /** Shared with other workloads of the run, so values stay unique across all of them. */
+  readonly values?: ValueSource;
 }
 
 export function logWorkload(options: LogWorkloadOptions): Workload {
@@ -29,8 +33,9 @@ export function logWorkload(options: LogWorkloadOptions): Workload {
       partition,
     }),
   );
-  let nextValue = 0;
+  const values = options.values ?? new ValueSource();
   const sendShare = options.sendShare ?? 0.7;
+  const acks = typeof options.acks === 'string' ? [options.acks] : (options.acks ?? []);
   return {
     name: 'log',
     clientModule: options.clientModule,
@@ -46,12 +51,12 @@ export function logWorkload(options: LogWorkloadOptions): Workload {
         const value = {
           topic: options.topic,
           partition: prng.intBetween(0, options.partitions - 1),
-          value: nextValue++,
-          ...(options.acks ? { acks: options.acks } : {}),
+          value: values.next(),
+          ...(acks.length > 0 ? { acks: prng.pick(acks) } : {}),
         };
         return { f: 'send', value };
       }
-      return { f: 'poll', value: {} };
+      return { f: 'poll', value: { topic: options.topic } };
     },
     finalReads: () =>
       Array.from({ length: options.readers }, () =>

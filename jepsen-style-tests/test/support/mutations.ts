@@ -231,7 +231,7 @@ const readFailedSend: Mutation = (history, choice) => {
 const forgetDelivery: Mutation = (history, choice) => {
   const committed = maxCommits(history);
   const places = [...committed.entries()].flatMap(([partition, commit]) =>
-    Array.from({ length: commit.value.offset }, (_, offset) => ({
+    Array.from({ length: commit.value.offset ?? 0 }, (_, offset) => ({
       partition,
       offset,
       group: commit.value.group,
@@ -251,7 +251,7 @@ const forgetDelivery: Mutation = (history, choice) => {
 const commitBackwards: Mutation = (history, choice) => {
   const commit = pick([...maxCommits(history).values()], choice);
   if (!commit) return undefined;
-  const value = { ...commit.value, offset: commit.value.offset - 1 };
+  const value = { ...commit.value, offset: (commit.value.offset ?? 0) - 1 };
   const process = 1000;
   return rewrite(history, () => undefined, [
     { ...commit, process, type: 'invoke', value },
@@ -283,7 +283,7 @@ function maxCommits(history: readonly Operation[]): Map<string, CommitOperation>
   for (const op of history) {
     if (op.f !== 'commit' || op.type !== 'ok') continue;
     const key = partitionKey(op.value);
-    if ((max.get(key)?.value.offset ?? -1) < op.value.offset) max.set(key, op);
+    if ((max.get(key)?.value.offset ?? -1) < (op.value.offset ?? -1)) max.set(key, op);
   }
   return max;
 }

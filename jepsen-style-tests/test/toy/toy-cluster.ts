@@ -117,10 +117,10 @@ export class ToyCluster implements ClusterControl {
     return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
-  async waitHealthy(options: { timeoutMs: number }): Promise<void> {
+  async waitHealthy(options: { timeoutMs: number }): Promise<undefined> {
     const deadline = Date.now() + options.timeoutMs;
     while (Date.now() < deadline) {
-      if (await this.leaderSaysHealthy()) return;
+      if (await this.leaderSaysHealthy()) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new JepsenError(
