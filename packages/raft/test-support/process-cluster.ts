@@ -27,19 +27,18 @@ export interface ProcessClusterOptions {
   readonly settings?: NodeSettings;
 }
 
-const pollIntervalMs = 50;
+const pollIntervalMs = 100;
 
 export async function waitUntil(
   condition: () => Promise<boolean> | boolean,
-  options: { readonly timeoutMs: number; readonly what: string },
+  options: { readonly timeoutMs: number; readonly what: string | (() => string) },
 ): Promise<void> {
   const deadline = performance.now() + options.timeoutMs;
   while (!(await condition())) {
-    if (performance.now() > deadline)
-      throw new NodeProcessError(
-        'TIMEOUT',
-        `timed out after ${options.timeoutMs} ms: ${options.what}`,
-      );
+    if (performance.now() > deadline) {
+      const what = typeof options.what === 'string' ? options.what : options.what();
+      throw new NodeProcessError('TIMEOUT', `timed out after ${options.timeoutMs} ms: ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
   }
 }
@@ -182,9 +181,32 @@ export class ProcessCluster {
         leaders = await this.leaders();
         return groups.every((g) => leaders.has(g));
       },
-      { timeoutMs, what: `a leader for each of ${groups.length} groups (have ${leaders.size})` },
+      {
+        timeoutMs,
+        what: () => `a leader for each of ${groups.length} groups (have ${leaders.size})`,
+      },
     );
     return leaders;
+  }
+
+  /** Waits until every running node has applied each group up to the given index. */
+  async waitForApplied(indexes: ReadonlyMap<number, number>, timeoutMs: number): Promise<void> {
+    let behind = '';
+    await waitUntil(
+      async () => {
+        const statuses = await this.statuses();
+        behind = '';
+        for (const id of this.liveIds()) {
+          const status = statuses.get(id);
+          for (const [group, index] of indexes) {
+            const applied = status?.groups[group]?.applied ?? 0;
+            if (applied < index) behind ||= `node ${id} group ${group} at ${applied} of ${index}`;
+          }
+        }
+        return behind === '';
+      },
+      { timeoutMs, what: () => `every running node applies up to the barrier (${behind})` },
+    );
   }
 
   /** What each node recorded as applied (read from its file; works while it runs). */

@@ -56,7 +56,7 @@ export class ProposalLoad {
   async waitForAcked(count: number, timeoutMs: number): Promise<void> {
     await waitUntil(() => this.counts.acked >= count, {
       timeoutMs,
-      what: `${count} acknowledged proposals (have ${this.counts.acked})`,
+      what: () => `${count} acknowledged proposals (have ${this.counts.acked})`,
     });
   }
 
