@@ -9,17 +9,37 @@ import { toProduced } from './headers.ts';
 
 /** Sends in flight before processing waits for one to finish (backpressure). */
 export const sendsInFlightMax = 64;
+/** Records collected before they are handed to the producer in one `sendBatch`. */
+export const sendRecordsMin = 4_000;
+/** ...or once the oldest collected record has waited this long. */
+export const sendLingerMs = 10;
 
 export class OutputSender {
   private pending: OutputRecord[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private failure: unknown;
+  private oldestPendingMs = 0;
   recordsSent = 0;
 
   constructor(private readonly producer: () => ProducerPort) {}
 
   collect(record: OutputRecord): void {
+    if (this.pending.length === 0) this.oldestPendingMs = Date.now();
     this.pending.push(record);
+  }
+
+  /**
+   * Sends when enough records are collected or they have waited long enough: few large
+   * `sendBatch` calls rather than one per consumed batch, so the bound on sends in flight
+   * does not bound throughput by the produce latency.
+   */
+  maybeSend(): void {
+    if (
+      this.pending.length >= sendRecordsMin ||
+      (this.pending.length > 0 && Date.now() - this.oldestPendingMs >= sendLingerMs)
+    ) {
+      this.sendPending();
+    }
   }
 
   /** Hands collected records to the producer (one `sendBatch`); returns at once. */

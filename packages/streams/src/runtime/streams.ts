@@ -31,7 +31,7 @@ import {
   sourcePartitionCounts,
 } from './internal-topics.ts';
 import { Mutex } from './mutex.ts';
-import { OutputSender } from './output-sender.ts';
+import { OutputSender, sendLingerMs } from './output-sender.ts';
 import { type KeyValueQuery, keyValueQuery, type WindowQuery, windowQuery } from './queries.ts';
 import { StateDirectory } from './state-directory.ts';
 import { taskAssignor } from './task-assignor.ts';
@@ -230,6 +230,8 @@ export class Streams {
     this.timers.push(
       setInterval(() => void this.punctuate(), this.options.punctuationIntervalMs ?? 100),
     );
+    // Collected outputs leave at the latest after the sender's linger, even when input stops.
+    this.timers.push(setInterval(() => this.sender.maybeSend(), sendLingerMs));
   }
 
   private processBatch(messages: readonly ConsumedMessage[]): Promise<void> {
@@ -251,7 +253,7 @@ export class Streams {
           active.dirty = true;
           this.metrics.recordsProcessed += 1;
         }
-        this.sender.sendPending();
+        this.sender.maybeSend();
         await this.sender.backpressure();
       })
       .catch((error: unknown) => this.fail(error));
