@@ -77,11 +77,6 @@ export class OutputSender {
     await Promise.all(this.inflight);
     if (this.failure !== undefined) throw this.failure;
   }
-
-  /** Forgets collected records (their task was closed without a commit). */
-  discard(): void {
-    this.pending = [];
-  }
 }
 
 export function toMessage(r: OutputRecord): PortMessage {

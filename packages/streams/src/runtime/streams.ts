@@ -392,10 +392,9 @@ export class Streams {
   }
 
   private onLost(partitions: PortTopicPartition[]): Promise<void> {
-    return this.mutex.run(() => {
-      this.sender.discard();
-      this.manager.lose(partitions);
-    });
+    // Outputs already collected are still sent: other tasks' offsets will move past them,
+    // and those of the lost tasks are harmless copies (their offsets are not committed).
+    return this.mutex.run(() => this.manager.lose(partitions));
   }
 
   /** The group's committed offsets of `topics` at `partition` (a task's position to resume from). */
