@@ -69,16 +69,15 @@ export class OffsetResolver {
       const leader = this.cluster.leaderOf(state.topic, state.partition);
       byLeader.set(leader, [...(byLeader.get(leader) ?? []), state]);
     }
+    // What each partition was asked for: a seek made while the lookup is in flight sets a
+    // new strategy, and the lookup's answer must then not overwrite it.
+    const asked = new Map(pending.map((state) => [state, state.pending]));
     await Promise.all(
       [...byLeader].map(async ([nodeId, states]) => {
         const found = await this.listOffsets(nodeId, states, scope);
         for (const state of states) {
           const offset = found.get(tpKey(state.topic, state.partition));
-          if (
-            offset !== undefined &&
-            state.pending !== undefined &&
-            state.pending !== 'committed'
-          ) {
+          if (offset !== undefined && state.pending === asked.get(state)) {
             this.states.position(state, offset);
           }
         }
