@@ -1,4 +1,8 @@
 // @tributary/client: Client, Producer, Consumer, Admin (KafkaJS-shaped; offsets are bigint).
+
+/** Producer acknowledgement levels: 0, 'leader', 'quorum' (default) or 'all'. */
+/** What `admin.describeCluster()` answers. */
+export type { Acks, DescribeClusterResponse as ClusterDescription } from '@tributary/protocol';
 export type { CallOptions } from './abort.ts';
 export { Admin } from './admin/admin.ts';
 export type {
