@@ -66,6 +66,7 @@ export function handleVoteRequest(r: Raft, m: VoteRequest): void {
     // counts it; a refusal carries ours, so a candidate behind us learns it.
     term: granted ? m.term : r.term,
     granted,
+    ...commitPoint(r),
   };
   if (granted && !preVote) {
     r.electionElapsed = 0;
@@ -95,4 +96,23 @@ export function handleVoteResponse(r: Raft, m: VoteResponse): void {
 
 function tally(r: Raft): 'won' | 'lost' | 'pending' {
   return configVoteOutcome(r.config, (id) => r.votes.get(id));
+}
+
+/** Our commit index and its term, as a vote answer carries them. */
+export function commitPoint(r: Raft): { commit: number; commitTerm: number } {
+  const commit = r.log.committed;
+  return { commit, commitTerm: commit === 0 ? 0 : (r.log.term(commit) ?? 0) };
+}
+
+/**
+ * A peer's commit point from its vote answer: if we hold that very entry, Log Matching
+ * makes our log identical to the peer's up to it, and the peer only reports committed
+ * entries, so our log is committed that far. (A candidate that has not learned that a
+ * membership change committed would otherwise keep counting the old voter set.)
+ */
+export function learnCommitFromPeer(r: Raft, m: VoteResponse): void {
+  if (m.commit <= r.log.committed || m.commit > r.log.lastIndex()) return;
+  if (!r.log.matchTerm(m.commit, m.commitTerm)) return;
+  r.trace('raft.commit-learned', { from: m.from, commit: m.commit });
+  r.log.commitTo(m.commit);
 }

@@ -19,7 +19,13 @@ import {
   isVoter,
   leaveJoint,
 } from './config-change.ts';
-import { campaign, handleVoteRequest, handleVoteResponse } from './election.ts';
+import {
+  campaign,
+  commitPoint,
+  handleVoteRequest,
+  handleVoteResponse,
+  learnCommitFromPeer,
+} from './election.ts';
 import type { InvalidMessageError, RejectReason } from './errors.ts';
 import { rejectReasons } from './errors.ts';
 import { handleAppend, handleHeartbeat } from './follower.ts';
@@ -455,6 +461,10 @@ export class Raft {
       case MessageType.ReadIndex:
         if (this.role === Role.Leader) handleReadIndexRequest(this, m.requestId, m.from);
         return;
+      case MessageType.PreVoteResponse:
+      case MessageType.VoteResponse:
+        learnCommitFromPeer(this, m);
+        break;
       default:
         break;
     }
@@ -560,6 +570,7 @@ export class Raft {
         to: m.from,
         term: this.term,
         granted: false,
+        ...commitPoint(this),
       });
     }
   }

@@ -120,6 +120,13 @@ export interface VoteRequest extends MessageBase {
 export interface VoteResponse extends MessageBase {
   readonly type: typeof MessageType.PreVoteResponse | typeof MessageType.VoteResponse;
   readonly granted: boolean;
+  /**
+   * The responder's commit point (added field): a candidate that holds this very entry knows
+   * its log is committed up to it, so a lagging candidate applies membership changes the
+   * group has already committed before it campaigns again. 0 and 0 when nothing committed.
+   */
+  readonly commit: number;
+  readonly commitTerm: number;
 }
 
 export interface AppendRequest extends MessageBase {

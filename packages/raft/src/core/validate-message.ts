@@ -166,6 +166,7 @@ function checkBody(m: Fields, type: number, term: number): void {
     case MessageType.PreVoteResponse:
     case MessageType.VoteResponse:
       bool(m, 'granted');
+      positionPair(uint(m, 'commit'), uint(m, 'commitTerm'), 'commit', term);
       return;
     case MessageType.Append: {
       if (term === 0) fail('term', 'an append needs a term', 'impossible-term');

@@ -50,11 +50,15 @@ export const messageArbitrary: fc.Arbitrary<Message> = fc
           }));
       case 2:
       case 4:
-        return fc.boolean().map((granted) => ({
-          ...base,
-          type: kind === 2 ? MessageType.PreVoteResponse : MessageType.VoteResponse,
-          granted,
-        }));
+        return fc
+          .record({ granted: fc.boolean(), commit: smallIndex })
+          .map(({ granted, commit }) => ({
+            ...base,
+            type: kind === 2 ? MessageType.PreVoteResponse : MessageType.VoteResponse,
+            granted,
+            commit,
+            commitTerm: commit === 0 ? 0 : Math.min(term, 1 + (commit % term)),
+          }));
       case 5:
         return smallIndex.chain((prev) => {
           const prevTerm = prev === 0 ? 0 : Math.min(term, 1 + (prev % term));

@@ -209,3 +209,48 @@ test('a single-voter group elects itself at once', (t) => {
   t.is(node.raft.log.committed, 1, 'its no-op commits once it is durable');
   t.is(node.raft.group, group);
 });
+
+test('a candidate learns from a vote answer that its log is committed further than it knew', (t) => {
+  const { node, log } = makeNode({
+    id: 1,
+    voters: [1, 2],
+    terms: [1, 1, 1],
+    hardState: { term: 1, vote: 0, commit: 1 },
+  });
+  while (node.status().role !== Role.Candidate) node.tick();
+  drain(node, log);
+  const term = node.status().term;
+  // node 2 refuses, saying entry 3 (term 1) is committed: we hold that very entry
+  node.step({
+    type: MessageType.VoteResponse,
+    group,
+    from: 2,
+    to: 1,
+    term,
+    granted: false,
+    commit: 3,
+    commitTerm: 1,
+  });
+  t.is(node.status().commit, 3);
+  // a commit point we do not hold (another term at that index) teaches nothing
+  const other = makeNode({
+    id: 1,
+    voters: [1, 2],
+    terms: [1, 1, 1],
+    hardState: { term: 1, vote: 0, commit: 1 },
+  });
+  while (other.node.status().role !== Role.Candidate) other.node.tick();
+  drain(other.node, other.log);
+  const otherTerm = other.node.status().term;
+  other.node.step({
+    type: MessageType.VoteResponse,
+    group,
+    from: 2,
+    to: 1,
+    term: otherTerm,
+    granted: false,
+    commit: 3,
+    commitTerm: 2,
+  });
+  t.is(other.node.status().commit, 1);
+});

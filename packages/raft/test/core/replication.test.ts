@@ -260,7 +260,16 @@ test('the leader counts itself toward commit only once its own entries are durab
   const { node, log } = makeNode({ id: 1, voters: [1, 2, 3] });
   while (node.raft.role !== Role.Candidate) node.tick();
   drain(node, log);
-  node.step({ type: MessageType.VoteResponse, group: 7, from: 2, to: 1, term: 1, granted: true });
+  node.step({
+    type: MessageType.VoteResponse,
+    group: 7,
+    from: 2,
+    to: 1,
+    term: 1,
+    granted: true,
+    commit: 0,
+    commitTerm: 0,
+  });
   t.is(node.status().role, Role.Leader);
   // follower 2 acknowledges the no-op before the leader persisted it
   node.step({

@@ -464,6 +464,41 @@ export const regressionCases: readonly RegressionCase[] = [
       ],
     },
   },
+  {
+    name: "the last voter of two, which never learned that its peer's removal committed",
+    found:
+      'liveness (100k soak): the removed peer held an entry the voter lacked and refused it; vote answers now carry the commit point',
+    schedule: {
+      seed: 983317083,
+      steps: 300,
+      nodeCount: 4,
+      spares: 2,
+      preVote: true,
+      checkQuorum: false,
+      dropPercent: 11,
+      duplicatePercent: 0,
+      delayTicksMax: 3,
+      lateMessagePercent: 1,
+      persistDelayMax: 2,
+      proposalPercent: 5,
+      compactEvery: 3,
+      events: [
+        { at: 11, kind: 'partition', pick: 757, pick2: 0 },
+        { at: 56, kind: 'heal', pick: 0, pick2: 0 },
+        { at: 45, kind: 'restart', pick: 0, pick2: 0 },
+        { at: 22, kind: 'crash', pick: 393, pick2: 0 },
+        { at: 105, kind: 'isolate-leader', pick: 0, pick2: 0 },
+        { at: 118, kind: 'torn-crash', pick: 0, pick2: 0 },
+        { at: 135, kind: 'transfer', pick: 0, pick2: 0 },
+        { at: 134, kind: 'remove', pick: 45, pick2: 0 },
+        { at: 200, kind: 'crash-leader', pick: 0, pick2: 0 },
+        { at: 160, kind: 'restart', pick: 0, pick2: 0 },
+        { at: 148, kind: 'heal', pick: 0, pick2: 0 },
+        { at: 170, kind: 'pause', pick: 57, pick2: 197 },
+        { at: 134, kind: 'pause', pick: 0, pick2: 304 },
+      ],
+    },
+  },
 ];
 
 /** Loses an acknowledged entry without votingDisabledUntilIndex (found by the soak with
