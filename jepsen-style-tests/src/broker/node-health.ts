@@ -35,7 +35,7 @@ export function isDegradedByDamage(health: NodeHealth): boolean {
 
 export function judgeHealth(reports: readonly NodeHealth[]): HealthVerdict {
   const silent = reports.filter((r) => r.running && r.healthy === undefined);
-  const sick = reports.filter((r) => r.healthy === false && !isDegradedByDamage(r));
+  const sick = reports.filter((r) => r.running && r.healthy === false && !isDegradedByDamage(r));
   const healthy = reports.filter((r) => r.healthy === true).length;
   const majority = Math.floor(reports.length / 2) + 1;
   const notes = [

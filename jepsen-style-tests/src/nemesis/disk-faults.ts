@@ -96,9 +96,17 @@ export function flipRandomBits(
   return { file, flips };
 }
 
-/** The "last sync" point: every file's size now. */
+/**
+ * The "last sync" point: every file's size now. The node is running, so a file listed a
+ * moment ago may be gone (a temporary file renamed into place): it is simply not recorded.
+ */
 export function recordSizes(dataDir: string): Map<string, number> {
-  return new Map(listDataFiles(dataDir).map((f) => [f, statSync(f).size]));
+  const sizes = new Map<string, number>();
+  for (const file of listDataFiles(dataDir)) {
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (stat !== undefined) sizes.set(file, stat.size);
+  }
+  return sizes;
 }
 
 export interface UnsyncedLossEffect {

@@ -30,7 +30,8 @@ interface FollowerLink {
 
 const appendValuesMax = 200;
 const resyncIntervalMs = 250;
-const lazyFlushIntervalMs = 1000;
+/** The buggy mode writes acknowledged records this rarely: a kill -9 loses them all. */
+const lazyFlushIntervalMs = 60_000;
 const readRecordsMax = 500;
 
 export class ToyLeader {
