@@ -1,0 +1,58 @@
+/**
+ * Topics the framework needs (offsets, configs, status, task slots, dead letters): created
+ * when missing, replicated on up to three brokers, compacted where only the last value per
+ * key matters. Another worker creating the same topic at the same time is fine.
+ */
+import type { Admin } from '@tributary/client';
+import { limits } from '../limits.ts';
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly compacted: boolean;
+}
+
+export async function ensureTopic(
+  admin: Admin,
+  spec: TopicSpec,
+  signal?: AbortSignal,
+): Promise<void> {
+  const existing = await partitionCount(admin, spec.topic, signal);
+  if (existing !== undefined) return;
+  const cluster = await admin.describeCluster(signal === undefined ? {} : { signal });
+  const brokers = cluster.brokers.filter((broker) => broker.alive).length;
+  const replicationFactor = Math.max(1, Math.min(limits.internalTopicReplicationMax, brokers));
+  await admin.createTopics({
+    topics: [
+      {
+        topic: spec.topic,
+        numPartitions: spec.partitions,
+        replicationFactor,
+        configEntries: spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      },
+    ],
+    waitForLeaders: true,
+    ...(signal === undefined ? {} : { signal }),
+  });
+}
+
+/** The topic's partition count, or undefined if it does not exist. */
+export async function partitionCount(
+  admin: Admin,
+  topic: string,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  try {
+    const { topics } = await admin.fetchTopicMetadata({
+      topics: [topic],
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const found = topics.find((t) => t.name === topic);
+    return found === undefined || found.partitions.length === 0
+      ? undefined
+      : found.partitions.length;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+    throw error;
+  }
+}
