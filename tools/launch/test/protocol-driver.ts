@@ -122,7 +122,7 @@ export class ProtocolDriver {
           8000,
         );
         const p = response.topics[0]?.partitions[0];
-        if (!p || p.error !== 0) return undefined;
+        if (p?.error !== 0) return undefined;
         const records = p.records;
         if (records.length === 0) return out;
         let position = 0;
