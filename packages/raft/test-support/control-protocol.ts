@@ -76,6 +76,10 @@ export interface PeerReport {
   readonly invalidMessages: number;
   readonly misaddressedMessages: number;
   readonly messagesReceived: number;
+  readonly messagesSent: number;
+  readonly framesSent: number;
+  /** Messages dropped because the peer's send queue was full (oldest first). */
+  readonly droppedQueueFull: number;
 }
 
 export interface NodeStatus {
@@ -100,7 +104,10 @@ export interface NodeStats {
   readonly elapsedMs: number;
   readonly dataEntriesApplied: number;
   readonly proposalsAcked: number;
+  /** Commit latency of this node's acknowledged proposals (propose to apply here), ms. */
   readonly latency: HistogramCounts;
+  /** How long the host waited for each WAL sync, ms. */
+  readonly syncLatency: HistogramCounts;
   readonly cpuUserMs: number;
   readonly cpuSystemMs: number;
   readonly syncs: number;

@@ -10,6 +10,8 @@
  * what the tests do. A storage failure of the host ends it with exit code 70 and a `fatal`
  * event.
  */
+import { fstatSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { HostLogger } from '../src/host/raft-host.ts';
 import { type ControlRequest, parseRequest } from './control-protocol.ts';
@@ -33,8 +35,26 @@ function stderrLogger(nodeId: number): HostLogger {
   };
 }
 
+/**
+ * Replies go out through a non-blocking handle on fd 1: Node writes `process.stdout` to a
+ * pipe synchronously, so a controller slow to read would stall this whole node (timers,
+ * Raft, disk) inside write(2). Here they queue in memory instead, bounded by what the
+ * controller keeps in flight.
+ */
+const controlOut: NodeJS.WritableStream = isPipe(1)
+  ? new Socket({ fd: 1, readable: false, writable: true })
+  : process.stdout;
+
+function isPipe(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
 function emit(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+  controlOut.write(`${JSON.stringify(value)}\n`);
 }
 
 async function handle(node: RaftNode, request: ControlRequest, stop: () => void): Promise<void> {

@@ -22,16 +22,18 @@ export function encodeProposal(id: number, size: number): Buffer {
   );
   const data = Buffer.alloc(size, 0x2e);
   data.writeUInt32LE(payloadMagic, 0);
-  data.writeBigUInt64LE(BigInt(id), 4);
+  data.writeUInt32LE(id % 2 ** 32, 4);
+  data.writeUInt32LE(Math.floor(id / 2 ** 32), 8);
   return data;
 }
 
 /** The id in an applied entry's data, or undefined when it is not a proposal payload. */
 export function decodeProposalId(data: Uint8Array): number | undefined {
   if (data.byteLength < proposalPayloadBytesMin) return undefined;
-  const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (view.readUInt32LE(0) !== payloadMagic) return undefined;
-  const id = view.readBigUInt64LE(4);
-  if (id > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-  return Number(id);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (view.getUint32(0, true) !== payloadMagic) return undefined;
+  // Two 32-bit halves: a BigInt read costs more than the rest of applying an entry.
+  const high = view.getUint32(8, true);
+  if (high >= 2 ** 21) return undefined; // beyond Number.MAX_SAFE_INTEGER
+  return high * 2 ** 32 + view.getUint32(4, true);
 }

@@ -39,6 +39,7 @@ export class RaftNode {
   private readonly replicas = new Map<number, Replica>();
   private readonly fenced = new Map<number, string>();
   private readonly latency = new LatencyHistogram();
+  private readonly syncLatency: LatencyHistogram;
   private proposalsAcked = 0;
   private statsBase: StatsBase;
   private transport!: PeerTransport;
@@ -49,7 +50,9 @@ export class RaftNode {
     private readonly wal: RaftWal,
     private readonly host: RaftHost,
     private readonly appliedLog: AppliedLog | undefined,
+    syncLatency: LatencyHistogram,
   ) {
+    this.syncLatency = syncLatency;
     this.statsBase = this.statsNow();
   }
 
@@ -59,6 +62,7 @@ export class RaftNode {
       : undefined;
     const wal = await RaftWal.open({ dir: join(config.dir, 'raft'), logger });
     let transport: PeerTransport | undefined;
+    const syncLatency = new LatencyHistogram();
     const host = new RaftHost({
       nodeId: config.nodeId,
       wal,
@@ -68,8 +72,9 @@ export class RaftNode {
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks,
       seed: config.seed,
+      observeSync: (seconds) => syncLatency.record(seconds * 1000),
     });
-    const node = new RaftNode(config, logger, wal, host, appliedLog);
+    const node = new RaftNode(config, logger, wal, host, appliedLog, syncLatency);
     transport = await PeerTransport.start({
       nodeId: config.nodeId,
       listen: { host: config.peerHost, port: config.peerPort },
@@ -196,6 +201,9 @@ export class RaftNode {
         invalidMessages: p.invalidMessages,
         misaddressedMessages: p.misaddressedMessages,
         messagesReceived: p.messagesReceived,
+        messagesSent: p.messagesSent,
+        framesSent: p.framesSent,
+        droppedQueueFull: p.droppedQueueFull,
       };
     }
     return {
@@ -245,6 +253,7 @@ export class RaftNode {
       dataEntriesApplied: now.dataEntriesApplied - base.dataEntriesApplied,
       proposalsAcked: now.proposalsAcked - base.proposalsAcked,
       latency: this.latency.toCounts(),
+      syncLatency: this.syncLatency.toCounts(),
       cpuUserMs: cpu.user / 1000,
       cpuSystemMs: cpu.system / 1000,
       syncs: now.syncs - base.syncs,
@@ -257,6 +266,7 @@ export class RaftNode {
     if (reset) {
       this.statsBase = now;
       this.latency.reset();
+      this.syncLatency.reset();
     }
     return stats;
   }

@@ -13,7 +13,15 @@
 import type { RawNodeOptions } from '../core/options.ts';
 import { SeededPrng } from '../core/prng.ts';
 import { RawNode } from '../core/raw-node.ts';
-import type { ConfigState, CoreLogger, GroupId, Message, NodeId, Ready } from '../core/types.ts';
+import {
+  type ConfigState,
+  type CoreLogger,
+  EntryType,
+  type GroupId,
+  type Message,
+  type NodeId,
+  type Ready,
+} from '../core/types.ts';
 import type { RaftWal } from '../durable/wal.ts';
 import { type GroupStateMachine, HostedGroup } from './hosted-group.ts';
 
@@ -80,6 +88,12 @@ function needsSync(group: HostedGroup, ready: Ready): boolean {
   return !commitOnly;
 }
 
+function mayChangeConfig(ready: Ready): boolean {
+  if (ready.snapshot) return true;
+  for (const entry of ready.committedEntries) if (entry.type === EntryType.Config) return true;
+  return false;
+}
+
 export class RaftHost {
   private readonly groups = new Map<GroupId, HostedGroup>();
   private readonly dirty = new Set<HostedGroup>();
@@ -87,6 +101,9 @@ export class RaftHost {
   private readonly applying = new Set<Promise<void>>();
   private cycleRunning = false;
   private cycleScheduled = false;
+  /** Groups with messages to send early (while a cycle waits on the disk), sent once a turn. */
+  private readonly earlySenders = new Set<HostedGroup>();
+  private earlySendScheduled = false;
   private readonly timer: NodeJS.Timeout;
   private readonly prng: SeededPrng;
   private closed = false;
@@ -217,11 +234,28 @@ export class RaftHost {
 
   private markDirty(group: HostedGroup): void {
     this.dirty.add(group);
-    if (this.cycleRunning) this.sendEarly(group);
+    if (this.cycleRunning) this.queueEarlySend(group);
     this.scheduleCycle();
   }
 
-  /** While a cycle waits on the disk, a leader's new appends may leave at once. */
+  /**
+   * While a cycle waits on the disk, leaders' new appends may leave at once: once per turn
+   * of the event loop, so everything proposed or received in one turn leaves in one Append
+   * per follower (taking messages after every proposal would send one Append per entry).
+   */
+  private queueEarlySend(group: HostedGroup): void {
+    this.earlySenders.add(group);
+    if (this.earlySendScheduled) return;
+    this.earlySendScheduled = true;
+    setImmediate(() => {
+      this.earlySendScheduled = false;
+      const groups = [...this.earlySenders];
+      this.earlySenders.clear();
+      if (this.closed) return;
+      for (const g of groups) if (!g.removed && !g.fault) this.sendEarly(g);
+    });
+  }
+
   private sendEarly(group: HostedGroup): void {
     const messages = group.node.takeMessages();
     if (messages.length > 0) this.send(messages);
@@ -302,7 +336,9 @@ export class RaftHost {
     await this.applyReady(taken);
     if (group.removed || group.fault || this.closed) return;
     group.node.advance();
-    const config = group.configToStage();
+    // Only an applied config entry or an installed snapshot changes the membership; asking
+    // the core's full status after every Ready would cost more than the rest of finishing.
+    const config = mayChangeConfig(taken.ready) ? group.configToStage() : undefined;
     if (config) {
       group.storage.stage({ config });
       this.markDirty(group);

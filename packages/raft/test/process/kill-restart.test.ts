@@ -42,12 +42,20 @@ async function killAndRestart(
   cluster: ProcessCluster,
   load: ProposalLoad,
   node: number,
+  log: (text: string) => void,
 ): Promise<void> {
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
   await cluster.kill(node);
   await cluster.waitForLeaders(cluster.groupIds, electionDeadlineMs);
-  await load.waitForAcked(load.ackedCount + 200, progressDeadlineMs);
+  const elected = seconds();
+  await load.waitForAcked(load.ackedCount + 100, progressDeadlineMs);
   await cluster.restart(node);
+  const restarted = seconds();
   await waitForRejoined(cluster);
+  log(
+    `  node ${node}: new leaders after ${elected} s, restarted after ${restarted} s, rejoined after ${seconds()} s`,
+  );
 }
 
 test('SIGKILL of a node, then of every group leader: acknowledged proposals are applied everywhere, in one order', async (t) => {
@@ -59,15 +67,15 @@ test('SIGKILL of a node, then of every group leader: acknowledged proposals are 
     groups: cluster.groupIds,
     idsPerRequest: 2,
     entryBytes: 64,
-    pauseMs: 200,
+    pauseMs: 500,
     requestTimeoutMs: 30_000,
   });
   load.start();
-  await load.waitForAcked(400, progressDeadlineMs);
+  await load.waitForAcked(200, progressDeadlineMs);
 
   const first = 1 + prng.nextInt(3);
   t.log(`killing node ${first} (SIGKILL) and restarting it`);
-  await killAndRestart(cluster, load, first);
+  await killAndRestart(cluster, load, first, (text) => t.log(text));
 
   const hit = new Set<number>();
   for (let round = 0; round < leaderKillRoundsMax && hit.size < groupCount; round++) {
@@ -83,7 +91,7 @@ test('SIGKILL of a node, then of every group leader: acknowledged proposals are 
     ];
     for (const group of groups) hit.add(group);
     t.log(`round ${round}: killing node ${victim}, leader of ${groups.length} groups not yet hit`);
-    await killAndRestart(cluster, load, victim);
+    await killAndRestart(cluster, load, victim, (text) => t.log(text));
   }
   t.is(hit.size, groupCount, 'every group lost its leader at least once');
 

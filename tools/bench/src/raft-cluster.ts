@@ -1,0 +1,319 @@
+/**
+ * Benchmark of the Raft runtime end to end: three node processes on 127.0.0.1 (durable
+ * WAL with fdatasync, authenticated WebSocket links, multi-raft host), driven through their
+ * control channels by this process, which keeps a bounded window of entries in flight per
+ * group, sent to the group's leader; every id is proposed as its own entry, and the host
+ * batches whatever arrives between two cycles.
+ *
+ *   npx tsx tools/bench/src/raft-cluster.ts [--seconds 5] [--warmup 2] [--groups 1,100]
+ *     [--sizes 100,1024] [--window 512] [--request-entries 64] [--dir /tmp] [--tick-ms 50]
+ *     [--rates max,half] [--profile DIR]
+ *
+ * For each group count a fresh cluster; for each entry size two rows: `max` (closed loop:
+ * as fast as the window allows) and `half` (open loop at half the rate `max` reached,
+ * released every 10 ms). Reported per row: committed entries/s (acknowledged = committed
+ * and applied on the leader), payload MB/s, commit latency p50/p99 as the leaders measure
+ * it (propose to apply), and as this process sees it (request sent to reply, including the
+ * control channel), fdatasyncs per second per node, entries per fdatasync, the CPU the
+ * three nodes used, and the load average. The disk's own rate (4 KiB append + fdatasync,
+ * one at a time) is measured before and after, in the same run.
+ */
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  LatencyHistogram,
+  type NodeHandle,
+  type NodeStats,
+  ProcessCluster,
+  type ProposeReply,
+} from '@tributary/raft/test-support';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    groups: { type: 'string', default: '1,100' },
+    sizes: { type: 'string', default: '100,1024' },
+    window: { type: 'string', default: '512' },
+    'request-entries': { type: 'string', default: '64' },
+    dir: { type: 'string', default: tmpdir() },
+    'tick-ms': { type: 'string', default: '50' },
+    rates: { type: 'string', default: 'max,half' },
+    profile: { type: 'string' },
+  },
+});
+const seconds = Number(values.seconds);
+const warmupSeconds = Number(values.warmup);
+const windowEntries = Number(values.window);
+const requestEntriesMax = Number(values['request-entries']);
+const openLoopTickMs = 10;
+const drainTimeoutMs = 30_000;
+
+interface DiskRate {
+  readonly opsPerSecond: number;
+  readonly p50Ms: number;
+}
+
+function measureDisk(dir: string): DiskRate {
+  const path = join(dir, `fdatasync-probe-${process.pid}`);
+  const fd = openSync(path, 'w');
+  const block = Buffer.alloc(4096, 7);
+  const latencies: number[] = [];
+  const end = performance.now() + 2000;
+  while (performance.now() < end) {
+    const start = performance.now();
+    writeSync(fd, block);
+    fdatasyncSync(fd);
+    latencies.push(performance.now() - start);
+  }
+  closeSync(fd);
+  rmSync(path);
+  latencies.sort((a, b) => a - b);
+  return {
+    opsPerSecond: latencies.length / 2,
+    p50Ms: latencies[Math.floor(latencies.length / 2)] ?? 0,
+  };
+}
+
+interface GroupState {
+  readonly group: number;
+  readonly leader: NodeHandle;
+  inflight: number;
+  credit: number;
+}
+
+/** The load generator: a bounded window of entries in flight per group. */
+class WindowedLoad {
+  private nextId = 1;
+  private running = true;
+  private readonly inflightRequests = new Set<Promise<void>>();
+  readonly endToEnd = new LatencyHistogram();
+  counts = { acked: 0, refused: 0, superseded: 0, unknown: 0 };
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly groups: GroupState[],
+    private readonly size: number,
+    /** Entries per second in all; undefined: closed loop (as fast as the window allows). */
+    private readonly rate: number | undefined,
+  ) {}
+
+  start(): void {
+    if (this.rate === undefined) {
+      for (const g of this.groups) this.refill(g);
+      return;
+    }
+    const perGroupPerTick = (this.rate / this.groups.length) * (openLoopTickMs / 1000);
+    this.timer = setInterval(() => {
+      for (const g of this.groups) {
+        g.credit = Math.min(windowEntries, g.credit + perGroupPerTick);
+        const count = Math.min(Math.floor(g.credit), windowEntries - g.inflight);
+        if (count > 0) {
+          g.credit -= count;
+          this.send(g, count);
+        }
+      }
+    }, openLoopTickMs);
+  }
+
+  resetCounts(): void {
+    this.counts = { acked: 0, refused: 0, superseded: 0, unknown: 0 };
+    this.endToEnd.reset();
+  }
+
+  private refill(g: GroupState): void {
+    while (this.running && g.inflight < windowEntries)
+      this.send(g, Math.min(requestEntriesMax, windowEntries - g.inflight));
+  }
+
+  private send(g: GroupState, count: number): void {
+    const ids = Array.from({ length: count }, () => this.nextId++);
+    g.inflight += count;
+    const sentAt = performance.now();
+    const request = g.leader
+      .propose(g.group, ids, this.size, drainTimeoutMs)
+      .then(
+        (reply) => this.settled(reply, sentAt),
+        () => {
+          this.counts.unknown += count;
+        },
+      )
+      .finally(() => {
+        g.inflight -= count;
+        this.inflightRequests.delete(request);
+        if (this.rate === undefined) this.refill(g);
+      });
+    this.inflightRequests.add(request);
+  }
+
+  private settled(reply: ProposeReply, sentAt: number): void {
+    const latency = performance.now() - sentAt;
+    for (let i = 0; i < reply.acked.length; i++) this.endToEnd.record(latency);
+    this.counts.acked += reply.acked.length;
+    this.counts.refused += reply.refused.length;
+    this.counts.superseded += reply.superseded.length;
+    this.counts.unknown += reply.unknown.length;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    while (this.inflightRequests.size > 0) await Promise.allSettled([...this.inflightRequests]);
+  }
+}
+
+interface Row {
+  readonly groups: number;
+  readonly size: number;
+  readonly mode: string;
+  readonly entriesPerSecond: number;
+  readonly commitP50Ms: number;
+  readonly commitP99Ms: number;
+  readonly endToEndP50Ms: number;
+  readonly endToEndP99Ms: number;
+  readonly fsyncsPerSecondPerNode: number;
+  readonly entriesPerFsync: number;
+  readonly cpuPercentOfOneCore: number;
+  readonly refused: number;
+  readonly load: string;
+}
+
+async function resetStats(cluster: ProcessCluster): Promise<void> {
+  await Promise.all(cluster.nodeIds.map((id) => cluster.handle(id).stats(true)));
+}
+
+async function collectStats(cluster: ProcessCluster): Promise<NodeStats[]> {
+  return Promise.all(cluster.nodeIds.map((id) => cluster.handle(id).stats(false)));
+}
+
+function summarize(
+  base: { groups: number; size: number; mode: string; load: string },
+  stats: NodeStats[],
+  load: WindowedLoad,
+): Row {
+  const elapsedSeconds = Math.max(...stats.map((s) => s.elapsedMs)) / 1000;
+  const acked = stats.reduce((sum, s) => sum + s.proposalsAcked, 0);
+  const commit = new LatencyHistogram();
+  for (const s of stats) commit.add(s.latency);
+  const fsyncs = stats.reduce((sum, s) => sum + s.walSegmentSyncs + s.walAcknowledgedSyncs, 0);
+  const fsyncsPerSecondPerNode = fsyncs / stats.length / elapsedSeconds;
+  const cpuMs = stats.reduce((sum, s) => sum + s.cpuUserMs + s.cpuSystemMs, 0);
+  return {
+    ...base,
+    entriesPerSecond: acked / elapsedSeconds,
+    commitP50Ms: commit.quantileMs(0.5),
+    commitP99Ms: commit.quantileMs(0.99),
+    endToEndP50Ms: load.endToEnd.quantileMs(0.5),
+    endToEndP99Ms: load.endToEnd.quantileMs(0.99),
+    fsyncsPerSecondPerNode,
+    entriesPerFsync: acked / elapsedSeconds / Math.max(fsyncsPerSecondPerNode, 1e-9),
+    cpuPercentOfOneCore: (cpuMs / (elapsedSeconds * 1000)) * 100,
+    refused: load.counts.refused + load.counts.superseded + load.counts.unknown,
+    load: base.load,
+  };
+}
+
+async function groupStates(cluster: ProcessCluster): Promise<GroupState[]> {
+  const leaders = await cluster.waitForLeaders(cluster.groupIds, 120_000);
+  return cluster.groupIds.map((group) => ({
+    group,
+    leader: cluster.handle(leaders.get(group) as number),
+    inflight: 0,
+    credit: 0,
+  }));
+}
+
+async function measure(
+  cluster: ProcessCluster,
+  size: number,
+  mode: string,
+  rate: number | undefined,
+): Promise<Row> {
+  const load = new WindowedLoad(await groupStates(cluster), size, rate);
+  load.start();
+  await sleep(warmupSeconds * 1000);
+  await resetStats(cluster);
+  load.resetCounts();
+  const loadBefore = loadavg()[0] as number;
+  await sleep(seconds * 1000);
+  const stats = await collectStats(cluster);
+  const loadText = `${loadBefore.toFixed(1)}–${(loadavg()[0] as number).toFixed(1)}`;
+  await load.stop();
+  return summarize({ groups: cluster.groupIds.length, size, mode, load: loadText }, stats, load);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function benchGroups(groups: number, sizes: number[], print: (row: Row) => void) {
+  const cluster = await ProcessCluster.start({
+    nodeIds: [1, 2, 3],
+    groups,
+    root: mkdtempSync(join(values.dir, 'raft-cluster-bench-')),
+    settings: {
+      appliedLog: false,
+      tickMs: Number(values['tick-ms']),
+      electionTicks: 20,
+      heartbeatTicks: 2,
+      ...(values.profile === undefined
+        ? {}
+        : { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', values.profile] }),
+    },
+  });
+  try {
+    for (const size of sizes) {
+      const max = await measure(cluster, size, 'max', undefined);
+      const modes = (values.rates ?? '').split(',');
+      if (modes.includes('max')) print(max);
+      if (modes.includes('half'))
+        print(await measure(cluster, size, 'half', max.entriesPerSecond / 2));
+    }
+  } finally {
+    await Promise.all(cluster.nodeIds.map((id) => cluster.node(id)?.shutdown()));
+    await cluster.close();
+    rmSync(cluster.root, { recursive: true, force: true });
+  }
+}
+
+const round = (value: number, digits = 0) => Number(value.toFixed(digits));
+
+async function main(): Promise<void> {
+  const disks = [measureDisk(values.dir)];
+  const rows: Row[] = [];
+  const header =
+    '| groups | entry B | load | committed entries/s | MB/s | commit p50 ms | commit p99 ms | end-to-end p50 ms | end-to-end p99 ms | fsyncs/s per node | entries/fsync | entries/s ÷ disk fsyncs/s | node CPU % of a core | not acked | load avg |';
+  console.log(header);
+  console.log(`|${'---|'.repeat(15)}`);
+  const print = (r: Row) => {
+    rows.push(r);
+    const cells = [
+      r.groups,
+      r.size,
+      r.mode,
+      round(r.entriesPerSecond),
+      round((r.entriesPerSecond * r.size) / 1e6, 1),
+      round(r.commitP50Ms, 1),
+      round(r.commitP99Ms, 1),
+      round(r.endToEndP50Ms, 1),
+      round(r.endToEndP99Ms, 1),
+      round(r.fsyncsPerSecondPerNode),
+      round(r.entriesPerFsync, 1),
+      round(r.entriesPerSecond / (disks[0] as DiskRate).opsPerSecond, 1),
+      round(r.cpuPercentOfOneCore),
+      r.refused,
+      r.load,
+    ];
+    console.log(`| ${cells.join(' | ')} |`);
+  };
+  for (const groups of (values.groups ?? '').split(',').map(Number))
+    await benchGroups(groups, (values.sizes ?? '').split(',').map(Number), print);
+  disks.push(measureDisk(values.dir));
+  console.log(
+    `disk: 4 KiB append + fdatasync, one at a time: ${disks.map((d) => `${round(d.opsPerSecond)}/s (p50 ${round(d.p50Ms, 2)} ms)`).join(' before, ')} after; ratios above use the first`,
+  );
+}
+
+await main();
