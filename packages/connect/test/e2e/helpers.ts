@@ -1,0 +1,266 @@
+/**
+ * For the connect end-to-end tests: a real cluster (node processes via @tributary/launch),
+ * connect workers run as child processes through the worker CLI (`src/main.ts`) so they
+ * can be SIGKILLed, reading a topic to its end, a tiny REST client, and waiting for
+ * conditions with generous deadlines (the machine is shared and loaded).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { type Admin, Client, type ConsumerMessage, silentLogger } from '@tributary/client';
+import { LocalCluster } from '@tributary/launch';
+
+const workerMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const tsxLoader = createRequire(import.meta.url).resolve('tsx');
+
+export interface TestCluster {
+  readonly cluster: LocalCluster;
+  readonly brokers: string[];
+  readonly admin: Admin;
+  /** A scratch directory removed by `close`. */
+  readonly dir: string;
+  client(clientId?: string): Client;
+  createTopic(topic: string, partitions: number): Promise<void>;
+  produce(
+    topic: string,
+    messages: { key: string | null; value: string | Buffer | null }[],
+  ): Promise<void>;
+  /** How many records the topic holds (sum of high watermarks; nothing is deleted here). */
+  count(topic: string): Promise<number>;
+  /** Every record of a topic up to its current end. */
+  readAll(topic: string): Promise<ConsumerMessage[]>;
+  close(): Promise<void>;
+}
+
+export async function startTestCluster(nodes = 3): Promise<TestCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-connect-e2e-'));
+  const cluster = await LocalCluster.create({
+    nodes,
+    dataDir: join(dir, 'cluster'),
+    settings: { tickMs: 20 },
+  });
+  try {
+    await cluster.startAll();
+    await cluster.waitHealthy(180_000);
+  } catch (error) {
+    await cluster.close({ graceful: false });
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const client = (clientId = 'connect-e2e') =>
+    new Client({
+      clientId,
+      brokers: cluster.bootstrap,
+      logger: silentLogger,
+      requestTimeoutMs: 15_000,
+      retry: { backoffMsInitial: 50, backoffMsMax: 500 },
+    });
+  const shared = client('connect-e2e-tools');
+  const admin = shared.admin();
+  await admin.connect();
+  const producer = shared.producer();
+  await producer.connect();
+  return {
+    cluster,
+    brokers: [...cluster.bootstrap],
+    admin,
+    dir,
+    client,
+    async createTopic(topic, partitions) {
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor: Math.min(3, nodes) }],
+        waitForLeaders: true,
+      });
+    },
+    async produce(topic, messages) {
+      await producer.send({ topic, messages });
+    },
+    async count(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.reduce((sum, o) => sum + Number(o.high - o.low), 0);
+    },
+    readAll: (topic) => readTopic(client('connect-e2e-reader'), admin, topic),
+    async close() {
+      await producer.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      await cluster.close({ graceful: false });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every record of `topic` from its start up to the end it has now. */
+export async function readTopic(
+  client: Client,
+  admin: Admin,
+  topic: string,
+): Promise<ConsumerMessage[]> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const wanted = new Map(offsets.filter((o) => o.high > o.low).map((o) => [o.partition, o.high]));
+  const messages: ConsumerMessage[] = [];
+  if (wanted.size === 0) return messages;
+  const consumer = client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 });
+  await consumer.connect();
+  consumer.assign([{ topic, partitions: [...wanted.keys()] }], { fromBeginning: true });
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 120_000);
+  try {
+    for await (const m of consumer.messages({ signal: controller.signal, autoCommit: false })) {
+      messages.push(m);
+      const high = wanted.get(m.partition);
+      if (high !== undefined && m.offset >= high - 1n) wanted.delete(m.partition);
+      if (wanted.size === 0) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  if (wanted.size > 0) throw new Error(`could not read ${topic} to its end`);
+  return messages;
+}
+
+/** Polls `condition` until it holds, failing after `timeoutMs` with `what`. */
+export async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 180_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** A connect worker running as a child process of this test. */
+export interface WorkerProcess {
+  readonly restUrl: string;
+  readonly workerId: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** SIGKILL: no graceful stop, nothing stored or committed on the way out. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for the exit (SIGKILL after 60 s). */
+  stop(): Promise<void>;
+}
+
+const liveWorkers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveWorkers) child.kill('SIGKILL');
+});
+
+/**
+ * Writes `config` to a file in `dir` and runs the worker CLI on it; resolves once the
+ * worker printed its READY line (its stderr log goes to `<dir>/<name>.log`).
+ */
+export async function spawnWorker(
+  dir: string,
+  name: string,
+  config: Record<string, unknown>,
+): Promise<WorkerProcess> {
+  const configFile = join(dir, `${name}.json`);
+  const logFile = join(dir, `${name}.log`);
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', tsxLoader, workerMain, configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  liveWorkers.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      liveWorkers.delete(child);
+      log.end();
+      resolve();
+    }),
+  );
+  child.stderr?.pipe(log, { end: false });
+  const ready = await new Promise<{ rest: string; workerId: string }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker ${name} not ready within 180 s; see ${logFile}`));
+    }, 180_000);
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      if (!line.startsWith('READY ')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line.slice('READY '.length)) as { rest: string; workerId: string });
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `worker ${name} exited (code ${code}, signal ${signal}) before it was ready: ${tail(logFile)}`,
+        ),
+      );
+    });
+  });
+  return {
+    restUrl: ready.rest,
+    workerId: ready.workerId,
+    pid: child.pid!,
+    logFile,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').slice(-2000);
+  } catch {
+    return '(no log)';
+  }
+}
+
+export interface RestAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly contentType: string | null;
+}
+
+/** One REST request; the body is sent as JSON unless it is a string (sent as it is). */
+export async function rest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<RestAnswer> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text === '' ? undefined : (JSON.parse(text) as unknown),
+    contentType: response.headers.get('content-type'),
+  };
+}
+
+/** Connector status as the REST API gives it. */
+export interface StatusBody {
+  readonly name: string;
+  readonly connector: { readonly state: string };
+  readonly tasks: readonly { id: number; state: string; workerId?: string; error?: string }[];
+}
+
+export async function statusOf(baseUrl: string, connector: string): Promise<StatusBody> {
+  const answer = await rest(baseUrl, 'GET', `/connectors/${connector}/status`);
+  if (answer.status !== 200)
+    throw new Error(`status of ${connector}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body as StatusBody;
+}
