@@ -4,7 +4,9 @@
  * processed, and a sequence number counting the repartition records that input produced.
  * Replaying the same input (after a crash, before its offsets were committed) produces the
  * same origins in the same order, so the reading task, which keeps the greatest origin seen
- * per input partition in a changelogged store, drops the copies.
+ * per repartition topic and origin partition in a changelogged store, drops the copies. (Not
+ * per origin partition alone: one input can feed several repartition topics that one task
+ * reads, and the consumer interleaves those in any order.)
  *
  * Header `tributary.origin`: UTF-8 `<topic> <partition> <offset> <sequence>`.
  */

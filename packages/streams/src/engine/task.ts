@@ -38,7 +38,7 @@ export interface TaskOptions {
   readonly onDropped?: (reason: string, record: StreamRecord) => void;
 }
 
-/** The store that remembers the greatest origin read per input partition of a repartition topic. */
+/** The store that remembers the greatest origin read per repartition topic and origin partition. */
 export function dedupStoreName(subtopologyId: number): string {
   return `repartition-dedup-${subtopologyId}`;
 }
@@ -197,7 +197,9 @@ export class Task {
     if (!this.dedup || !this.repartitionTopics.has(record.topic)) return false;
     const origin = readOrigin(record.headers);
     if (!origin) return false;
-    const key = `${origin.topic} ${origin.partition}`;
+    // Per repartition topic: the consumer interleaves a task's topics in any order, and
+    // only within one topic partition do a writer's origins arrive in increasing order.
+    const key = `${record.topic} ${origin.topic} ${origin.partition}`;
     const seen = this.dedup.get(key);
     if (seen && !originAfter(origin, seen)) return true;
     this.dedup.put(key, [origin.offset, origin.sequence]);
