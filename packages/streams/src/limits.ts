@@ -15,9 +15,14 @@ export const storeLogRewriteBytesMin = 1024 * 1024;
 export const storeEntryBytesMax = 64 * 1024 * 1024;
 /** Changelog records sent in one produce call when a task commits. */
 export const changelogSendRecordsMax = 5_000;
+/** How long `start()` keeps retrying retriable errors (a controller election) creating a topic. */
+export const topicCreateMsMax = 120_000;
+/** Timeout of one topic creation attempt (leaders elected included). */
+export const topicCreateAttemptMs = 30_000;
 /** Default grace period of windows: late records within it still count. */
 export const graceMsDefault = 0;
 
 assert(commitIntervalMsDefault > 0, 'commit interval must be positive');
 assert(processBatchRecordsMax <= taskBufferedRecordsMax, 'a batch never exceeds the buffer');
 assert(storeLogRewriteRatio > 1, 'rewriting must shrink the log');
+assert(topicCreateAttemptMs <= topicCreateMsMax, 'an attempt fits in the retry budget');

@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, consoleLogger } from '@tributary/client';
 import { Serdes, Streams, StreamsBuilder } from '@tributary/streams';
@@ -74,6 +75,30 @@ function verboseLogger(t0: number) {
   };
 }
 
+/**
+ * Verbose runs only: the event loop's longest stall and each request kind's slowest answer
+ * since the last report (what stalls processing or lets a group session expire).
+ */
+function watchDiagnostics(client: Client) {
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  const slowest = new Map<string, number>();
+  client.on('request', (event) =>
+    slowest.set(event.api, Math.max(slowest.get(event.api) ?? 0, event.durationMs)),
+  );
+  return {
+    take(): string {
+      const text = [
+        `loop max ${Math.round(loop.max / 1e6)} ms`,
+        ...[...slowest].map(([api, ms]) => `${api} ${Math.round(ms)} ms`),
+      ].join(', ');
+      loop.reset();
+      slowest.clear();
+      return text;
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const cluster = await benchCluster({
     nodes: Number(values.nodes),
@@ -100,11 +125,13 @@ async function main(): Promise<void> {
       .count({ storeName: 'counts' })
       .toStream()
       .to(`${run}-counts`, { keySerde: s, valueSerde: Serdes.number() });
+    const client = values.verbose
+      ? new Client({ clientId: run, brokers: cluster.bootstrap, logger: consoleLogger('warn') })
+      : cluster.client(run);
+    const diagnostics = values.verbose ? watchDiagnostics(client) : undefined;
     const streams = new Streams(builder.build(), {
       applicationId: run,
-      client: values.verbose
-        ? new Client({ clientId: run, brokers: cluster.bootstrap, logger: consoleLogger('warn') })
-        : cluster.client(run),
+      client,
       commitIntervalMs: 1000,
       replicationFactor: replication,
       ...(stateDir ? { stateDir } : {}),
@@ -125,6 +152,7 @@ async function main(): Promise<void> {
         console.log(
           `${((Date.now() - started0) / 1000).toFixed(1)} s counted ${counted}`,
           JSON.stringify(streams.metrics),
+          diagnostics?.take(),
         );
       if (streams.state === 'error') throw streams.error;
       counted = streams

@@ -129,6 +129,7 @@ export interface AdminPort {
       configEntries?: readonly { name: string; value: string }[];
     }[];
     waitForLeaders?: boolean;
+    timeoutMs?: number;
   }): Promise<boolean>;
   fetchTopicMetadata(options: { topics?: readonly string[] }): Promise<{
     topics: readonly { name: string; partitions: readonly { partitionId: number }[] }[];

@@ -8,6 +8,7 @@ import { type PartitionCounts, resolvePartitionCounts } from '../engine/partitio
 import { changelogTopic, dedupStoreName, resolveTopic } from '../engine/task.ts';
 import type { Topology } from '../engine/topology.ts';
 import { StreamsError } from '../errors.ts';
+import { topicCreateAttemptMs, topicCreateMsMax } from '../limits.ts';
 import type { AdminPort } from './client-port.ts';
 
 export interface InternalTopic {
@@ -88,9 +89,32 @@ export async function ensureInternalTopics(
   topics: readonly InternalTopic[],
   replicationFactor: number,
 ): Promise<void> {
+  for (const topic of topics) await createTopic(admin, topic, replicationFactor);
+  const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
   for (const topic of topics) {
-    await admin
-      .createTopics({
+    const found = metadata.topics.find((t) => t.name === topic.name);
+    if (found && found.partitions.length !== topic.partitions) {
+      throw new StreamsError(
+        'INTERNAL_TOPIC_MISMATCH',
+        `internal topic ${topic.name} has ${found.partitions.length} partitions, the topology needs ${topic.partitions}; delete it (and reset the application) to change partition counts`,
+      );
+    }
+  }
+}
+
+/**
+ * Creates a topic (an existing one is left as it is), retrying retriable errors: a busy
+ * cluster may move its controller or be slow to elect leaders while the application starts.
+ */
+async function createTopic(
+  admin: AdminPort,
+  topic: InternalTopic,
+  replicationFactor: number,
+): Promise<void> {
+  const deadline = Date.now() + topicCreateMsMax;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.createTopics({
         topics: [
           {
             topic: topic.name,
@@ -100,19 +124,15 @@ export async function ensureInternalTopics(
           },
         ],
         waitForLeaders: true,
-      })
-      .catch((error: unknown) => {
-        if ((error as { code?: string }).code !== 'TOPIC_ALREADY_EXISTS') throw error;
+        timeoutMs: topicCreateAttemptMs,
       });
-  }
-  const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
-  for (const topic of topics) {
-    const found = metadata.topics.find((t) => t.name === topic.name);
-    if (found && found.partitions.length !== topic.partitions) {
-      throw new StreamsError(
-        'INTERNAL_TOPIC_MISMATCH',
-        `internal topic ${topic.name} has ${found.partitions.length} partitions, the topology needs ${topic.partitions}; delete it (and reset the application) to change partition counts`,
-      );
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'TOPIC_ALREADY_EXISTS') return;
+      const retriable = (error as { retriable?: boolean }).retriable === true;
+      if (!retriable || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
     }
   }
 }

@@ -10,7 +10,7 @@ import type { DeserializationErrorPolicy } from '../engine/task.ts';
 import { resolveTopic } from '../engine/task.ts';
 import type { Topology } from '../engine/topology.ts';
 import { IllegalStateError, InvalidArgumentError, StreamsError } from '../errors.ts';
-import { commitIntervalMsDefault } from '../limits.ts';
+import { commitIntervalMsDefault, processBatchRecordsMax } from '../limits.ts';
 import type { Position } from '../state/changelog.ts';
 import type { ActiveTask } from './active-task.ts';
 import { ChangelogPartitionReader } from './changelog-reader.ts';
@@ -234,29 +234,47 @@ export class Streams {
     this.timers.push(setInterval(() => this.sender.maybeSend(), sendLingerMs));
   }
 
-  private processBatch(messages: readonly ConsumedMessage[]): Promise<void> {
-    return this.mutex
-      .run(async () => {
-        if (this.failure !== undefined) return;
-        for (const m of messages) {
-          const active = this.manager.taskFor(m.topic, m.partition);
-          if (!active) continue;
-          active.task.process({
-            topic: m.topic,
-            partition: m.partition,
-            offset: Number(m.offset),
-            key: m.key,
-            value: m.value,
-            timestamp: m.timestamp,
-            headers: fromConsumed(m.headers),
-          });
-          active.dirty = true;
-          this.metrics.recordsProcessed += 1;
-        }
-        this.sender.maybeSend();
-        await this.sender.backpressure();
-      })
-      .catch((error: unknown) => this.fail(error));
+  /**
+   * Processes a consumed batch in slices of `processBatchRecordsMax` records, giving the
+   * event loop back between slices: a fetch can hold tens of thousands of records, and
+   * processing them in one go would starve heartbeats (the group then expels this member)
+   * and timers. The mutex is released between slices, so a commit or a rebalance may come
+   * in between; records of a task lost or suspended meanwhile are skipped (they are fetched
+   * again from the committed offset by whoever runs the task next).
+   */
+  private async processBatch(messages: readonly ConsumedMessage[]): Promise<void> {
+    for (let from = 0; from < messages.length; from += processBatchRecordsMax) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      const to = Math.min(messages.length, from + processBatchRecordsMax);
+      await this.mutex
+        .run(async () => {
+          if (this.failure !== undefined) return;
+          this.processSlice(messages, from, to);
+          this.sender.maybeSend();
+          await this.sender.backpressure();
+        })
+        .catch((error: unknown) => this.fail(error));
+      if (this.failure !== undefined) return;
+    }
+  }
+
+  private processSlice(messages: readonly ConsumedMessage[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const m = messages[i] as ConsumedMessage;
+      const active = this.manager.taskFor(m.topic, m.partition);
+      if (!active) continue;
+      active.task.process({
+        topic: m.topic,
+        partition: m.partition,
+        offset: Number(m.offset),
+        key: m.key,
+        value: m.value,
+        timestamp: m.timestamp,
+        headers: fromConsumed(m.headers),
+      });
+      active.dirty = true;
+      this.metrics.recordsProcessed += 1;
+    }
   }
 
   private punctuate(): Promise<void> {
