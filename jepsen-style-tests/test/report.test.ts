@@ -10,6 +10,7 @@ import { summarize, summaryMarkdown } from '../src/results/summary.ts';
 import { buildTimeline } from '../src/results/timeline.ts';
 import { niceMax } from '../src/results/timeline-svg.ts';
 import { writeResults } from '../src/results/write-results.ts';
+import { HistoryBuilder } from './support/history-builder.ts';
 
 /**
  * 20 s of sends by 4 producers with a 5 s fault window in the middle, during which sends
@@ -130,7 +131,27 @@ test('the synthetic history is clean and the summary counts it', (t) => {
   t.true(summary.indeterminateSeen >= 1 && summary.indeterminateSeen < summary.indeterminate);
   t.is(summary.lost + summary.duplicated + summary.reordered, 0);
   t.is(summary.faults, 1);
+  t.deepEqual(summary.faultsByKind, { kill: 1 });
   t.regex(summaryMarkdown(summary), /\| lost \| 0 \| 0 \|/);
+  t.regex(summaryMarkdown(summary), /\| faults injected: kill \| 1 \|/);
+});
+
+test('the summary counts group and metadata operations and faults that could not start', (t) => {
+  const h = new HistoryBuilder()
+    .commit(1, 'g', 0, 3)
+    .commit(1, 'g', 0, 4, 'info')
+    .topicOp(2, 'create-topic', 'a')
+    .fault('pause', ['n1'], 'fault-start')
+    .invoke('nemesis', { f: 'fault-start', value: { kind: 'kill-leader' } })
+    .complete('nemesis', 'info', { f: 'fault-start', value: { kind: 'kill-leader' } });
+  const summary = summarize(h.ops, checkHistory(h.ops, []));
+  t.deepEqual(summary.otherOperations, {
+    commit: { attempted: 2, ok: 1 },
+    'create-topic': { attempted: 1, ok: 1 },
+  });
+  t.is(summary.faults, 2);
+  t.deepEqual(summary.faultsByKind, { pause: 1 });
+  t.regex(summaryMarkdown(summary), /\| commit \(ok of 2\) \| 1 \|/);
 });
 
 test('the timeline buckets throughput by second and keeps the fault window', (t) => {

@@ -87,9 +87,7 @@ export class BrokerCluster implements ClusterControl {
   }
 
   async stopAll(): Promise<void> {
-    const admin = this.admin;
-    this.admin = undefined;
-    await admin?.disconnect().catch(() => {});
+    await this.dropAdmin();
     await this.local.close({ graceful: false });
   }
 
@@ -175,6 +173,7 @@ export class BrokerCluster implements ClusterControl {
       const leader = topics[0]?.partitions.find((p) => p.partitionId === tp.partition)?.leader;
       return leader !== undefined && leader > 0 ? nameOf(leader) : undefined;
     } catch {
+      await this.dropAdmin();
       return undefined;
     }
   };
@@ -185,9 +184,17 @@ export class BrokerCluster implements ClusterControl {
       const { controllerId } = await admin.describeCluster({ timeoutMs: leaderLookupTimeoutMs });
       return controllerId > 0 ? nameOf(controllerId) : undefined;
     } catch {
+      await this.dropAdmin();
       return undefined;
     }
   };
+
+  /** After a failed lookup the next one starts from a fresh connection to the bootstrap list. */
+  private async dropAdmin(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.disconnect().catch(() => {});
+  }
 
   private async connectedAdmin(): Promise<Admin> {
     if (this.admin === undefined) {

@@ -113,22 +113,39 @@ export async function startFault(
   }
 }
 
+/**
+ * Right after a fault heals, a group may be between leaders: the lookup is retried for a
+ * while before the fault falls back to a random node (and says so in its detail).
+ */
+const leaderLookupAttempts = 5;
+const leaderLookupPauseMs = 1000;
+
 async function leaderOrRandom(
   context: NemesisContext,
   prng: Prng,
   which: 'partition' | 'controller',
 ): Promise<{ node: string; detail: string }> {
   const nodeIds = context.cluster.nodes().map((n) => n.id);
-  let leader: string | undefined;
-  let of = 'controller';
-  if (which === 'controller') leader = await context.cluster.controllerLeader?.();
-  else if (context.partitions.length > 0 && context.cluster.partitionLeader) {
-    const tp = prng.pick(context.partitions);
-    of = `${tp.topic}/${tp.partition}`;
-    leader = await context.cluster.partitionLeader(tp);
+  const tp =
+    which === 'partition' && context.partitions.length > 0
+      ? prng.pick(context.partitions)
+      : undefined;
+  const of = tp ? `${tp.topic}/${tp.partition}` : 'controller';
+  const lookup = async (): Promise<string | undefined> => {
+    if (which === 'controller') return context.cluster.controllerLeader?.();
+    return tp && context.cluster.partitionLeader ? context.cluster.partitionLeader(tp) : undefined;
+  };
+  const canLookUp =
+    which === 'controller'
+      ? context.cluster.controllerLeader
+      : tp && context.cluster.partitionLeader;
+  for (let attempt = 1; canLookUp && attempt <= leaderLookupAttempts; attempt++) {
+    const leader = await lookup();
+    if (leader !== undefined && nodeIds.includes(leader) && context.cluster.isRunning(leader))
+      return { node: leader, detail: `leader of ${of}` };
+    if (attempt < leaderLookupAttempts)
+      await new Promise((r) => setTimeout(r, leaderLookupPauseMs));
   }
-  if (leader !== undefined && nodeIds.includes(leader))
-    return { node: leader, detail: `leader of ${of}` };
   return { node: prng.pick(nodeIds), detail: `leader of ${of} unknown: a random node` };
 }
 

@@ -38,7 +38,11 @@ export function writeResults(options: {
     `${JSON.stringify({ parameters: options.parameters, summary }, null, 2)}\n`,
   );
   const summaryPath = join(options.dir, 'summary.md');
-  writeFileSync(summaryPath, `# ${options.title}\n\n${summaryMarkdown(summary)}`);
+  const parameterLines = Object.entries(options.parameters).map(([k, v]) => `- ${k}: ${v}`);
+  writeFileSync(
+    summaryPath,
+    `# ${options.title}\n\n${summaryMarkdown(summary)}\n${parameterLines.join('\n')}\n`,
+  );
   const reportPath = join(options.dir, 'report.html');
   writeFileSync(reportPath, reportHtml({ ...options, summary }));
   const svgPath = join(options.dir, 'timeline.svg');
@@ -49,6 +53,9 @@ export function writeResults(options: {
 /** A PNG of the timeline when a rasterizer happens to be installed; best effort by design. */
 function renderPng(svgPath: string): string | undefined {
   const pngPath = svgPath.replace(/\.svg$/, '.png');
-  const result = spawnSync('rsvg-convert', [svgPath, '-o', pngPath], { stdio: 'ignore', timeout: 10_000 });
+  const result = spawnSync('rsvg-convert', [svgPath, '-o', pngPath], {
+    stdio: 'ignore',
+    timeout: 10_000,
+  });
   return result.status === 0 ? pngPath : undefined;
 }

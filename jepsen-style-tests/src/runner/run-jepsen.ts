@@ -5,6 +5,7 @@
  * `<resultsRoot>/<timestamp>-<seed>/`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CheckReport, checkHistory } from '../checkers/index.ts';
@@ -94,6 +95,7 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
   );
   const historyPath = join(dir, 'history.jsonl');
   const recorder = new HistoryRecorder(historyPath);
+  const load = new LoadSampler();
   const startedAt = performance.now();
   const nowMs = (): number => Math.round((performance.now() - startedAt) * 1000) / 1000;
   const slots: ClientSlot[] = [];
@@ -131,11 +133,38 @@ export async function runJepsen(options: RunOptions): Promise<RunResult> {
     log('main phase over; healing');
     recovery = await recoverAndReadBack({ options, nemesis, slots, recorder, nowMs });
   } finally {
+    load.stop();
     await Promise.all(slots.map((s) => s.close()));
     await options.cluster.stopAll();
     recorder.close();
   }
-  return check({ options, dir, historyPath, schedule, kinds, recovery });
+  return check({ options, dir, historyPath, schedule, kinds, recovery, load: load.describe() });
+}
+
+const loadSampleMs = 5000;
+
+/**
+ * Samples the 1-minute load average through the run: on a shared machine, load explains
+ * timeouts and slow recoveries, so every result states it.
+ */
+class LoadSampler {
+  private readonly samples = [loadavg()[0]!];
+  private readonly timer = setInterval(() => this.samples.push(loadavg()[0]!), loadSampleMs);
+
+  constructor() {
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.samples.push(loadavg()[0]!);
+  }
+
+  describe(): string {
+    const mean = this.samples.reduce((a, b) => a + b, 0) / this.samples.length;
+    const max = Math.max(...this.samples);
+    return `start ${this.samples[0]!.toFixed(2)}, mean ${mean.toFixed(2)}, max ${max.toFixed(2)} (${this.samples.length} samples)`;
+  }
 }
 
 function recoveryTimeoutMsOf(options: RunOptions): number {
@@ -306,6 +335,7 @@ async function check(input: {
   schedule: readonly ScheduledFault[];
   kinds: readonly FaultKind[];
   recovery: string;
+  load: string;
 }): Promise<RunResult> {
   const { options, dir } = input;
   const history = await readHistory(input.historyPath);
@@ -321,6 +351,7 @@ async function check(input: {
       nemesis: input.kinds.join(', ') || 'none',
       'faults planned': input.schedule.length,
       recovery: input.recovery,
+      'load average (1 min)': input.load,
       replay: `--seed ${options.seed} --time ${options.timeSeconds} --nemesis ${input.kinds.join(',') || 'none'}`,
     },
     history,
