@@ -132,6 +132,14 @@ export class RaftWal implements GroupStager, GroupLogContext {
   private readonly appendOrder = new Map<GroupId, GroupLog>();
   private readonly heldRefs: Map<GroupId, RecordRef[]>;
   private batch = new StagedBatch();
+  /**
+   * For each snapshot file due for deletion, the batch whose cleanup may delete it: the last
+   * batch that made it obsolete. A file written again since (a group removed and created
+   * anew, reaching the same index and term) leaves this map, so an older cleanup never
+   * deletes the new file, and a later batch that obsoletes it again takes ownership, so its
+   * deletion waits for that batch to be durable.
+   */
+  private readonly obsoleteSnapshotOwner = new Map<string, StagedBatch>();
   /** The byte buffer of the last written batch, reused by the next one. */
   private spareBytes: ByteBuffer | undefined;
   private nextFlush: Deferred | undefined;
@@ -225,8 +233,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
     finishRecord(out, start);
     this.batch.recordCount += 1;
     const snapshot = storage.log.snapshotMetadata;
-    if (snapshot !== undefined)
-      this.batch.obsoleteSnapshotFiles.push(SnapshotStore.nameOf(id, snapshot));
+    if (snapshot !== undefined) this.markSnapshotObsolete(SnapshotStore.nameOf(id, snapshot));
     storage.log.releaseAll();
     for (const ref of this.heldRefs.get(id) ?? []) this.release(ref);
     this.heldRefs.delete(id);
@@ -341,8 +348,9 @@ export class RaftWal implements GroupStager, GroupLogContext {
     const previous = log.snapshotMetadata;
     const name = SnapshotStore.nameOf(log.id, snapshot.metadata);
     if (previous !== undefined && SnapshotStore.nameOf(log.id, previous) !== name) {
-      this.batch.obsoleteSnapshotFiles.push(SnapshotStore.nameOf(log.id, previous));
+      this.markSnapshotObsolete(SnapshotStore.nameOf(log.id, previous));
     }
+    this.obsoleteSnapshotOwner.delete(name);
     this.batch.snapshotFiles.push({ group: log.id, snapshot });
     this.snapshots.stagePending(log.id, snapshot);
     const refs = [new RecordRef(false), new RecordRef(false), new RecordRef(false)] as const;
@@ -607,7 +615,21 @@ export class RaftWal implements GroupStager, GroupLogContext {
     this.acknowledgedChain = acknowledged.catch(() => {});
     await acknowledged;
     if (this.failure !== undefined) throw this.failure;
-    this.queueCleanup(oldest, batch.obsoleteSnapshotFiles);
+    this.queueCleanup(oldest, batch);
+  }
+
+  private markSnapshotObsolete(name: string): void {
+    this.batch.obsoleteSnapshotFiles.push(name);
+    this.obsoleteSnapshotOwner.set(name, this.batch);
+  }
+
+  /** The obsolete snapshot files of a durable batch that no later batch wrote or claimed. */
+  private snapshotFilesToDelete(batch: StagedBatch): string[] {
+    const names = batch.obsoleteSnapshotFiles.filter(
+      (name) => this.obsoleteSnapshotOwner.get(name) === batch,
+    );
+    for (const name of names) this.obsoleteSnapshotOwner.delete(name);
+    return names;
   }
 
   /** Phase 1: snapshot files, roll if needed, one write of the batch, one fdatasync. */
@@ -693,7 +715,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
   }
 
   /** Deletes segments nothing needs (after the acknowledged file recorded it) and old snapshots. */
-  private queueCleanup(oldestSegment: number, obsoleteSnapshots: readonly string[]): void {
+  private queueCleanup(oldestSegment: number, batch: StagedBatch): void {
     this.cleanupChain = this.cleanupChain.then(async () => {
       if (this.failure !== undefined) return;
       try {
@@ -706,7 +728,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
           count += 1;
         }
         await this.segments.deleteOldest(Math.min(count, this.segments.deletableCount()));
-        await this.snapshots.remove(obsoleteSnapshots);
+        await this.snapshots.remove(this.snapshotFilesToDelete(batch));
       } catch (error) {
         this.fail(error);
       }

@@ -525,3 +525,34 @@ test('crash recovery against the model (torn tails, damage, old copies)', async 
     t.pass('the given seed replayed without failure');
   }
 });
+
+/**
+ * Programs the property once failed on, replayed as they are. Each entry says what it found.
+ */
+const regressions: readonly { readonly found: string; readonly ops: readonly Operation[] }[] = [
+  {
+    // Seed -1284431917 (CI, 2026-11-26): group 1 removed and created anew in one batch, its
+    // new snapshot at the same index and term as the removed one; the removal's cleanup
+    // deleted the new file after it was written, and recovery fenced the group.
+    found: 'a removed group re-created with a snapshot of the same name lost that file',
+    ops: [
+      { kind: 'append', group: 1, back: 0, count: 1, size: 0, newTerm: false },
+      { kind: 'saveSnapshot', group: 1, at: 0 },
+      { kind: 'remove', group: 1 },
+      { kind: 'append', group: 1, back: 0, count: 1, size: 0, newTerm: false },
+      { kind: 'append', group: 0, back: 0, count: 1, size: 0, newTerm: false },
+      { kind: 'saveSnapshot', group: 1, at: 0 },
+      { kind: 'installSnapshot', group: 0, ahead: 1 },
+      { kind: 'sync' },
+      { kind: 'saveSnapshot', group: 0, at: 0 },
+      { kind: 'append', group: 0, back: 0, count: 1, size: 0, newTerm: false },
+    ],
+  },
+];
+
+for (const [i, regression] of regressions.entries()) {
+  test(`regression ${i + 1}: ${regression.found}`, async (t) => {
+    const harness = await runProgram(regression.ops);
+    t.true(harness.crashes >= 1);
+  });
+}
