@@ -14,8 +14,12 @@ import type { GroupReport, NodeStats, NodeStatus, ProposeReply } from './control
 import { NodeProcessError } from './errors.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import type { NodeProcessConfig } from './node-config.ts';
-import { encodeProposal } from './proposal-payload.ts';
-import { type ProposalOutcome, RecordingStateMachine } from './recording-machine.ts';
+import { encodeProposals } from './proposal-payload.ts';
+import {
+  type PendingProposals,
+  type ProposalOutcome,
+  RecordingStateMachine,
+} from './recording-machine.ts';
 
 interface Replica {
   readonly group: HostedGroup;
@@ -279,8 +283,11 @@ export class RaftNode {
   }
 }
 
-/** One propose request: its ids proposed one by one, and their outcomes gathered. */
-class ProposalBatch {
+/**
+ * One propose request: its ids proposed as one entry each, in one call to the core (one
+ * append, one Ready), and their outcomes gathered.
+ */
+class ProposalBatch implements PendingProposals {
   private readonly reply = {
     acked: [] as number[],
     superseded: [] as number[],
@@ -292,10 +299,12 @@ class ProposalBatch {
   private open = 0;
   private resolve!: (reply: ProposeReply) => void;
   private timer: NodeJS.Timeout | undefined;
+  indexFirst = 0;
+  proposedAtMs = 0;
 
   constructor(
     private readonly replica: Replica,
-    private readonly ids: readonly number[],
+    readonly ids: readonly number[],
     private readonly size: number,
     private readonly timeoutMs: number,
     private readonly countAcked: (count: number) => void,
@@ -305,35 +314,27 @@ class ProposalBatch {
     const done = new Promise<ProposeReply>((resolve) => {
       this.resolve = resolve;
     });
-    const proposedAtMs = performance.now();
-    for (const id of this.ids) {
-      const result = this.replica.group.propose(encodeProposal(id, this.size));
-      if (!result.ok) {
-        this.reply.refused.push(id);
-        this.reply.refusal ??= {
-          code: result.error.code,
-          leader: this.replica.group.status().leader,
-        };
-        continue;
-      }
-      this.open += 1;
-      const index = result.indexFirst;
-      this.replica.machine.track(index, {
-        id,
-        proposedAtMs,
-        settle: (outcome) => this.settle(id, index, outcome),
-      });
+    this.proposedAtMs = performance.now();
+    const result = this.replica.group.propose(encodeProposals(this.ids, this.size));
+    if (!result.ok) {
+      this.reply.refused.push(...this.ids);
+      this.reply.refusal = { code: result.error.code, leader: this.replica.group.status().leader };
+      this.finish();
+      return done;
     }
-    if (this.open === 0) this.finish();
-    else this.timer = setTimeout(() => this.expire(), this.timeoutMs);
+    this.indexFirst = result.indexFirst;
+    this.open = this.ids.length;
+    this.replica.machine.track(this);
+    this.timer = setTimeout(() => this.expire(), this.timeoutMs);
     return done;
   }
 
-  private settle(id: number, index: number, outcome: ProposalOutcome): void {
+  settle(slot: number, outcome: ProposalOutcome): void {
     if (this.open === 0) return; // already answered (expired)
+    const id = this.ids[slot] as number;
     if (outcome === 'acked') {
       this.reply.acked.push(id);
-      this.reply.indexLast = Math.max(this.reply.indexLast, index);
+      this.reply.indexLast = Math.max(this.reply.indexLast, this.indexFirst + slot);
     } else {
       this.reply.superseded.push(id);
     }

@@ -19,10 +19,13 @@ import { decodeProposalId } from './proposal-payload.ts';
 
 export type ProposalOutcome = 'acked' | 'superseded';
 
-export interface PendingProposal {
-  readonly id: number;
+/** Proposals this replica made as leader in one request, at consecutive indexes. */
+export interface PendingProposals {
+  readonly ids: readonly number[];
+  readonly indexFirst: number;
   readonly proposedAtMs: number;
-  readonly settle: (outcome: ProposalOutcome) => void;
+  /** Settles the proposal at `indexFirst + slot`. */
+  settle(slot: number, outcome: ProposalOutcome): void;
 }
 
 export interface RecordingMachineOptions {
@@ -37,7 +40,8 @@ export interface RecordingMachineOptions {
 
 export class RecordingStateMachine implements GroupStateMachine {
   private applied: number;
-  private readonly pending = new Map<number, PendingProposal>();
+  /** Proposals waiting to apply, by index (one map entry per index, no object per entry). */
+  private readonly pending = new Map<number, PendingProposals>();
   /** Data entries applied since the process started. */
   dataEntriesApplied = 0;
 
@@ -53,48 +57,63 @@ export class RecordingStateMachine implements GroupStateMachine {
     return this.pending.size;
   }
 
-  /** A proposal this replica made as leader, at `index`; settled when `index` applies. */
-  track(index: number, proposal: PendingProposal): void {
-    assert(index > this.applied, 'a new proposal lies beyond the applied index');
-    // A proposal of an earlier term of this replica at the same index was overwritten
-    // (by another leader's entries, then by this one's new term): it can never commit.
-    this.pending.get(index)?.settle('superseded');
-    this.pending.set(index, proposal);
+  /** Proposals this replica made as leader; each settles when its index applies. */
+  track(proposals: PendingProposals): void {
+    const { indexFirst, ids } = proposals;
+    assert(indexFirst > this.applied, 'new proposals lie beyond the applied index');
+    for (let slot = 0; slot < ids.length; slot++) {
+      const index = indexFirst + slot;
+      // A proposal of an earlier term of this replica at the same index was overwritten
+      // (by another leader's entries, then by this one's new term): it can never commit.
+      const earlier = this.pending.get(index);
+      earlier?.settle(index - earlier.indexFirst, 'superseded');
+      this.pending.set(index, proposals);
+    }
   }
 
   async apply(entries: readonly Entry[]): Promise<void> {
-    const fresh = entries.filter((entry) => entry.index > this.applied);
-    if (fresh.length === 0) return;
+    // Entries are in index order: skip those already applied before a restart.
+    let from = 0;
+    while (from < entries.length && (entries[from] as Entry).index <= this.applied) from++;
+    if (from === entries.length) return;
+    const fresh = from === 0 ? entries : entries.slice(from);
+    const appliedLog = this.options.appliedLog;
     const records: AppliedRecord[] = [];
-    const ids: (number | undefined)[] = [];
-    for (const entry of fresh) {
-      const id = entry.type === EntryType.Data ? decodeProposalId(entry.data) : undefined;
+    const ids: (number | undefined)[] = new Array(fresh.length);
+    let dataEntries = 0;
+    for (let i = 0; i < fresh.length; i++) {
+      const entry = fresh[i] as Entry;
+      if (entry.type !== EntryType.Data) continue;
+      const id = decodeProposalId(entry.data);
       // Every data entry of these groups is a proposal payload; anything else is a bug
       // upstream, and throwing fences this group loudly.
-      if (entry.type === EntryType.Data) assert(id !== undefined, `entry ${entry.index}: no id`);
-      if (id !== undefined) records.push({ index: entry.index, term: entry.term, id });
-      ids.push(id);
+      assert(id !== undefined, `entry ${entry.index}: no id`);
+      dataEntries += 1;
+      ids[i] = id;
+      if (appliedLog !== undefined) records.push({ index: entry.index, term: entry.term, id });
     }
-    if (records.length > 0) await this.options.appliedLog?.append(this.options.group, records);
+    if (records.length > 0) await appliedLog?.append(this.options.group, records);
     this.applied = (fresh.at(-1) as Entry).index;
-    this.dataEntriesApplied += records.length;
+    this.dataEntriesApplied += dataEntries;
     this.settle(fresh, ids);
   }
 
   private settle(fresh: readonly Entry[], ids: readonly (number | undefined)[]): void {
     if (this.pending.size === 0) return;
     const now = performance.now();
-    fresh.forEach((entry, i) => {
-      const proposal = this.pending.get(entry.index);
-      if (proposal === undefined) return;
-      this.pending.delete(entry.index);
-      if (ids[i] === proposal.id) {
-        this.options.latency.record(now - proposal.proposedAtMs);
-        proposal.settle('acked');
+    for (let i = 0; i < fresh.length; i++) {
+      const index = (fresh[i] as Entry).index;
+      const proposals = this.pending.get(index);
+      if (proposals === undefined) continue;
+      this.pending.delete(index);
+      const slot = index - proposals.indexFirst;
+      if (ids[i] === proposals.ids[slot]) {
+        this.options.latency.record(now - proposals.proposedAtMs);
+        proposals.settle(slot, 'acked');
       } else {
-        proposal.settle('superseded');
+        proposals.settle(slot, 'superseded');
       }
-    });
+    }
   }
 
   async restore(snapshot: Snapshot): Promise<void> {

@@ -17,7 +17,11 @@ import {
 import { parseRequest } from '../../test-support/control-protocol.ts';
 import { LatencyHistogram } from '../../test-support/latency-histogram.ts';
 import { clusterSecretVariable, parseNodeConfig } from '../../test-support/node-config.ts';
-import { decodeProposalId, encodeProposal } from '../../test-support/proposal-payload.ts';
+import {
+  decodeProposalId,
+  encodeProposal,
+  encodeProposals,
+} from '../../test-support/proposal-payload.ts';
 import { damageWal } from '../../test-support/wal-damage.ts';
 
 function sequences(records: [number, number, number][]): AppliedSequences {
@@ -161,6 +165,16 @@ test('proposal payloads carry their id; other bytes are not proposals', (t) => {
   t.is(encodeProposal(1, 1024).byteLength, 1024);
   t.is(decodeProposalId(new Uint8Array(12)), undefined);
   t.is(decodeProposalId(new Uint8Array(3)), undefined);
+  const ids = [0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER];
+  const payloads = encodeProposals(ids, 100);
+  t.deepEqual(
+    payloads.map((p) => decodeProposalId(p)),
+    ids,
+  );
+  t.true(payloads.every((p) => p.byteLength === 100 && p[99] === 0x2e));
+  const beyondSafe = encodeProposal(1, 12);
+  beyondSafe.writeUInt32LE(2 ** 21, 8);
+  t.is(decodeProposalId(beyondSafe), undefined);
 });
 
 test('bad command lines and control lines are typed errors', (t) => {
