@@ -66,6 +66,24 @@ test('a schedule is a function of its seed: ordered, non-overlapping, inside the
   t.is(kinds.size, faultKinds.length, 'a long run draws every kind');
 });
 
+test('kinds come in rounds: each round of a schedule is every kind once, shuffled', (t) => {
+  fc.assert(
+    fc.property(fc.integer(), (seed) => {
+      const schedule = planSchedule({ seed, durationMs: 600_000, kinds: faultKinds });
+      const rounds = Math.floor(schedule.length / faultKinds.length);
+      for (let r = 0; r < rounds; r++) {
+        const round = schedule.slice(r * faultKinds.length, (r + 1) * faultKinds.length);
+        if (new Set(round.map((f) => f.kind)).size !== faultKinds.length) return false;
+      }
+      return rounds >= 2;
+    }),
+    { numRuns: 50 },
+  );
+  const firstKinds = (seed: number) =>
+    planSchedule({ seed, durationMs: 120_000, kinds: faultKinds }).map((f) => f.kind);
+  t.notDeepEqual(firstKinds(1), firstKinds(2), 'the order depends on the seed');
+});
+
 test('fault names expand groups and reject unknown names', (t) => {
   t.deepEqual(parseFaultKinds(['pause', 'kill-majority']), ['pause', 'kill-majority']);
   t.is(parseFaultKinds(['all']).length, faultKinds.length);

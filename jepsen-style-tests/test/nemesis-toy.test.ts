@@ -70,3 +70,46 @@ test('every non-leader-aimed fault kind on real processes, then healed', async (
     what: 'every node to run',
   });
 });
+
+test('a slow restart shifts the rest of the schedule: later faults keep their length and quiet gap', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'jepsen-nemesis-'));
+  const target = await startToyTarget({ baseDir: base });
+  const recorder = new HistoryRecorder(join(base, 'history.jsonl'), { flushIntervalMs: 0 });
+  t.teardown(async () => {
+    recorder.close();
+    await target.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  await target.cluster.startAll();
+  await target.cluster.waitHealthy({ timeoutMs: 20_000 });
+  // The real toy cluster, with restarts made as slow as a loaded machine makes the broker's.
+  const restartDelayMs = 1500;
+  const cluster = Object.create(target.cluster) as typeof target.cluster;
+  cluster.start = async (node: string) => {
+    await new Promise((resolve) => setTimeout(resolve, restartDelayMs));
+    await target.cluster.start(node);
+  };
+  const startedAt = Date.now();
+  const nemesis = new Nemesis({
+    context: { cluster, network: target.network, partitions: target.workload.partitions },
+    record: (op) => recorder.record(op),
+    nowMs: () => Date.now() - startedAt,
+  });
+  const schedule = [
+    { atMs: 0, durationMs: 300, kind: 'kill' as const, seed: 1 },
+    { atMs: 500, durationMs: 400, kind: 'pause' as const, seed: 2 },
+  ];
+  await nemesis.run(schedule, new AbortController().signal);
+  await nemesis.healAll();
+  recorder.close();
+  const faults = (await readHistory(join(base, 'history.jsonl'))) as FaultOperation[];
+  const at = (f: string, type: string, kind: string) =>
+    faults.find((op) => op.f === f && op.type === type && op.value.kind === kind)!.timeMs;
+  const killHealed = at('fault-stop', 'ok', 'kill');
+  t.true(killHealed >= 300 + restartDelayMs, 'the restart was slow');
+  t.true(at('fault-start', 'invoke', 'pause') >= killHealed + 200, 'the 200 ms quiet gap is kept');
+  t.true(
+    at('fault-stop', 'invoke', 'pause') - at('fault-start', 'ok', 'pause') >= 400,
+    'the pause lasts its planned 400 ms',
+  );
+});

@@ -27,16 +27,23 @@ export class Nemesis {
 
   /**
    * Runs the schedule until it ends or `signal` aborts; the last fault is stopped either way.
-   * Schedule times count from `originMs` (the start of the workload, on the history's clock).
+   * Schedule times count from `originMs` (the start of the workload, on the history's clock),
+   * shifted by however late the faults so far have run.
    */
   async run(schedule: readonly ScheduledFault[], signal: AbortSignal, originMs = 0): Promise<void> {
+    // A fault can take longer than planned to start or undo (a restart under heavy load takes
+    // tens of seconds). The rest of the schedule then shifts by the delay, so every fault
+    // still lasts its planned time and every quiet gap after it is kept: without the shift, a
+    // late schedule would start and stop faults back to back with no time in between.
+    let lateMs = 0;
     for (const fault of schedule) {
-      const startMs = originMs + fault.atMs;
+      const startMs = originMs + fault.atMs + lateMs;
       if (!(await abortableSleep(startMs - this.options.nowMs(), signal))) break;
       await this.inject(fault);
-      await abortableSleep(startMs + fault.durationMs - this.options.nowMs(), signal);
+      await abortableSleep(fault.durationMs, signal);
       await this.stopActive(fault.kind);
       if (signal.aborted) break;
+      lateMs = Math.max(lateMs, this.options.nowMs() - (originMs + fault.atMs + fault.durationMs));
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * The fault schedule of a run, derived from its seed alone: when each fault starts, how long
  * it lasts, which kind it is and the seed of its own random choices (which node...). The same
- * seed and options give the same schedule, so a failing run can be repeated.
+ * seed and options give the same schedule, so a failing run can be repeated. Kinds are drawn
+ * in rounds (a shuffle of every kind, then another), so every kind comes up early.
  */
 import { assert } from '../assert.ts';
 import { Prng } from '../prng.ts';
@@ -36,11 +37,18 @@ export function planSchedule(options: ScheduleOptions): ScheduledFault[] {
   if (options.kinds.length === 0) return [];
   const prng = new Prng(options.seed);
   const schedule: ScheduledFault[] = [];
+  // Kinds come in rounds, each a seeded shuffle of every kind: a run long enough for one
+  // round injects every kind, and a short one still gets a spread, not repeats of one kind.
+  let round: FaultKind[] = [];
+  const nextKind = (): FaultKind => {
+    if (round.length === 0) round = prng.shuffle(options.kinds);
+    return round.shift()!;
+  };
   let atMs = prng.intBetween(quietMsMin, quietMsMax);
   for (;;) {
     const durationMs = prng.intBetween(faultMsMin, faultMsMax);
     if (atMs + durationMs >= options.durationMs) break;
-    schedule.push({ atMs, durationMs, kind: prng.pick(options.kinds), seed: prng.nextUint32() });
+    schedule.push({ atMs, durationMs, kind: nextKind(), seed: prng.nextUint32() });
     atMs += durationMs + prng.intBetween(quietMsMin, quietMsMax);
   }
   return schedule;

@@ -1,8 +1,11 @@
 /**
- * `send`: one record through the client's idempotent producer, with the acks the operation
- * names. The producer lives as long as the client process: after a timed-out send it keeps
- * retrying that batch in the background (exactly what idempotence must make safe), and later
- * sends queue behind it in order.
+ * `send`: one record through an idempotent producer, with the acks the operation names; one
+ * producer per acks level. A producer lives as long as the client process: after a timed-out
+ * send it keeps retrying that batch in the background (exactly what idempotence must make
+ * safe), and later sends of the same producer queue behind it in order. Separate producers
+ * per acks level keep a `quorum` send from queueing behind an `all` send that cannot finish
+ * while any replica is down (it needs every replica), so `quorum` writes are exercised
+ * through single-node faults instead of timing out with them.
  */
 import type { Client, Producer } from '@tributary/client';
 import type { SendValue } from '../../history/operation.ts';
@@ -28,7 +31,7 @@ export function parseAcks(acks: string | undefined): Acks {
 }
 
 export class SendOperation {
-  private producer: Producer | undefined;
+  private readonly producers = new Map<Acks, Producer>();
 
   constructor(private readonly client: Client) {}
 
@@ -41,7 +44,7 @@ export class SendOperation {
     }
     let producer: Producer;
     try {
-      producer = await this.connected(call);
+      producer = await this.connected(acks, call);
     } catch (error) {
       return { type: 'fail', value, error: `producer not connected: ${describeError(error)}` };
     }
@@ -67,23 +70,26 @@ export class SendOperation {
   }
 
   /** Connecting sends no record: a failure here is a definite `fail` of the send. */
-  private async connected(call: OperationCall): Promise<Producer> {
-    if (this.producer === undefined) {
-      this.producer = this.client.producer({ idempotent: true });
+  private async connected(acks: Acks, call: OperationCall): Promise<Producer> {
+    let producer = this.producers.get(acks);
+    if (producer === undefined) {
+      producer = this.client.producer({ idempotent: true });
+      this.producers.set(acks, producer);
     }
     try {
-      await this.producer.connect(call);
+      await producer.connect(call);
     } catch (error) {
       // A producer whose connect failed may be left half-open: start afresh next time.
-      const failed = this.producer;
-      this.producer = undefined;
-      void failed.disconnect({ timeoutMs: 1000 }).catch(() => {});
+      this.producers.delete(acks);
+      void producer.disconnect({ timeoutMs: 1000 }).catch(() => {});
       throw error;
     }
-    return this.producer;
+    return producer;
   }
 
   async close(): Promise<void> {
-    await this.producer?.disconnect({ timeoutMs: 2000 }).catch(() => {});
+    await Promise.all(
+      [...this.producers.values()].map((p) => p.disconnect({ timeoutMs: 2000 }).catch(() => {})),
+    );
   }
 }
