@@ -36,6 +36,8 @@ export class KeyValueStore<K, V> implements StateStore, KeyValueStoreApi<K, V> {
   readonly kind = 'key-value' as const;
   private readonly map: TrackedMap<Entry<K, V>>;
   private sortedKeys: string[] | undefined;
+  private lastKey: unknown;
+  private lastKeyString = '';
 
   constructor(
     readonly name: string,
@@ -48,7 +50,15 @@ export class KeyValueStore<K, V> implements StateStore, KeyValueStoreApi<K, V> {
   keyString(key: K): string {
     if (key === null || key === undefined)
       throw new InvalidArgumentError(`store ${this.name}: null key`);
-    return bytesToKeyString(this.keySerde.serialize(key));
+    // An aggregation reads then writes the same key, and a dedup store sees the same key
+    // record after record: remember the last primitive key (objects may be mutated).
+    if (key === this.lastKey) return this.lastKeyString;
+    const keyString = bytesToKeyString(this.keySerde.serialize(key));
+    if (typeof key === 'string' || typeof key === 'number') {
+      this.lastKey = key;
+      this.lastKeyString = keyString;
+    }
+    return keyString;
   }
 
   get(key: K): V | undefined {
