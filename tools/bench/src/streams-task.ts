@@ -81,7 +81,11 @@ function runOnce(inputs: Buffer[]): RoundResult {
     applicationId: 'bench',
     subtopology: counter,
     partition: 0,
-    collector: { send: () => void (outputs += 1) },
+    collector: {
+      send: () => {
+        outputs += 1;
+      },
+    },
   });
   let repartitionOffset = 0;
   const started = process.hrtime.bigint();
