@@ -29,9 +29,12 @@ export async function benchCluster(options: {
     nodes: options.nodes,
     dataDir,
     settings: { defaultReplicationFactor: Math.min(3, options.nodes) },
+    // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the nodes
+    execArgv: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
   });
   const close = async () => {
-    await cluster.close({ graceful: false });
+    // A profiled node writes its profile only when it exits on its own (SIGTERM).
+    await cluster.close({ graceful: process.env.BENCH_NODE_ARGS !== undefined });
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {

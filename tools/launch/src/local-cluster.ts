@@ -212,7 +212,13 @@ export class LocalCluster {
     const log = createWriteStream(node.logFile, { flags: 'a' });
     const child = spawn(
       process.execPath,
-      ['--import', tsxLoader, nodeMain, ...this.argumentsFor(node)],
+      [
+        ...(this.options.execArgv ?? []),
+        '--import',
+        tsxLoader,
+        nodeMain,
+        ...this.argumentsFor(node),
+      ],
       {
         cwd: repositoryRoot,
         stdio: ['ignore', 'pipe', 'pipe'],

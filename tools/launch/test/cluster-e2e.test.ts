@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Api, ErrorCode, encodeRecordBatch, initChecksums } from '@tributary/protocol';
@@ -9,7 +9,9 @@ import { ProtocolDriver, retry } from './protocol-driver.ts';
 test('a three-node cluster creates a topic, takes produces with each acks level, and serves fetches', async (t) => {
   await initChecksums();
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir });
+  // A harmless extra node argument (the default value), to see execArgv reach the nodes.
+  const extraNodeArgument = '--max-http-header-size=16384';
+  const cluster = await LocalCluster.create({ nodes: 3, dataDir, execArgv: [extraNodeArgument] });
   const driver = new ProtocolDriver(cluster.bootstrap);
   t.teardown(async () => {
     driver.close();
@@ -18,6 +20,8 @@ test('a three-node cluster creates a topic, takes produces with each acks level,
   });
   await cluster.startAll();
   await cluster.waitHealthy(180_000);
+  const commandLine = readFileSync(`/proc/${cluster.pid(1)}/cmdline`, 'utf8').split('\0');
+  t.true(commandLine.includes(extraNodeArgument), commandLine.join(' '));
   const created = await driver.createTopic('orders', 3, 3);
   t.is(created.error, 0, created.message);
   const producer = await retry('producer id', () =>

@@ -20,7 +20,9 @@ const entryVersion = 1;
 export function encodePartitionEntry(batches: readonly Uint8Array[]): Uint8Array {
   let size = 1;
   for (const batch of batches) size += batchFrameHeaderBytes + batch.length;
-  const entry = new Uint8Array(size);
+  // Every byte is written below, so skip the zero-fill: a zeroed allocation of this size
+  // costs several times the copy (fresh pages) on a busy machine.
+  const entry = Buffer.allocUnsafe(size);
   entry[0] = entryVersion;
   let position = 1;
   for (const batch of batches) {
