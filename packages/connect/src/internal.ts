@@ -8,6 +8,7 @@ export {
 } from './connectors/postgres/visibility-fence.ts';
 export { IncrementalQuery } from './connectors/sql/incremental-query.ts';
 export { sqliteDialect } from './connectors/sqlite/sqlite-source.ts';
+export { ConfigLog } from './runtime/config-log.ts';
 export {
   decodeOffset,
   emptyOffset,

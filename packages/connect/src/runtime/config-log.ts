@@ -66,7 +66,7 @@ export class ConfigLog {
 
   async start(signal?: AbortSignal): Promise<void> {
     await ensureTopic(this.admin, { topic: this.topic, partitions: 1, compacted: true }, signal);
-    await this.follower.start(signal);
+    await this.follower.start(this.admin, signal);
     await this.follower.caughtUp(this.admin, signal);
   }
 

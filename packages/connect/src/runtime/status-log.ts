@@ -43,7 +43,7 @@ export class StatusLog {
 
   async start(signal?: AbortSignal): Promise<void> {
     await ensureTopic(this.admin, { topic: this.topic, partitions: 1, compacted: true }, signal);
-    await this.follower.start(signal);
+    await this.follower.start(this.admin, signal);
   }
 
   get(connector: string, task: number): TaskStatus | undefined {

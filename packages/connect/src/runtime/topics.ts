@@ -1,10 +1,13 @@
 /**
  * Topics the framework needs (offsets, configs, status, task slots, dead letters): created
  * when missing, replicated on up to three brokers, compacted where only the last value per
- * key matters. Another worker creating the same topic at the same time is fine.
+ * key matters. Another worker creating the same topic at the same time is fine; transient
+ * cluster errors (a controller election) are retried for up to `readBackTimeoutMs`.
  */
 import type { Admin } from '@tributary/client';
+import { isRetriable } from '../errors.ts';
 import { limits } from '../limits.ts';
+import { sleep } from './sleep.ts';
 
 export interface TopicSpec {
   readonly topic: string;
@@ -17,6 +20,23 @@ export async function ensureTopic(
   spec: TopicSpec,
   signal?: AbortSignal,
 ): Promise<void> {
+  // A worker starting while the cluster elects a controller (NOT_CONTROLLER, no leader
+  // yet) used to die at start-up; transient errors are waited out, within a bound.
+  const deadline = Date.now() + limits.readBackTimeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await createIfMissing(admin, spec, signal);
+      return;
+    } catch (error) {
+      if (!isRetriable(error) || signal?.aborted || Date.now() > deadline) throw error;
+      await sleep(Math.min(topicRetryMsMax, 100 * 2 ** attempt), signal);
+    }
+  }
+}
+
+const topicRetryMsMax = 2_000;
+
+async function createIfMissing(admin: Admin, spec: TopicSpec, signal?: AbortSignal) {
   const existing = await partitionCount(admin, spec.topic, signal);
   if (existing !== undefined) return;
   const cluster = await admin.describeCluster(signal === undefined ? {} : { signal });

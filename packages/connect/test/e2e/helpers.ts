@@ -88,7 +88,9 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await cluster.close({ graceful: false });
-      rmSync(dir, { recursive: true, force: true });
+      // CONNECT_E2E_KEEP=1 keeps the worker logs and databases for a look after a failure.
+      if (process.env.CONNECT_E2E_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+      else console.log(`connect e2e: kept ${dir}`);
     },
   };
 }
@@ -237,13 +239,21 @@ export async function rest(
   path: string,
   body?: unknown,
 ): Promise<RestAnswer> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const text = await response.text();
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined
+        ? {}
+        : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      signal: AbortSignal.timeout(90_000),
+    });
+    text = await response.text();
+  } catch (error) {
+    throw new Error(`${method} ${baseUrl}${path} failed: ${String(error)}`, { cause: error });
+  }
   return {
     status: response.status,
     body: text === '' ? undefined : (JSON.parse(text) as unknown),
