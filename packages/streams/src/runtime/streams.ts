@@ -96,6 +96,8 @@ export class Streams {
   private admin: AdminPort | undefined;
   private timers: ReturnType<typeof setInterval>[] = [];
   private failure: unknown;
+  /** Lost-partition notices still to come for tasks already dropped (see `dropStaleTasks`). */
+  private lateLossesExpected = 0;
   /** Counters for monitoring and tests. */
   readonly metrics = { recordsProcessed: 0, commits: 0, restoredRecords: 0, undoneKeys: 0 };
 
@@ -384,6 +386,7 @@ export class Streams {
     return this.mutex
       .run(async () => {
         if (this.stateValue === 'running') this.setState('rebalancing');
+        this.dropStaleTasks();
         const reports = await this.manager.assign(
           partitions,
           (topics, partition) => this.committedOffsets(topics, partition),
@@ -412,7 +415,34 @@ export class Streams {
   private onLost(partitions: PortTopicPartition[]): Promise<void> {
     // Outputs already collected are still sent: other tasks' offsets will move past them,
     // and those of the lost tasks are harmless copies (their offsets are not committed).
-    return this.mutex.run(() => this.manager.lose(partitions));
+    return this.mutex.run(() => {
+      if (this.lateLossesExpected > 0) {
+        // The loss of tasks `dropStaleTasks` already dropped: the tasks running now belong
+        // to the newer assignment.
+        this.lateLossesExpected -= 1;
+        this.logger.warn('late partitions-lost notice ignored', { partitions: partitions.length });
+        return;
+      }
+      this.manager.lose(partitions);
+    });
+  }
+
+  /**
+   * The protocol is eager: every task is suspended (revoked) or closed (lost) before a new
+   * assignment, so tasks still active at an assignment were lost without notice yet. The
+   * client may deliver a loss detected by its heartbeat after the assignment that follows
+   * it (the rejoin does not wait for the loss handler). Such tasks are dropped without a
+   * commit and restored like new ones (the consumer resumes from the committed offsets),
+   * and the late notice is then ignored rather than allowed to close the new tasks.
+   */
+  private dropStaleTasks(): void {
+    const stale = this.manager.tasks.map((t) => t.id);
+    if (stale.length === 0) return;
+    this.logger.warn('tasks still active at a new assignment: dropped for restore', {
+      tasks: stale,
+    });
+    this.manager.drop(stale);
+    this.lateLossesExpected += 1;
   }
 
   /** The group's committed offsets of `topics` at `partition` (a task's position to resume from). */
