@@ -77,42 +77,83 @@ export class TopicAdmin {
     }));
     const scope = this.scope('createTopics', options);
     try {
-      const response = await this.toController(
-        Api.CreateTopics,
-        { topics, timeoutMs: scope.remainingMs(), validateOnly: options.validateOnly ?? false },
-        scope,
-      );
-      let created = false;
-      for (const result of response.topics) {
-        if (result.error === ErrorCode.TopicAlreadyExists.code) continue;
-        if (result.error !== ErrorCode.None.code)
-          throw protocolError(result.error, `${result.name}: ${result.message ?? ''}`);
-        created = true;
+      const created = await this.createWithRetries(topics, options.validateOnly ?? false, scope);
+      if (created.length > 0 && options.waitForLeaders !== false && options.validateOnly !== true) {
+        await this.waitForLeaders(created, scope);
       }
-      if (created && options.waitForLeaders !== false && options.validateOnly !== true) {
-        await this.waitForLeaders(
-          topics.map((t) => t.name),
-          scope,
-        );
-      }
-      return created;
+      return created.length > 0;
     } finally {
       scope.dispose();
     }
+  }
+
+  /**
+   * CreateTopics until every topic has a final answer. A retriable per-topic error (the
+   * controller lost its leadership mid-way, a request timed out inside the cluster) is
+   * retried for that topic alone; its outcome was unknown, so TOPIC_ALREADY_EXISTS on the
+   * retry means our earlier attempt created it. Returns the topics this call created.
+   */
+  private async createWithRetries(
+    topics: RequestOf<typeof Api.CreateTopics>['topics'],
+    validateOnly: boolean,
+    scope: CallScope,
+  ): Promise<string[]> {
+    const pending = new Map(topics.map((t) => [t.name, t]));
+    const ambiguous = new Set<string>();
+    const created: string[] = [];
+    await this.cluster.retry(scope, async () => {
+      const response = await this.toController(
+        Api.CreateTopics,
+        { topics: [...pending.values()], timeoutMs: scope.remainingMs(), validateOnly },
+        scope,
+      );
+      let retriable: Error | undefined;
+      for (const result of response.topics) {
+        const exists = result.error === ErrorCode.TopicAlreadyExists.code;
+        if (result.error === ErrorCode.None.code || (exists && ambiguous.has(result.name))) {
+          created.push(result.name);
+        } else if (!exists) {
+          const error = protocolError(result.error, `${result.name}: ${result.message ?? ''}`);
+          if (!error.retriable) throw error;
+          ambiguous.add(result.name);
+          retriable = error;
+          continue;
+        }
+        pending.delete(result.name);
+      }
+      if (retriable !== undefined) throw retriable;
+    });
+    return created;
   }
 
   async deleteTopics(options: CallOptions & { topics: readonly string[] }): Promise<void> {
     const names = options.topics.map(checkTopic);
     const scope = this.scope('deleteTopics', options);
     try {
-      const response = await this.toController(
-        Api.DeleteTopics,
-        { names, timeoutMs: scope.remainingMs() },
-        scope,
-      );
-      const failed = response.topics.find((r) => r.error !== ErrorCode.None.code);
-      if (failed !== undefined)
-        throw protocolError(failed.error, `${failed.name}: ${failed.message ?? ''}`);
+      const pending = new Set(names);
+      const ambiguous = new Set<string>();
+      await this.cluster.retry(scope, async () => {
+        const response = await this.toController(
+          Api.DeleteTopics,
+          { names: [...pending], timeoutMs: scope.remainingMs() },
+          scope,
+        );
+        let retriable: Error | undefined;
+        for (const result of response.topics) {
+          // An earlier attempt whose outcome was unknown may have deleted it already.
+          const gone =
+            result.error === ErrorCode.UnknownTopicOrPartition.code && ambiguous.has(result.name);
+          if (result.error !== ErrorCode.None.code && !gone) {
+            const error = protocolError(result.error, `${result.name}: ${result.message ?? ''}`);
+            if (!error.retriable) throw error;
+            ambiguous.add(result.name);
+            retriable = error;
+            continue;
+          }
+          pending.delete(result.name);
+        }
+        if (retriable !== undefined) throw retriable;
+      });
       this.cluster.markStale();
     } finally {
       scope.dispose();
