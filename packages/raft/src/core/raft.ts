@@ -482,6 +482,10 @@ export class Raft {
    * at least as up to date as ours may be a voter of a configuration we have not applied
    * yet (refusing it could leave the group without a leader): it is heard, which is safe,
    * as votes are (Raft never needed this filter for safety, only against disruption).
+   * The filter holds also when we are outside our own configuration (removed, or re-added
+   * as a learner by entries we have not received): we would refuse such a candidate our
+   * vote anyway (its log is behind), so hearing it could only raise our term, and our
+   * answers at that term depose the leader that is trying to catch us up.
    */
   private acceptEnvelope(m: Message): boolean {
     if (m.group !== this.group) return this.refuse('wrong-group', m, `group ${m.group}`);
@@ -498,7 +502,7 @@ export class Raft {
         return this.refuse('sender-not-in-config', m, 'timeout-now from a non-member');
       case MessageType.PreVote:
       case MessageType.Vote:
-        if (isVoter(this.config, m.from) || !isMember(this.config, this.id)) return true;
+        if (isVoter(this.config, m.from)) return true;
         if (this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) return true;
         return this.refuse(
           'sender-not-in-config',

@@ -259,6 +259,22 @@ test('a vote request from a non-voter behind our log, and a reply from a non-mem
   t.is(node.status().term, 2);
 });
 
+test('a node outside its own configuration refuses a non-voter behind its log before it touches the term', (t) => {
+  // Node 2 applied its own removal (it may have been re-added as a learner by entries it
+  // has not received); node 9, a removed server behind it, campaigns at higher terms.
+  const { node, log } = makeNode({
+    id: 2,
+    voters: [1, 3],
+    terms: [1, 1, 2],
+    hardState: { term: 2, vote: 0, commit: 3 },
+  });
+  node.step(voteRequest(9, 2, 5, 2, 1));
+  node.step(voteRequest(9, 2, 6, 3, 1));
+  t.is(node.status().counters.rejected['sender-not-in-config'], 2);
+  t.is(node.status().term, 2, 'our term did not move, so our answers depose no leader');
+  t.deepEqual(drain(node, log), []);
+});
+
 test('a vote request from a voter of a configuration we have not applied yet is heard', (t) => {
   const { node, log } = makeNode({
     id: 2,

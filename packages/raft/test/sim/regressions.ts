@@ -499,6 +499,35 @@ export const regressionCases: readonly RegressionCase[] = [
       ],
     },
   },
+  {
+    name: 'a removed node campaigning without pre-vote or check-quorum, and a re-added learner that missed its re-addition',
+    found:
+      'liveness (100k soak): the learner, outside its own configuration, took the terms of vote requests it would refuse anyway, and its answers deposed the leader before a snapshot could catch it up; now refused before the term',
+    schedule: {
+      seed: 1382772110,
+      steps: 400,
+      nodeCount: 3,
+      spares: 0,
+      preVote: false,
+      checkQuorum: false,
+      dropPercent: 0,
+      duplicatePercent: 0,
+      delayTicksMax: 4,
+      lateMessagePercent: 1,
+      persistDelayMax: 0,
+      proposalPercent: 34,
+      compactEvery: 3,
+      events: [
+        { at: 32, kind: 'remove', pick: 460, pick2: 0 },
+        { at: 39, kind: 'remove', pick: 0, pick2: 0 },
+        { at: 57, kind: 'partition', pick: 241, pick2: 0 },
+        { at: 87, kind: 'add-learner', pick: 0, pick2: 0 },
+        { at: 275, kind: 'crash', pick: 901, pick2: 0 },
+        { at: 307, kind: 'restart', pick: 0, pick2: 0 },
+        { at: 21, kind: 'pause', pick: 4, pick2: 276 },
+      ],
+    },
+  },
 ];
 
 /** Loses an acknowledged entry without votingDisabledUntilIndex (found by the soak with

@@ -185,6 +185,54 @@ test('removing the leader: it hands leadership over and the rest go on without i
   t.is(cluster.host(leader).appliedIds.length, 4);
 });
 
+test('a removed node campaigning without pre-vote cannot depose the leader through a re-added learner that missed its re-addition', (t) => {
+  // Found by the 100k soak (regressions.ts): the learner, outside its own configuration,
+  // took the removed node's terms, and its answers at those terms deposed the leader
+  // before a snapshot could catch it up, forever.
+  const cluster = new Cluster({
+    voters: [1, 2, 3],
+    settings: { preVote: false, checkQuorum: false },
+  });
+  cluster.campaign(3);
+  cluster.propose(3, 2);
+  cluster.stabilize();
+  cluster.isolate(2); // node 2 never learns that its removal committed
+  const removeNode = (node: number) =>
+    cluster.node(3).proposeConfigChange({ steps: [{ type: ConfigChangeType.RemoveNode, node }] });
+  t.true(removeNode(2).ok);
+  cluster.stabilize();
+  run(cluster, 2);
+  t.true(removeNode(1).ok);
+  cluster.stabilize();
+  run(cluster, 2);
+  t.deepEqual(cluster.node(1).status().config.voters, [3], 'node 1 applied its own removal');
+  cluster.isolate(1);
+  const addLearner = cluster
+    .node(3)
+    .proposeConfigChange({ steps: [{ type: ConfigChangeType.AddLearner, node: 1 }] });
+  t.true(addLearner.ok);
+  cluster.stabilize();
+  cluster.propose(3, 3);
+  cluster.stabilize();
+  t.deepEqual(cluster.node(3).status().config.learners, [1]);
+  for (let i = 0; i < 5; i++) cluster.tickUntilCampaign(2);
+  const leaderTerm = cluster.node(3).status().term;
+  t.true(cluster.node(2).status().term > leaderTerm, 'the removed node is ahead in term');
+  cluster.heal();
+  // The removed node's next request reaches the learner before the leader does.
+  cluster.tickUntilCampaign(2);
+  t.true(cluster.deliver((m) => m.from === 2 && m.to === 1) > 0);
+  t.is(cluster.node(1).status().term, leaderTerm, 'the learner did not take its term');
+  run(cluster, 80);
+  t.is(roleOf(cluster, 3), Role.Leader);
+  t.is(cluster.node(3).status().term, leaderTerm, 'the leader was never deposed');
+  t.is(cluster.node(1).status().term, leaderTerm, 'the learner never took the removed node’s term');
+  t.deepEqual(cluster.node(1).status().config.learners, [1], 'the learner learned it was re-added');
+  t.deepEqual(cluster.host(1).appliedIds, cluster.host(3).appliedIds, 'and caught up');
+  t.true(cluster.node(2).raft.counters.campaigns >= 5, 'while the removed node kept campaigning');
+  t.is(cluster.checker.violations, 0);
+});
+
 test('transfer to a lagging follower: the leader catches it up (through a snapshot), then hands over', (t) => {
   const cluster = new Cluster({ voters: [1, 2, 3] });
   cluster.campaign(1);
