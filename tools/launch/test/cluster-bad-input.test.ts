@@ -55,7 +55,8 @@ test('bad input gets typed errors, the node stays up, and committed data is inta
   await cluster.waitHealthy(180_000);
   const [address] = cluster.bootstrap as [string];
   t.is((await driver.createTopic('good', 1, 1)).error, 0);
-  await driver.produce('good', 0, [{ key: null, value: Buffer.from('kept'), timestamp: 1 }]);
+  const send = await driver.idempotentSender('good', 0);
+  await send([{ key: null, value: Buffer.from('kept'), timestamp: 1 }]);
 
   // Malformed frames: garbage closes that connection; a bad body or unknown API is answered.
   t.is((await rawExchange(address, [Buffer.from([0xc1, 0x00, 0xff])])).closeCode, 1002);

@@ -133,8 +133,8 @@ test('a deleted topic is gone from every node and its name can be used again', a
     });
   }
   t.is((await driver.createTopic('temp', 1, 3)).error, 0);
-  await driver.produce('temp', 0, [
-    { key: null, value: Buffer.from('new'), timestamp: Date.now() },
-  ]);
+  const send = await driver.idempotentSender('temp', 0);
+  await send([{ key: null, value: Buffer.from('new'), timestamp: Date.now() }]);
+
   t.deepEqual(await driver.readAll('temp', 0), [{ offset: 0, value: 'new' }]);
 });

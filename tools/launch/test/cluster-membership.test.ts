@@ -26,18 +26,26 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
   await cluster.startAll();
   await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('moving', 1, 3)).error, 0);
-  for (let i = 0; i < 20; i++) await driver.produce('moving', 0, [record(`before-${i}`)]);
+  // Idempotent: under load an answer can come too late and the send is retried.
+  const send = await driver.idempotentSender('moving', 0);
+  for (let i = 0; i < 20; i++) await send([record(`before-${i}`)]);
 
   const added = await cluster.addNode();
   await cluster.start(added.nodeId);
   await cluster.waitHealthy(180_000);
-  const metadata = await driver.anyBroker((a) =>
-    driver.client.request(a, Api.Metadata, { topics: null }),
-  );
-  t.true(
-    metadata.brokers.some((b) => b.nodeId === 4),
+  // Registered through the controller; each broker learns of it as it applies the metadata
+  // log, so the one answering may be a moment behind.
+  await retry(
     'the new broker is registered',
+    async () => {
+      const metadata = await driver.anyBroker((a) =>
+        driver.client.request(a, Api.Metadata, { topics: null }),
+      );
+      return metadata.brokers.some((b) => b.nodeId === 4) ? true : undefined;
+    },
+    60_000,
   );
+
   // The metadata log was compacted long before node 4 came: it learned it from a snapshot.
   t.regex(readFileSync(cluster.node(4).logFile, 'utf8'), /metadata restored from snapshot/);
 
@@ -60,7 +68,8 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
     },
     90_000,
   );
-  for (let i = 0; i < 20; i++) await driver.produce('moving', 0, [record(`after-${i}`)]);
+  for (let i = 0; i < 20; i++) await send([record(`after-${i}`)]);
+
   // The partition's Raft log was compacted before node 4 joined: it installed a snapshot
   // and copied the records from the leader.
   t.regex(

@@ -102,7 +102,35 @@ export class ProtocolDriver {
     );
   }
 
+  /**
+   * An idempotent sender for one partition: a producer id from the cluster, then each call
+   * sends its records as one batch with the next sequence, resending the same bytes on every
+   * retry, so a retry after a lost answer never writes the records twice.
+   */
+  async idempotentSender(
+    topic: string,
+    partition: number,
+    options: { acks?: 'leader' | 'quorum' | 'all' } = {},
+  ): Promise<(records: RecordInput[]) => Promise<number>> {
+    const producer = await retry('producer id', () =>
+      this.anyBroker((a) =>
+        this.client.request(a, Api.InitProducerId, { producerId: -1, producerEpoch: -1 }, 5000),
+      ),
+    );
+    let sequence = 0;
+    return (records) => {
+      const batch = encodeRecordBatch(records, {
+        producerId: producer.producerId,
+        producerEpoch: producer.producerEpoch,
+        baseSequence: sequence,
+      });
+      sequence += records.length;
+      return this.produce(topic, partition, records, { ...options, batch });
+    };
+  }
+
   /** Every record value of a partition, from its start to its high watermark. */
+
   async readAll(topic: string, partition: number): Promise<{ offset: number; value: string }[]> {
     return retry(`read ${topic}/${partition}`, async () => {
       const leader = await this.leaderAddress(topic, partition);

@@ -279,10 +279,11 @@ test.serial('bad input against the cluster: one clear line, the right exit code'
 });
 
 test.serial('the npm bin runs; cluster status and health see a healthy cluster', async (t) => {
-  const [status, health] = await Promise.all([
-    spawned(['cluster', 'status', '--format', 'json'], { viaBin: true }),
-    spawned(['cluster', 'health']),
-  ]);
+  const status = await spawned(['cluster', 'status', '--format', 'json'], { viaBin: true });
+  // The earlier tests moved partitions and leaders around; a broker may still be learning
+  // of a new leader, which health rightly reports. Healthy once the cluster has settled.
+  const health = await eventually(['cluster', 'health'], (r) => r.code === 0);
+
   ok(t, status, 'status');
   const view = JSON.parse(status.stdout);
   t.is(view.brokers.length, 3);
