@@ -1,8 +1,17 @@
 /** Limits and defaults of the streams library, units last. Relations are checked at load. */
 import { assert } from './assert.ts';
 
-/** How often the runtime commits (outputs flushed, changelogs written, offsets committed). */
-export const commitIntervalMsDefault = 1_000;
+/**
+ * How often the runtime commits (outputs flushed, changelogs written, offsets committed).
+ * Processing pauses while a commit waits for every output sent so far to be acknowledged
+ * (1–2 s on a loaded machine), so a short interval costs throughput; a long one costs
+ * replay after a crash (everything since the last commit is processed again).
+ */
+export const commitIntervalMsDefault = 5_000;
+/** Bytes fetched but not yet processed, across the instance's partitions (consumer prefetch). */
+export const prefetchBytesMax = 8 * 1024 * 1024;
+/** Bytes fetched per partition per request: keeps a task's topics interleaved. */
+export const fetchBytesPerPartitionMax = 256 * 1024;
 /** Records a task buffers per input partition before fetching from it pauses. */
 export const taskBufferedRecordsMax = 10_000;
 /** Records processed in one turn of the runtime's loop before it yields to I/O. */

@@ -8,6 +8,7 @@
  *
  *   npx tsx tools/bench/src/streams-word-count.ts [--records 1000000] [--words 3]
  *     [--vocabulary 10000] [--partitions 6] [--nodes 3] [--bootstrap h:p,...] [--state-dir]
+ *     [--commit-interval-ms N] [--verbose]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '3' },
     bootstrap: { type: 'string' },
     'state-dir': { type: 'boolean', default: false },
+    /** Default: the library's (commitIntervalMsDefault). */
+    'commit-interval-ms': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -132,7 +135,9 @@ async function main(): Promise<void> {
     const streams = new Streams(builder.build(), {
       applicationId: run,
       client,
-      commitIntervalMs: 1000,
+      ...(values['commit-interval-ms']
+        ? { commitIntervalMs: Number(values['commit-interval-ms']) }
+        : {}),
       replicationFactor: replication,
       ...(stateDir ? { stateDir } : {}),
       ...(values.verbose ? { logger: verboseLogger(started0) } : {}),
@@ -168,7 +173,7 @@ async function main(): Promise<void> {
     await streams.close();
     const seconds = committedMs / 1000;
     console.log(
-      `word count: ${records} lines, ${expectedWords} words, ${partitions} partitions, ${values.nodes} nodes, state dir ${stateDir ? 'on' : 'off'}`,
+      `word count: ${records} lines, ${expectedWords} words, ${partitions} partitions, ${values.nodes} nodes, state dir ${stateDir ? 'on' : 'off'}, commit interval ${values['commit-interval-ms'] ?? 'default'} ms`,
     );
     console.log(
       `  all counted after ${(processedMs / 1000).toFixed(1)} s; committed after ${seconds.toFixed(1)} s (from start(), group join included)`,

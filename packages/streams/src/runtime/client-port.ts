@@ -81,6 +81,8 @@ export interface ConsumerOptionsPort {
   readonly partitionAssigners?: readonly AssignorPort[];
   readonly autoOffsetReset?: 'earliest' | 'latest' | 'none';
   readonly maxWaitMs?: number;
+  readonly maxBytesPerPartition?: number;
+  readonly prefetchBytesMax?: number;
   readonly rebalanceListener?: {
     onPartitionsAssigned?(partitions: PortTopicPartition[]): Promise<void> | void;
     onPartitionsRevoked?(partitions: PortTopicPartition[]): Promise<void> | void;

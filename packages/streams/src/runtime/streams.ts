@@ -10,7 +10,12 @@ import type { DeserializationErrorPolicy } from '../engine/task.ts';
 import { resolveTopic } from '../engine/task.ts';
 import type { Topology } from '../engine/topology.ts';
 import { IllegalStateError, InvalidArgumentError, StreamsError } from '../errors.ts';
-import { commitIntervalMsDefault, processBatchRecordsMax } from '../limits.ts';
+import {
+  commitIntervalMsDefault,
+  fetchBytesPerPartitionMax,
+  prefetchBytesMax,
+  processBatchRecordsMax,
+} from '../limits.ts';
 import type { Position } from '../state/changelog.ts';
 import type { ActiveTask } from './active-task.ts';
 import { ChangelogPartitionReader } from './changelog-reader.ts';
@@ -210,6 +215,11 @@ export class Streams {
       ...(o.rebalanceTimeoutMs === undefined ? {} : { rebalanceTimeoutMs: o.rebalanceTimeoutMs }),
       partitionAssigners: [taskAssignor(this.topology, o.applicationId)],
       autoOffsetReset: 'earliest',
+      // A small prefetch in small per-partition pieces: otherwise the backlog of one input
+      // (a million lines) fills the buffer before any record of the repartition topic fed
+      // from it, and the downstream task starts only once the whole backlog is processed.
+      prefetchBytesMax,
+      maxBytesPerPartition: fetchBytesPerPartitionMax,
       rebalanceListener: {
         onPartitionsAssigned: (partitions) => this.onAssigned(partitions),
         onPartitionsRevoked: (partitions) => this.onRevoked(partitions),
