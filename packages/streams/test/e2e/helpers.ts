@@ -23,6 +23,8 @@ export interface TestCluster {
       partition?: number;
     }[],
   ): Promise<void>;
+  /** Whether group `groupId` has committed offsets at the end of every partition of `topic`. */
+  committedToEnd(groupId: string, topic: string): Promise<boolean>;
   /** Every record of a topic up to its current end. */
   readAll(topic: string): Promise<ConsumerMessage[]>;
   close(): Promise<void>;
@@ -57,20 +59,48 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
     dataDir,
     client,
     async createTopic(topic, partitions, compacted = false) {
-      await admin.createTopics({
-        topics: [
-          {
-            topic,
-            numPartitions: partitions,
-            replicationFactor: Math.min(3, nodes),
-            configEntries: compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-          },
-        ],
-        waitForLeaders: true,
-      });
+      // A loaded cluster may move its controller or elect leaders slowly: retry what may be.
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        try {
+          await admin.createTopics({
+            topics: [
+              {
+                topic,
+                numPartitions: partitions,
+                replicationFactor: Math.min(3, nodes),
+                configEntries: compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+              },
+            ],
+            waitForLeaders: true,
+            timeoutMs: 30_000,
+          });
+          return;
+        } catch (error) {
+          // A broker of a loaded cluster can miss its liveness deadline for a while; the
+          // controller then refuses replication factor 3 until it is back.
+          const brokerAway = /live brokers/.test(String((error as Error).message));
+          const retriable = (error as { retriable?: boolean }).retriable === true || brokerAway;
+          if (!retriable || Date.now() > deadline) {
+            const running = cluster.nodes.map((n) => `${n.nodeId}: ${cluster.isRunning(n.nodeId)}`);
+            throw new Error(`cannot create ${topic} (node processes running: ${running})`, {
+              cause: error,
+            });
+          }
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
     },
     async produce(topic, messages) {
       await producer.send({ topic, messages });
+    },
+    async committedToEnd(groupId, topic) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return ends.every((end) => {
+        const entry = committed?.partitions.find((p) => p.partition === end.partition);
+        return end.high === 0n || entry?.offset === end.high;
+      });
     },
     async readAll(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
@@ -89,7 +119,7 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
       }
       consumer.assign([{ topic, partitions: [...wanted.keys()] }], { fromBeginning: true });
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), 60_000);
+      const timer = setTimeout(() => controller.abort(), 120_000);
       try {
         for await (const m of consumer.messages({ signal: controller.signal, autoCommit: false })) {
           messages.push(m);
@@ -113,17 +143,45 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
   };
 }
 
-/** Polls `condition` until it holds, failing after `timeoutMs` with `what`. */
+/**
+ * Polls `condition` until it holds, failing after `timeoutMs` with `what`. A condition that
+ * throws (a request timing out on a loaded machine) counts as not holding yet.
+ */
 export async function until(
   what: string,
   condition: () => boolean | Promise<boolean>,
-  timeoutMs = 90_000,
+  timeoutMs = 180_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`, lastError ? { cause: lastError } : {});
+    }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
+}
+
+/**
+ * One copy of each record: every record the streams runtime writes carries its origin
+ * (`tributary.origin`: input topic, partition, offset, sequence), and a replay after a
+ * crash or a refused commit writes the same records with the same origins again.
+ */
+export function distinctByOrigin(messages: readonly ConsumerMessage[]): ConsumerMessage[] {
+  const seen = new Set<string>();
+  return messages.filter((m) => {
+    const origin = m.headers['tributary.origin'];
+    if (origin === undefined) throw new Error(`record ${m.topic}@${m.offset} has no origin`);
+    const id = `${m.topic} ${m.partition} ${origin.toString()}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }
 
 /** The latest value per key of a topic's records (null deletes), as strings. */

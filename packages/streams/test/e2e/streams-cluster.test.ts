@@ -12,8 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import {
+  CoPartitioningError,
   JoinWindows,
   Serdes,
+  SessionWindows,
+  SlidingWindows,
   Streams,
   StreamsBuilder,
   Suppressed,
@@ -23,7 +26,13 @@ import {
   type Windowed,
   windowedSerde,
 } from '../../src/index.ts';
-import { latestByKey, startTestCluster, type TestCluster, until } from './helpers.ts';
+import {
+  distinctByOrigin,
+  latestByKey,
+  startTestCluster,
+  type TestCluster,
+  until,
+} from './helpers.ts';
 
 const s = Serdes.string();
 const n = Serdes.number();
@@ -63,6 +72,7 @@ const windowLabel = (b: Buffer) => {
 };
 
 test.serial('stateless operators and aggregations match the in-memory computation', async (t) => {
+  t.timeout(300_000);
   const build = () => {
     const builder = new StreamsBuilder({
       defaultKeySerde: s as never,
@@ -160,6 +170,7 @@ test.serial('stateless operators and aggregations match the in-memory computatio
 test.serial(
   'window boundaries, late records within and past grace, and suppressed final results',
   async (t) => {
+    t.timeout(300_000);
     const build = () => {
       const builder = new StreamsBuilder();
       builder
@@ -202,6 +213,7 @@ test.serial(
 );
 
 test.serial('stream-table, stream-stream and table-table joins', async (t) => {
+  t.timeout(300_000);
   const build = () => {
     const builder = new StreamsBuilder({
       defaultKeySerde: s as never,
@@ -306,6 +318,275 @@ test.serial('stream-table, stream-stream and table-table joins', async (t) => {
   await streams.close();
 });
 
+test.serial(
+  'hopping, sliding and session windows, reduce and aggregate, late records and final results match the in-memory computation',
+  async (t) => {
+    t.timeout(240_000);
+    const build = () => {
+      const builder = new StreamsBuilder();
+      const grouped = builder
+        .stream<string, string>('win2-in', { keySerde: s, valueSerde: s })
+        .mapValues((v) => Number(v))
+        .groupByKey({ keySerde: s, valueSerde: n });
+      grouped
+        .windowedBy(TimeWindows.ofSize(100).advanceBy(50).grace(30))
+        .reduce((a, b) => a + b, { storeName: 'hop-sums' })
+        .toStream()
+        .to('win2-hop', { keySerde: ws, valueSerde: n });
+      grouped
+        .windowedBy(SlidingWindows.ofTimeDifference(60).grace(30))
+        .count({ storeName: 'slide-counts' })
+        .suppress(Suppressed.untilWindowCloses())
+        .toStream()
+        .to('win2-slide', { keySerde: ws, valueSerde: n });
+      grouped
+        .windowedBy(SessionWindows.withInactivityGap(40).grace(30))
+        .aggregate(
+          () => 0,
+          (_k, v, sum) => sum + v,
+          (_k, a, b) => a + b,
+          { storeName: 'session-sums', valueSerde: n },
+        )
+        .toStream()
+        .to('win2-session', { keySerde: ws, valueSerde: n });
+      grouped
+        .aggregate(
+          () => '',
+          (_k, v, digits) => `${digits}${v % 10}`,
+          {
+            storeName: 'digits-seen',
+            valueSerde: s,
+          },
+        )
+        .toStream()
+        .to('win2-digits', { keySerde: s, valueSerde: s });
+      return builder.build();
+    };
+    // One partition: one task, so stream time is shared by every key, as in the test driver.
+    for (const topic of ['win2-in', 'win2-hop', 'win2-slide', 'win2-session', 'win2-digits'])
+      await cluster.createTopic(topic, 1);
+    const base = 1_700_000_000_000;
+    // [key, time, value]: boundaries (99/100, 150), records late within grace (70 at stream
+    // time 140) and past it (20 at 300, 105 at 190 for the hopping window [50,150)), sessions
+    // that a late record bridges, and far-future records that close every window.
+    const events: [string, number, number][] = [
+      ['a', 0, 1],
+      ['a', 30, 2],
+      ['b', 45, 3],
+      ['a', 99, 4],
+      ['a', 100, 5],
+      ['b', 140, 6],
+      ['a', 70, 7],
+      ['a', 150, 8],
+      ['a', 190, 9],
+      ['b', 105, 10],
+      ['a', 260, 11],
+      ['b', 300, 12],
+      ['a', 20, 13],
+      ['b', 330, 14],
+      ['a', 5_000, 15],
+      ['b', 5_000, 16],
+    ];
+    const records = events.map(([key, dt, value]) => ({
+      key,
+      value: String(value),
+      timestamp: base + dt,
+    }));
+    const driver = new TopologyTestDriver(build());
+    const input = driver.createInputTopic('win2-in', s, s);
+    for (const r of records) input.pipeInput(r.key, r.value, r.timestamp);
+    const windowText = (w: Windowed<string>) =>
+      `${w.key}@${w.window.start - base}-${w.window.end - base}`;
+    const windowedOutputs = (topic: string) =>
+      driver
+        .createOutputTopic(topic, ws, n)
+        .readRecordsToList()
+        .map((r) => `${windowText(r.key as Windowed<string>)}=${r.value}`);
+    const expected = {
+      hop: windowedOutputs('win2-hop'),
+      slide: windowedOutputs('win2-slide'),
+      session: windowedOutputs('win2-session'),
+      digits: driver
+        .createOutputTopic('win2-digits', s, s)
+        .readRecordsToList()
+        .map((r) => `${r.key}=${r.value}`),
+    };
+    const expectedHopA100 = driver
+      .getWindowStore<string, number>('hop-sums')
+      .fetch('a', base + 100);
+    t.true(driver.dropped.length >= 2, 'some records are late past grace');
+    t.is(new Set(expected.slide.map((r) => r.split('=')[0])).size, expected.slide.length);
+    driver.close();
+
+    const streams = await run(build(), 'win2-app');
+    await cluster.produce('win2-in', records);
+    await until('every input committed', () => cluster.committedToEnd('win2-app', 'win2-in'));
+    const read = async (topic: string) =>
+      distinctByOrigin(await cluster.readAll(topic)).map((m) => {
+        if (topic === 'win2-digits') return `${m.key?.toString()}=${m.value?.toString()}`;
+        const key = windowText(ws.deserialize(m.key as Buffer));
+        return `${key}=${m.value === null ? 'null' : n.deserialize(m.value)}`;
+      });
+    // In one partition the outputs come in processing order, exactly as in memory.
+    t.deepEqual(await read('win2-hop'), expected.hop);
+    t.deepEqual(await read('win2-slide'), expected.slide);
+    t.deepEqual(await read('win2-session'), expected.session);
+    t.deepEqual(await read('win2-digits'), expected.digits);
+    t.is(streams.windowStore<string, number>('hop-sums').fetch('a', base + 100), expectedHopA100);
+    await streams.close();
+  },
+);
+
+test.serial(
+  'left and outer joins of streams and tables match the in-memory computation',
+  async (t) => {
+    t.timeout(240_000);
+    const build = () => {
+      const builder = new StreamsBuilder({
+        defaultKeySerde: s as never,
+        defaultValueSerde: s as never,
+      });
+      const clicks = builder.stream<string, string>('lj-clicks');
+      const views = builder.stream<string, string>('lj-views');
+      const windows = JoinWindows.ofTimeDifference(100).grace(50);
+      clicks.leftJoin(views, (c, v) => `${c}|${v}`, windows).to('lj-left');
+      clicks.outerJoin(views, (c, v) => `${c}|${v}`, windows).to('lj-outer');
+      const users = builder.table<string, string>('lj-users', {}, { storeName: 'lj-users-store' });
+      builder
+        .stream<string, string>('lj-orders')
+        .leftJoin(users, (order, user) => `${order} by ${user}`)
+        .to('lj-enriched');
+      const plans = builder.table<string, string>('lj-plans', {}, { storeName: 'lj-plans-store' });
+      users
+        .leftJoin(plans, (user, plan) => `${user}:${plan}`)
+        .toStream()
+        .to('lj-user-plans');
+      users
+        .outerJoin(plans, (user, plan) => `${user}:${plan}`)
+        .toStream()
+        .to('lj-any-plans');
+      return builder.build();
+    };
+    for (const topic of ['lj-users', 'lj-plans']) await cluster.createTopic(topic, 2, true);
+    for (const topic of ['lj-clicks', 'lj-views', 'lj-orders']) await cluster.createTopic(topic, 2);
+    for (const topic of ['lj-left', 'lj-outer', 'lj-enriched', 'lj-user-plans', 'lj-any-plans'])
+      await cluster.createTopic(topic, 2);
+    const base = 1_700_000_000_000;
+    type Input = { key: string; value: string | null; timestamp?: number; partition?: number };
+    // Each stage is produced once the previous one is processed and committed, so the
+    // cluster sees the topics in the same order as the in-memory run.
+    const stages: [string, Input[]][] = [
+      ['lj-users', Array.from({ length: 8 }, (_, i) => ({ key: `u${i}`, value: `user${i}` }))],
+      [
+        'lj-plans',
+        [
+          ...Array.from({ length: 6 }, (_, i) => ({ key: `u${i + 3}`, value: `plan${i}` })),
+          { key: 'u4', value: null },
+          { key: 'u5', value: 'plan-upgraded' },
+        ],
+      ],
+      [
+        'lj-users',
+        [
+          { key: 'u1', value: null },
+          { key: 'u2', value: 'user2-renamed' },
+        ],
+      ],
+      ['lj-orders', Array.from({ length: 12 }, (_, i) => ({ key: `u${i}`, value: `order${i}` }))],
+      [
+        'lj-clicks',
+        Array.from({ length: 10 }, (_, i) => ({
+          key: `k${i % 5}`,
+          value: `click${i}`,
+          timestamp: base + i * 30,
+        })),
+      ],
+      [
+        'lj-views',
+        Array.from({ length: 8 }, (_, i) => ({
+          key: `k${(i * 2) % 7}`,
+          value: `view${i}`,
+          timestamp: base + 40 + i * 25,
+        })),
+      ],
+      // Far in the future on every partition: every join window closes, so the records left
+      // without a partner come out of the left and outer joins.
+      ...(['lj-clicks', 'lj-views'] as const).map((topic): [string, Input[]] => [
+        topic,
+        [0, 1].map((partition) => ({
+          key: `${topic}-end-${partition}`,
+          value: 'end',
+          timestamp: base + 1_000_000,
+          partition,
+        })),
+      ]),
+    ];
+    const driver = new TopologyTestDriver(build());
+    for (const [topic, records] of stages) {
+      const input = driver.createInputTopic(topic, s, s);
+      for (const r of records) input.pipeInput(r.key, r.value as string, r.timestamp ?? base);
+    }
+    const outputs = ['lj-left', 'lj-outer', 'lj-enriched', 'lj-user-plans', 'lj-any-plans'];
+    const expected = new Map(
+      outputs.map((topic) => [
+        topic,
+        driver
+          .createOutputTopic(topic, s, s)
+          .readKeyValuesToList()
+          .map((r) => `${r.key}:${r.value}`)
+          .sort(),
+      ]),
+    );
+    driver.close();
+    t.true((expected.get('lj-outer') ?? []).some((r) => r.includes('|null')));
+    t.true((expected.get('lj-outer') ?? []).some((r) => r.includes(':null|')));
+    t.true((expected.get('lj-any-plans') ?? []).some((r) => r.includes(':null:')));
+
+    const streams = await run(build(), 'lj-app');
+    for (const [topic, records] of stages) {
+      await cluster.produce(
+        topic,
+        records.map((r) => ({ ...r, timestamp: r.timestamp ?? base })),
+      );
+      await until(`${topic} processed`, () => cluster.committedToEnd('lj-app', topic));
+    }
+    for (const topic of outputs) {
+      const got = distinctByOrigin(await cluster.readAll(topic))
+        .map((m) => `${m.key?.toString()}:${m.value?.toString() ?? 'null'}`)
+        .sort();
+      t.deepEqual(got, expected.get(topic), topic);
+    }
+    await streams.close();
+  },
+);
+
+test.serial(
+  'joining topics with different partition counts fails at start with a typed error',
+  async (t) => {
+    await cluster.createTopic('cp-orders', 3);
+    await cluster.createTopic('cp-customers', 2, true);
+    await cluster.createTopic('cp-out', 1);
+    const builder = new StreamsBuilder({
+      defaultKeySerde: s as never,
+      defaultValueSerde: s as never,
+    });
+    builder
+      .stream<string, string>('cp-orders')
+      .join(builder.table<string, string>('cp-customers'), (o, c) => `${o}${c}`)
+      .to('cp-out');
+    const streams = new Streams(builder.build(), {
+      applicationId: 'cp-app',
+      client: cluster.client('cp-app'),
+    });
+    const error = await t.throwsAsync(streams.start(), { instanceOf: CoPartitioningError });
+    t.regex(
+      error?.message ?? '',
+      /cp-orders \(3\).*cp-customers \(2\)|cp-customers \(2\).*cp-orders \(3\)/,
+    );
+    t.is(streams.state, 'error');
+  },
+);
+
 const tsxLoader = createRequire(import.meta.url).resolve('tsx');
 const appScript = fileURLToPath(new URL('./word-count-app.ts', import.meta.url));
 
@@ -353,6 +634,7 @@ function stopApp(app: AppProcess, signal: NodeJS.Signals): Promise<void> {
 test.serial(
   'an instance killed mid-stream, restarted, and joined by a second one ends with the in-memory aggregates',
   async (t) => {
+    t.timeout(600_000);
     const prefix = 'kill';
     for (const topic of ['lines', 'counts', 'windows'])
       await cluster.createTopic(`${prefix}-${topic}`, 4);
@@ -405,7 +687,18 @@ test.serial(
     await producing;
     apps.push(await startApp(config(stateDirs[0] as string)));
     apps.push(await startApp(config(stateDirs[1] as string)));
-    await cluster.produce(`${prefix}-lines`, lines.slice(1600));
+    await cluster.produce(`${prefix}-lines`, lines.slice(1600, 2000));
+    // The second instance takes a share of the tasks and works on them; then it is killed
+    // mid-stream too, and the first takes its tasks over (restored from the changelogs).
+    const second = apps[2] as AppProcess;
+    await until('the second instance to run tasks and process records', () =>
+      second.output.some((line) =>
+        /METRICS \{"tasks":\["[^\]]+\],"recordsProcessed":[1-9]/.test(line),
+      ),
+    );
+    const producingMore = cluster.produce(`${prefix}-lines`, lines.slice(2000));
+    await stopApp(second, 'SIGKILL');
+    await producingMore;
     const settled = async () => {
       const counts = latestByKey(await cluster.readAll(`${prefix}-counts`), numberText);
       return (
@@ -413,7 +706,7 @@ test.serial(
         [...expectedCounts].every(([k, v]) => counts.get(k) === v)
       );
     };
-    await until('final word counts', settled, 150_000).catch(async (error) => {
+    await until('final word counts', settled, 300_000).catch(async (error) => {
       const counts = latestByKey(await cluster.readAll(`${prefix}-counts`), numberText);
       const wrong = [...expectedCounts].filter(([k, v]) => counts.get(k) !== v).slice(0, 5);
       t.log(
