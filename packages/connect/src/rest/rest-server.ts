@@ -172,6 +172,9 @@ async function handle(
     const result = await route.handler(herder, params, () => readJson(request));
     send(response, result.status, result.body);
   } catch (error) {
+    // A body not read to its end (too large) leaves the connection in no state to carry
+    // another request: say so and close it, or the client's next request on it fails.
+    if (!request.complete) response.setHeader('connection', 'close');
     request.resume(); // drain what was not read
     const { status, body } = statusOf(error);
     send(response, status, body);

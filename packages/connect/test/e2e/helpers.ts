@@ -252,7 +252,10 @@ export async function rest(
     });
     text = await response.text();
   } catch (error) {
-    throw new Error(`${method} ${baseUrl}${path} failed: ${String(error)}`, { cause: error });
+    const cause = (error as { cause?: unknown }).cause;
+    throw new Error(`${method} ${baseUrl}${path} failed: ${String(error)} (${String(cause)})`, {
+      cause: error,
+    });
   }
   return {
     status: response.status,
