@@ -7,9 +7,9 @@ import {
   checkRecordBatch,
   ErrorCode,
   earliestTimestamp,
-  type FetchPartitionResult,
+  type FetchPartitionParts,
   type FetchRequest,
-  type FetchResponse,
+  type FetchResponseParts,
   type ListOffsetsRequest,
   type ListOffsetsResponse,
   latestTimestamp,
@@ -146,12 +146,12 @@ async function fetchPartition(
   context: DataPathContext,
   target: FetchTarget,
   budget: { bytes: number; first: boolean },
-): Promise<FetchPartitionResult> {
+): Promise<FetchPartitionParts> {
   const base = {
     partition: target.partition,
     highWatermark: -1,
     logStartOffset: -1,
-    records: new Uint8Array(0),
+    records: [],
   };
   let replica: PartitionReplica | undefined;
   try {
@@ -173,8 +173,8 @@ async function fetchPartition(
       error: 0,
       highWatermark: read.logEndOffset,
       logStartOffset: read.logStartOffset,
-      records:
-        read.batches.length === 1 ? (read.batches[0] as Uint8Array) : Buffer.concat(read.batches),
+      // The stored batches as read, by reference: the response frame copies them once.
+      records: read.batches,
     };
   } catch (error) {
     if (error instanceof OffsetOutOfRangeError) {
@@ -205,26 +205,27 @@ async function readAll(
   context: DataPathContext,
   request: FetchRequest,
   targets: FetchTarget[],
-): Promise<FetchResponse> {
+): Promise<FetchResponseParts> {
   const budget = { bytes: request.maxBytes, first: true };
-  const results: FetchPartitionResult[] = [];
+  const results: FetchPartitionParts[] = [];
   for (const target of targets) results.push(await fetchPartition(context, target, budget));
-  const byTopic = new Map<string, FetchPartitionResult[]>();
+  const byTopic = new Map<string, FetchPartitionParts[]>();
   targets.forEach((target, i) => {
     const list = byTopic.get(target.topic) ?? [];
-    list.push(results[i] as FetchPartitionResult);
+    list.push(results[i] as FetchPartitionParts);
     byTopic.set(target.topic, list);
   });
   return { topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
 }
 
-function responseBytes(response: FetchResponse): number {
+function responseBytes(response: FetchResponseParts): number {
   let bytes = 0;
-  for (const t of response.topics) for (const p of t.partitions) bytes += p.records.byteLength;
+  for (const t of response.topics)
+    for (const p of t.partitions) for (const batch of p.records) bytes += batch.byteLength;
   return bytes;
 }
 
-function hasErrors(response: FetchResponse): boolean {
+function hasErrors(response: FetchResponseParts): boolean {
   return response.topics.some((t) => t.partitions.some((p) => p.error !== 0));
 }
 
@@ -233,7 +234,7 @@ export async function handleFetch(
   context: DataPathContext,
   request: FetchRequest,
   closed: AbortSignal,
-): Promise<FetchResponse> {
+): Promise<FetchResponseParts> {
   const targets = fetchTargets(request);
   const deadline = Date.now() + request.maxWaitMs;
   for (;;) {

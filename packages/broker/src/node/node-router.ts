@@ -7,6 +7,7 @@ import {
   apiName,
   ErrorCode,
   type ErrorCodeInfo,
+  encodeFetchResponseFrame,
   ProtocolError,
   type RequestOf,
 } from '@tributary/protocol';
@@ -15,7 +16,7 @@ import { answerDescribeConfigs, answerMetadata, type MetadataView } from '../han
 import { handleFetch, handleListOffsets, handleProduce } from '../handlers/partitions.ts';
 import { apiVersionsBody, createRouter, type Handlers, noResponse } from '../handlers/router.ts';
 import type { Histogram } from '../metrics/registry.ts';
-import type { ConnectionContext } from '../server/client-server.ts';
+import { type ConnectionContext, EncodedResponse } from '../server/client-server.ts';
 import type { NodeParts } from './node.ts';
 
 function checkInternal(
@@ -238,7 +239,10 @@ export function createNodeRouter(parts: NodeParts) {
       );
       return noResponse;
     },
-    [Api.Fetch]: (body, context) => handleFetch(dataPath(parts), body, context.closed),
+    [Api.Fetch]: async (body, context) => {
+      const response = await handleFetch(dataPath(parts), body, context.closed);
+      return new EncodedResponse((id) => encodeFetchResponseFrame(id, response));
+    },
     [Api.ListOffsets]: (body) => handleListOffsets(dataPath(parts), body),
     [Api.InitProducerId]: async (body) => {
       if (body.producerId >= 0) {

@@ -25,6 +25,14 @@ import type { Logger } from '../logger.ts';
 /** Returned by a handler that must not answer (Produce with acks 0). */
 export const noResponse: unique symbol = Symbol('noResponse');
 
+/**
+ * A successful response the handler encodes itself into frame pieces, written in order
+ * (Fetch: stored batches by reference, so they are copied once, into the frame).
+ */
+export class EncodedResponse {
+  constructor(readonly encode: (correlationId: number) => Uint8Array[]) {}
+}
+
 export interface ConnectionContext {
   readonly connectionId: number;
   readonly remoteAddress: string;
@@ -150,6 +158,10 @@ export class ClientServer {
     }
     this.options.observe?.(frame.api, error?.code ?? 0, (performance.now() - started) / 1000);
     if (body === noResponse) return;
+    if (!error && body instanceof EncodedResponse) {
+      this.sendPieces(socket, body.encode(frame.correlationId));
+      return;
+    }
     this.send(socket, frame.correlationId, error, error ? null : body);
   }
 
@@ -179,6 +191,11 @@ export class ClientServer {
       body,
     });
     socket.send(bytes, { binary: true });
+  }
+
+  private sendPieces(socket: WebSocket, pieces: Uint8Array[]): void {
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(Buffer.concat(pieces), { binary: true });
   }
 
   async close(): Promise<void> {
