@@ -63,6 +63,7 @@ import {
   type ReadState,
   Role,
   type SoftState,
+  type VoteRequest,
 } from './types.ts';
 import { UncommittedTracker } from './uncommitted.ts';
 
@@ -72,7 +73,8 @@ export interface RaftCounters {
   readonly rejected: Record<RejectReason, number>;
   /** Messages of an older term, dropped as the protocol says (not an error). */
   staleTermMessages: number;
-  /** Vote requests ignored because a leader was heard within the lease. */
+  /** Vote requests ignored because a leader was heard within the lease (with check-quorum,
+   * or from a candidate whose log is behind an entry known committed). */
   votesIgnoredInLease: number;
   campaigns: number;
   leaderships: number;
@@ -523,10 +525,8 @@ export class Raft {
   /** Returns whether the message should still be handled. */
   private onHigherTerm(m: Message): boolean {
     if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
-      const inLease =
-        this.options.checkQuorum &&
-        this.leader !== 0 &&
-        this.electionElapsed < this.options.electionTicks;
+      const heardLeader = this.leader !== 0 && this.electionElapsed < this.options.electionTicks;
+      const inLease = heardLeader && (this.options.checkQuorum || this.cannotWin(m));
       if (inLease && !m.transfer) {
         // We heard from a live leader recently: this candidate cannot be needed.
         this.counters.votesIgnoredInLease++;
@@ -543,6 +543,29 @@ export class Raft {
     this.trace('raft.term-raised', { from: m.from, newTerm: m.term, messageType: m.type });
     this.becomeFollower(m.term, fromLeader ? m.from : 0);
     return true;
+  }
+
+  /**
+   * Whether a candidate's log is behind an entry we know to be committed: our commit point,
+   * or the snapshot our leader of this term is sending us (a snapshot is of applied, hence
+   * committed, state). Such a candidate can never win (every quorum holds that entry and
+   * refuses it), so the lease may ignore it even without check-quorum: without pre-vote, a
+   * removed server that never learned of its removal, or a stale voter, would otherwise
+   * raise the term of a member that has not caught up yet, whose answers at that term then
+   * depose the leader that is catching it up, again and again.
+   */
+  private cannotWin(m: VoteRequest): boolean {
+    const behind = (index: number, term: number): boolean =>
+      m.lastLogTerm < term || (m.lastLogTerm === term && m.lastLogIndex < index);
+    const commit = this.log.committed;
+    if (commit > 0 && behind(commit, this.log.term(commit) ?? 0)) return true;
+    const incoming = this.snapshotReceiver.incoming;
+    return (
+      incoming !== undefined &&
+      incoming.term === this.term &&
+      incoming.from === this.leader &&
+      behind(incoming.metadata.index, incoming.metadata.term)
+    );
   }
 
   private onLowerTerm(m: Message): void {

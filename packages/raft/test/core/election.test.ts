@@ -161,6 +161,60 @@ test('§6.2 leader lease: a follower that heard from its leader ignores a higher
   t.is(cluster.inFlight.filter((m) => m.type === MessageType.VoteResponse).length, 0);
 });
 
+test('without check-quorum, the lease still ignores a candidate behind an entry known committed (it cannot win); one that could win is heard', (t) => {
+  const cluster = new Cluster({
+    voters: [1, 2, 3],
+    settings: { checkQuorum: false, preVote: false },
+  });
+  cluster.campaign(1);
+  cluster.propose(1, 3);
+  cluster.stabilize();
+  const follower = cluster.node(2);
+  t.is(follower.status().commit, 4);
+  follower.step(voteRequest(3, 2, 9, 3, 1)); // behind the committed entry 4 of term 1
+  cluster.process();
+  t.is(follower.raft.term, 1, 'the term did not move');
+  t.is(follower.raft.counters.votesIgnoredInLease, 1);
+  follower.step(voteRequest(3, 2, 9, 4, 1)); // holds every committed entry: Raft as usual
+  cluster.process();
+  t.is(follower.raft.term, 9);
+  t.is(follower.raft.counters.votesIgnoredInLease, 1);
+});
+
+test('a lagging member receiving a snapshot from its leader ignores a candidate behind that snapshot (a removed server that never learned of its removal)', (t) => {
+  // Found by the 100k soak (regressions.ts): without pre-vote and check-quorum, node 5,
+  // removed without knowing it, kept raising the term of node 3, which had not applied the
+  // removal; node 3's answers at that term deposed every leader before its snapshot
+  // completed.
+  const { node, log } = makeNode({
+    id: 3,
+    voters: [1, 2, 3, 4, 5],
+    terms: [1, 1],
+    hardState: { term: 4, vote: 0, commit: 2 },
+  });
+  node.step({
+    type: MessageType.InstallSnapshot,
+    group,
+    from: 1,
+    to: 3,
+    term: 4,
+    metadata: {
+      index: 50,
+      term: 3,
+      config: { voters: [1, 2, 3, 4], outgoingVoters: [], learners: [] },
+    },
+    offset: 0,
+    data: new Uint8Array(8),
+    done: false,
+  });
+  drain(node, log);
+  node.step(voteRequest(5, 3, 9, 40, 1));
+  t.is(node.raft.term, 4, 'the term did not move');
+  t.is(node.raft.leader, 1);
+  t.is(node.raft.counters.votesIgnoredInLease, 1);
+  t.deepEqual(ofType(drain(node, log), MessageType.VoteResponse), []);
+});
+
 test('votingDisabledUntilIndex: a replica that lost acknowledged entries neither votes nor campaigns until refilled', (t) => {
   const { node, log } = makeNode({
     id: 3,
