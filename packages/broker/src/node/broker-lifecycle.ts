@@ -253,6 +253,11 @@ export class BrokerLifecycle {
       problems.push('not registered with the controller');
     const fenced = replicas.all().filter((r) => r.fenced);
     if (fenced.length > 0) problems.push(`${fenced.length} fenced partition replica(s)`);
+    const unopened = replicas.unopened();
+    if (unopened.length > 0)
+      problems.push(
+        `${unopened.length} fenced partition replica(s) whose data could not be opened`,
+      );
     return {
       healthy: problems.length === 0,
       details: {

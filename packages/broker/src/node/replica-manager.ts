@@ -75,6 +75,8 @@ export function logConfigFor(
 export class ReplicaManager {
   private readonly replicas = new Map<number, PartitionReplica>();
   private readonly byName = new Map<string, PartitionReplica>();
+  /** Replicas assigned here whose local data could not be opened (damaged): why, by group. */
+  private readonly unopenable = new Map<number, string>();
   private reconciling: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -90,6 +92,11 @@ export class ReplicaManager {
 
   all(): PartitionReplica[] {
     return [...this.replicas.values()];
+  }
+
+  /** Replicas assigned here that could not be opened at the last reconciliation, and why. */
+  unopened(): string[] {
+    return [...this.unopenable.values()];
   }
 
   private directoryOf(p: PartitionRecord): string {
@@ -115,11 +122,35 @@ export class ReplicaManager {
       if (!record || !this.isAssignedHere(record))
         await this.removeReplica(replica, record === undefined);
     }
+    for (const groupId of this.unopenable.keys()) {
+      const record = state.partitionsByGroup.get(groupId);
+      if (!record || !this.isAssignedHere(record)) this.unopenable.delete(groupId);
+    }
     for (const topic of state.topics.values()) {
       for (const p of topic.partitions) {
         if (this.replicas.has(p.groupId) || !this.isAssignedHere(p)) continue;
-        await this.createReplica(topic, p);
+        await this.createReplicaOrRecord(topic, p);
       }
+    }
+  }
+
+  /**
+   * One replica whose data cannot be opened (a damaged checkpoint or log) stays down, loudly;
+   * it must not keep the node from hosting the others, whose data is intact.
+   */
+  private async createReplicaOrRecord(topic: TopicRecord, p: PartitionRecord): Promise<void> {
+    try {
+      await this.createReplica(topic, p);
+      this.unopenable.delete(p.groupId);
+    } catch (error) {
+      const reason = `${p.topic}/${p.partition}: ${(error as Error).message}`;
+      if (this.unopenable.get(p.groupId) !== reason)
+        this.options.logger.error('partition replica could not be opened', {
+          topic: p.topic,
+          partition: p.partition,
+          error: (error as Error).stack,
+        });
+      this.unopenable.set(p.groupId, reason);
     }
   }
 
@@ -136,7 +167,10 @@ export class ReplicaManager {
       directory,
       config: logConfigFor(topic.configs, this.options.messageBytesMax),
     });
-    const checkpoint = await readApplyCheckpoint(directory);
+    const checkpoint = await readApplyCheckpoint(directory).catch(async (error: unknown) => {
+      await log.close();
+      throw error;
+    });
     if (log.logEndOffset < checkpoint.nextOffset) {
       await log.close();
       throw new ReplicaFencedError(

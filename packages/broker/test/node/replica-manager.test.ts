@@ -1,0 +1,107 @@
+/**
+ * Regression (found by the jepsen-style disk faults): on a node whose data for ONE partition
+ * replica was damaged, reconciliation threw at that replica and never created the replicas
+ * after it, so the node stopped hosting partitions whose data was intact, and /health did not
+ * say so. Now the damaged replica stays down and is reported; the others start.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RaftHost, RaftWal } from '@tributary/raft/host';
+import test from 'ava';
+import { silentLogger } from '../../src/logger.ts';
+import {
+  decodeMetadataRecord,
+  encodeMetadataRecord,
+  type MetadataRecord,
+} from '../../src/metadata/records.ts';
+import { MetadataState } from '../../src/metadata/state.ts';
+import { ReplicaManager } from '../../src/node/replica-manager.ts';
+
+const nodeId = 1;
+
+function stateWithTopics(names: readonly string[]): MetadataState {
+  const state = new MetadataState();
+  const records: MetadataRecord[] = [
+    {
+      type: 'register-broker',
+      nodeId,
+      host: '127.0.0.1',
+      port: 9001,
+      peerUrl: 'ws://127.0.0.1:9101',
+      incarnation: 'a',
+    },
+    ...names.map(
+      (name): MetadataRecord => ({
+        type: 'create-topic',
+        name,
+        assignment: [[nodeId]],
+        configs: {},
+        internal: false,
+      }),
+    ),
+  ];
+  for (const r of records)
+    state.apply(state.appliedIndex + 1, decodeMetadataRecord(encodeMetadataRecord(r)));
+  return state;
+}
+
+test('a replica whose checkpoint is damaged stays down and is reported; the others start', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'replica-manager-'));
+  const wal = await RaftWal.open({ dir: join(dataDir, 'raft') });
+  const host = new RaftHost({
+    nodeId,
+    wal,
+    transport: { send: () => {} },
+    logger: { warn: () => {}, error: () => {}, debug: () => {} },
+    tickMs: 50,
+    electionTicks: 10,
+    heartbeatTicks: 2,
+    seed: 1,
+  });
+  const replicas = new ReplicaManager({
+    nodeId,
+    dataDir,
+    host,
+    logger: silentLogger,
+    raftLogRetainEntries: 100,
+    messageBytesMax: 1024 * 1024,
+    readFromLeader: () => Promise.reject(new Error('no leader to read from in this test')),
+  });
+  t.teardown(async () => {
+    await replicas.close();
+    await host.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  // 'a' sorts first, so its damage used to stop reconciliation before 'b' and 'c'.
+  const state = stateWithTopics(['a', 'b', 'c']);
+  const groupOfA = state.topics.get('a')!.partitions[0]!.groupId;
+  const damagedDir = join(dataDir, 'partitions', `a-0.${groupOfA}`);
+  mkdirSync(damagedDir, { recursive: true });
+  writeFileSync(join(damagedDir, 'apply-checkpoint'), 'not a checkpoint');
+
+  await replicas.reconcile(state);
+
+  t.deepEqual(
+    replicas
+      .all()
+      .map((r) => r.topic)
+      .sort(),
+    ['b', 'c'],
+  );
+  t.is(replicas.get('a', 0), undefined);
+  const unopened = replicas.unopened();
+  t.is(unopened.length, 1);
+  t.regex(unopened[0]!, /^a\/0: .*apply checkpoint .* is damaged/);
+
+  // Reconciling again retries the damaged one (still damaged) and keeps the others.
+  await replicas.reconcile(state);
+  t.deepEqual(
+    replicas
+      .all()
+      .map((r) => r.topic)
+      .sort(),
+    ['b', 'c'],
+  );
+  t.is(replicas.unopened().length, 1);
+});
