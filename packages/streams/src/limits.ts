@@ -24,6 +24,8 @@ export const storeLogRewriteBytesMin = 1024 * 1024;
 export const storeEntryBytesMax = 64 * 1024 * 1024;
 /** Changelog records sent in one produce call when a task commits. */
 export const changelogSendRecordsMax = 5_000;
+/** How long a task restore that fails on retriable errors is retried before the instance fails. */
+export const restoreRetryMsMax = 300_000;
 /** How long `start()` keeps retrying retriable errors (a controller election) creating a topic. */
 export const topicCreateMsMax = 120_000;
 /** Timeout of one topic creation attempt (leaders elected included). */

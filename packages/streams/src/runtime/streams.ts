@@ -15,6 +15,7 @@ import {
   fetchBytesPerPartitionMax,
   prefetchBytesMax,
   processBatchRecordsMax,
+  restoreRetryMsMax,
 } from '../limits.ts';
 import type { Position } from '../state/changelog.ts';
 import type { ActiveTask } from './active-task.ts';
@@ -397,12 +398,7 @@ export class Streams {
       .run(async () => {
         if (this.stateValue === 'running') this.setState('rebalancing');
         this.dropStaleTasks();
-        const reports = await this.manager.assign(
-          partitions,
-          (topics, partition) => this.committedOffsets(topics, partition),
-          (topic, partition, from) =>
-            new ChangelogPartitionReader(this.options.client, topic, partition, from),
-        );
+        const reports = await this.restoreAssigned(partitions);
         for (const r of reports) {
           this.metrics.restoredRecords += r.recordsRead;
           this.metrics.undoneKeys += r.undone;
@@ -411,6 +407,30 @@ export class Streams {
         if (this.stateValue === 'rebalancing') this.setState('running');
       })
       .catch((error: unknown) => this.fail(error));
+  }
+
+  /**
+   * Runs the assigned tasks, retrying a restore that failed on a retriable error (a
+   * changelog partition without leader for a while on a loaded cluster) rather than
+   * stopping the application; heartbeats go on meanwhile.
+   */
+  private async restoreAssigned(partitions: PortTopicPartition[]) {
+    const deadline = Date.now() + restoreRetryMsMax;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.manager.assign(
+          partitions,
+          (topics, partition) => this.committedOffsets(topics, partition),
+          (topic, partition, from) =>
+            new ChangelogPartitionReader(this.options.client, topic, partition, from),
+        );
+      } catch (error) {
+        const retriable = (error as { retriable?: boolean }).retriable === true;
+        if (!retriable || Date.now() >= deadline || this.failure !== undefined) throw error;
+        this.logger.warn('restore failed; retrying', { attempt, error: String(error) });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt)));
+      }
+    }
   }
 
   private onRevoked(partitions: PortTopicPartition[]): Promise<void> {

@@ -87,13 +87,17 @@ export class TaskManager {
     const created = wanted
       .filter(({ subtopology, partition }) => !this.active.has(`${subtopology}_${partition}`))
       .map(({ subtopology, partition }) => this.create(subtopology, partition));
-    // New tasks restore concurrently; a task runs only once its restore is complete.
+    // New tasks restore concurrently; a task runs only once its restore is complete. If
+    // one restore fails, none of the new tasks runs (the caller may call `assign` again).
     const restored = await Promise.all(
       created.map(async (task) => {
         const positions = await committed(task.task.inputTopics, task.task.partition);
         return { task, reports: await task.restore(positions, readChangelog) };
       }),
-    );
+    ).catch((error: unknown) => {
+      for (const task of created) task.close();
+      throw error;
+    });
     for (const { task, reports: taskReports } of restored) {
       reports.push(...taskReports);
       this.active.set(task.id, task);

@@ -321,7 +321,7 @@ test.serial('stream-table, stream-stream and table-table joins', async (t) => {
 test.serial(
   'hopping, sliding and session windows, reduce and aggregate, late records and final results match the in-memory computation',
   async (t) => {
-    t.timeout(240_000);
+    t.timeout(600_000);
     const build = () => {
       const builder = new StreamsBuilder();
       const grouped = builder
@@ -440,7 +440,7 @@ test.serial(
 test.serial(
   'left and outer joins of streams and tables match the in-memory computation',
   async (t) => {
-    t.timeout(240_000);
+    t.timeout(600_000);
     const build = () => {
       const builder = new StreamsBuilder({
         defaultKeySerde: s as never,
