@@ -8,7 +8,9 @@
  *   npx tsx jepsen-style-tests/test/repro/damaged-replica-blocks-others.ts
  *
  * Prints what node 2 hosts after the restart and its health, and exits 1 while the finding
- * holds (0 once every intact replica starts and health reports the damaged one).
+ * holds (0 once every intact replica starts and health reports the damaged one). Fixed in
+ * the broker's ReplicaManager (regression test packages/broker/test/node/replica-manager.test.ts);
+ * this script now exits 0.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
