@@ -7,6 +7,7 @@
  *            | {"id": n, "op": "set-peers", "peers": {"<nodeId>": "ws://host:port", ...}}
  *            | {"id": n, "op": "stats", "reset": bool}
  *            | {"id": n, "op": "repair", "group": g, "votingDisabledUntilIndex": i}
+ *            | {"id": n, "op": "transfer-leader", "group": g, "to": nodeId}
  *            | {"id": n, "op": "shutdown"}
  *   reply   := {"re": n, "ok": true, ...}  |  {"re": n, "ok": false, "code": c, "message": m}
  *   event   := {"ev": "ready", ...}  |  {"ev": "fatal", "message": m}
@@ -43,6 +44,12 @@ export type ControlRequest =
       readonly op: 'repair';
       readonly group: number;
       readonly votingDisabledUntilIndex: number;
+    }
+  | {
+      readonly id: number;
+      readonly op: 'transfer-leader';
+      readonly group: number;
+      readonly to: number;
     }
   | { readonly id: number; readonly op: 'shutdown' };
 
@@ -116,6 +123,13 @@ export interface NodeStats {
   readonly walSegmentSyncs: number;
   readonly walAcknowledgedSyncs: number;
   readonly walBytesWritten: number;
+  /** Sent to all peers: wire bytes, messages, frames, Append entries (resends count). */
+  readonly peerBytesSent: number;
+  readonly peerMessagesSent: number;
+  readonly peerFramesSent: number;
+  readonly peerEntriesSent: number;
+  readonly peerDroppedQueueFull: number;
+  readonly appendRejectionsReceived: number;
 }
 
 export interface ReadyEvent {
@@ -171,6 +185,10 @@ function checkFields(value: Record<string, unknown>): NodeProcessError | undefin
       return isSafeNonNegative(value.group) && isSafeNonNegative(value.votingDisabledUntilIndex)
         ? undefined
         : bad('repair: group and votingDisabledUntilIndex must be safe integers >= 0');
+    case 'transfer-leader':
+      return isSafeNonNegative(value.group) && isSafeNonNegative(value.to) && value.to > 0
+        ? undefined
+        : bad('transfer-leader: group and to must be safe integers, to >= 1');
     default:
       return bad(`unknown op ${JSON.stringify(value.op)}`);
   }

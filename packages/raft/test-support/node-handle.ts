@@ -248,6 +248,10 @@ export class NodeHandle {
     await this.request({ op: 'set-peers', peers: Object.fromEntries(peers) });
   }
 
+  async transferLeader(group: number, to: number): Promise<void> {
+    await this.request({ op: 'transfer-leader', group, to });
+  }
+
   async repair(group: number, votingDisabledUntilIndex: number): Promise<void> {
     await this.request({ op: 'repair', group, votingDisabledUntilIndex });
   }

@@ -77,6 +77,9 @@ async function handle(node: RaftNode, request: ControlRequest, stop: () => void)
     case 'repair':
       await node.repair(request.group, request.votingDisabledUntilIndex);
       return emit({ re: request.id, ok: true });
+    case 'transfer-leader':
+      node.transferLeader(request.group, request.to);
+      return emit({ re: request.id, ok: true });
     case 'shutdown':
       emit({ re: request.id, ok: true });
       return stop();

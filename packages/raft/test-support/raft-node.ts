@@ -37,6 +37,12 @@ interface StatsBase {
   segmentSyncs: number;
   acknowledgedSyncs: number;
   bytesWritten: number;
+  peerBytesSent: number;
+  peerMessagesSent: number;
+  peerFramesSent: number;
+  peerEntriesSent: number;
+  peerDroppedQueueFull: number;
+  appendRejectionsReceived: number;
 }
 
 export class RaftNode {
@@ -156,6 +162,15 @@ export class RaftNode {
     this.logger.warn('group-repaired', { group: id, votingDisabledUntilIndex });
   }
 
+  /** Asks this node's leader of `groupId` to hand leadership to `to` (benchmarks balance). */
+  transferLeader(groupId: number, to: number): void {
+    const replica = this.replicas.get(groupId);
+    if (replica === undefined)
+      throw new NodeProcessError('BAD_REQUEST', `group ${groupId} is not hosted here`);
+    const error = replica.group.transferLeadership(to);
+    if (error !== undefined) throw new NodeProcessError('BAD_REQUEST', error.message);
+  }
+
   setPeers(peers: ReadonlyMap<number, string>): void {
     for (const [id, url] of peers) this.transport.addPeer(id, url);
   }
@@ -233,6 +248,15 @@ export class RaftNode {
       dataEntriesApplied += machine.dataEntriesApplied;
     const host = this.host.stats();
     const wal = this.wal.stats();
+    const peers = { bytes: 0, messages: 0, frames: 0, entries: 0, dropped: 0 };
+    // The transport starts after the host (its callbacks need the host): none before.
+    for (const p of this.transport?.stats().peers.values() ?? []) {
+      peers.bytes += p.bytesSent;
+      peers.messages += p.messagesSent;
+      peers.frames += p.framesSent;
+      peers.entries += p.entriesSent;
+      peers.dropped += p.droppedQueueFull;
+    }
     return {
       atMs: performance.now(),
       cpu: process.cpuUsage(),
@@ -244,6 +268,12 @@ export class RaftNode {
       segmentSyncs: wal.segmentSyncs,
       acknowledgedSyncs: wal.acknowledgedSyncs,
       bytesWritten: wal.bytesWritten,
+      peerBytesSent: peers.bytes,
+      peerMessagesSent: peers.messages,
+      peerFramesSent: peers.frames,
+      peerEntriesSent: peers.entries,
+      peerDroppedQueueFull: peers.dropped,
+      appendRejectionsReceived: host.appendRejectionsReceived,
     };
   }
 
@@ -266,6 +296,12 @@ export class RaftNode {
       walSegmentSyncs: now.segmentSyncs - base.segmentSyncs,
       walAcknowledgedSyncs: now.acknowledgedSyncs - base.acknowledgedSyncs,
       walBytesWritten: now.bytesWritten - base.bytesWritten,
+      peerBytesSent: now.peerBytesSent - base.peerBytesSent,
+      peerMessagesSent: now.peerMessagesSent - base.peerMessagesSent,
+      peerFramesSent: now.peerFramesSent - base.peerFramesSent,
+      peerEntriesSent: now.peerEntriesSent - base.peerEntriesSent,
+      peerDroppedQueueFull: now.peerDroppedQueueFull - base.peerDroppedQueueFull,
+      appendRejectionsReceived: now.appendRejectionsReceived - base.appendRejectionsReceived,
     };
     if (reset) {
       this.statsBase = now;

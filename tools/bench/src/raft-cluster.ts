@@ -9,6 +9,7 @@
  *     [--sizes 100,1024] [--window 512] [--request-entries 64] [--dir /tmp] [--tick-ms 50]
  *     [--rates max,half] [--profile DIR]
  *
+ * Leadership is spread evenly over the three nodes first (transfers), as a broker would.
  * For each group count a fresh cluster; for each entry size two rows: `max` (closed loop:
  * as fast as the window allows) and `half` (open loop at half the rate `max` reached,
  * released every 10 ms). Reported per row: committed entries/s (acknowledged = committed
@@ -178,6 +179,13 @@ interface Row {
   readonly cpuPercentOfOneCore: number;
   readonly refused: number;
   readonly load: string;
+  /** Append entries sent per committed entry, all nodes (2 = once to each follower). */
+  readonly entriesSentPerEntry: number;
+  readonly wireBytesPerEntry: number;
+  readonly appendRejections: number;
+  readonly droppedQueueFull: number;
+  readonly syncP50Ms: number;
+  readonly syncP99Ms: number;
 }
 
 async function resetStats(cluster: ProcessCluster): Promise<void> {
@@ -200,6 +208,9 @@ function summarize(
   const fsyncs = stats.reduce((sum, s) => sum + s.walSegmentSyncs + s.walAcknowledgedSyncs, 0);
   const fsyncsPerSecondPerNode = fsyncs / stats.length / elapsedSeconds;
   const cpuMs = stats.reduce((sum, s) => sum + s.cpuUserMs + s.cpuSystemMs, 0);
+  const total = (pick: (s: NodeStats) => number) => stats.reduce((sum, s) => sum + pick(s), 0);
+  const sync = new LatencyHistogram();
+  for (const s of stats) sync.add(s.syncLatency);
   return {
     ...base,
     entriesPerSecond: acked / elapsedSeconds,
@@ -212,11 +223,42 @@ function summarize(
     cpuPercentOfOneCore: (cpuMs / (elapsedSeconds * 1000)) * 100,
     refused: load.counts.refused + load.counts.superseded + load.counts.unknown,
     load: base.load,
+    entriesSentPerEntry: total((s) => s.peerEntriesSent) / Math.max(acked, 1),
+    wireBytesPerEntry: total((s) => s.peerBytesSent) / Math.max(acked, 1),
+    appendRejections: total((s) => s.appendRejectionsReceived),
+    droppedQueueFull: total((s) => s.peerDroppedQueueFull),
+    syncP50Ms: sync.quantileMs(0.5),
+    syncP99Ms: sync.quantileMs(0.99),
   };
 }
 
+/**
+ * Spreads leadership evenly (group g to node ids[(g - 1) mod n]), as a broker places its
+ * leaders: elections alone tend to crown the node that started first, which then does all
+ * the proposing, encoding and acknowledging while the others idle. Gives up after a
+ * deadline and reports how the leaders ended up.
+ */
+async function balanceLeaders(cluster: ProcessCluster): Promise<Map<number, number>> {
+  const ids = cluster.nodeIds;
+  const wanted = (group: number) => ids[(group - 1) % ids.length] as number;
+  const deadline = performance.now() + 60_000;
+  let leaders = await cluster.waitForLeaders(cluster.groupIds, 120_000);
+  while (performance.now() < deadline) {
+    const misplaced = cluster.groupIds.filter((g) => leaders.get(g) !== wanted(g));
+    if (misplaced.length === 0) break;
+    await Promise.allSettled(
+      misplaced.map((g) => cluster.handle(leaders.get(g) as number).transferLeader(g, wanted(g))),
+    );
+    await sleep(1000);
+    leaders = await cluster.waitForLeaders(cluster.groupIds, 120_000);
+  }
+  const perNode = ids.map((id) => [...leaders.values()].filter((l) => l === id).length);
+  console.error(`  leaders per node ${ids.map((id, i) => `${id}:${perNode[i]}`).join(' ')}`);
+  return leaders;
+}
+
 async function groupStates(cluster: ProcessCluster): Promise<GroupState[]> {
-  const leaders = await cluster.waitForLeaders(cluster.groupIds, 120_000);
+  const leaders = await balanceLeaders(cluster);
   return cluster.groupIds.map((group) => ({
     group,
     leader: cluster.handle(leaders.get(group) as number),
@@ -307,6 +349,10 @@ async function main(): Promise<void> {
       r.load,
     ];
     console.log(`| ${cells.join(' | ')} |`);
+    // Diagnostics on stderr, so stdout stays one table.
+    console.error(
+      `  ${r.groups} groups ${r.size} B ${r.mode}: Append entries sent per committed entry ${round(r.entriesSentPerEntry, 2)}, wire bytes per entry ${round(r.wireBytesPerEntry)}, append rejections ${r.appendRejections}, dropped (queue full) ${r.droppedQueueFull}, WAL sync p50 ${round(r.syncP50Ms, 1)} ms p99 ${round(r.syncP99Ms, 1)} ms`,
+    );
   };
   for (const groups of (values.groups ?? '').split(',').map(Number))
     await benchGroups(groups, (values.sizes ?? '').split(',').map(Number), print);

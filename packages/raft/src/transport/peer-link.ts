@@ -22,6 +22,8 @@ export interface PeerCounters {
   framesReceived: number;
   messagesSent: number;
   messagesReceived: number;
+  /** Entries in the Append messages sent (a resend counts again). */
+  entriesSent: number;
   /** Dropped because the queue was full (oldest first). */
   droppedQueueFull: number;
   /** Dropped because one message alone would pass the frame limit. */
@@ -58,6 +60,7 @@ export class PeerLink {
   readonly queue: SendQueue;
   readonly counters: PeerCounters = {
     bytesSent: 0,
+    entriesSent: 0,
     bytesReceived: 0,
     framesSent: 0,
     framesReceived: 0,

@@ -21,7 +21,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Message, NodeId } from '../core/types.ts';
+import { type Message, MessageType, type NodeId } from '../core/types.ts';
 import { assert } from '../durable/assert.ts';
 import { Backoff } from './backoff.ts';
 import { TransportError } from './errors.ts';
@@ -525,6 +525,8 @@ export class PeerTransport {
     }
     link.counters.framesSent += 1;
     link.counters.messagesSent += batch.length;
+    for (const message of batch)
+      if (message.type === MessageType.Append) link.counters.entriesSent += message.entries.length;
     link.counters.bytesSent += frame.byteLength;
     socket.send(frame, { binary: true }, () => {
       if (link.queue.count > 0) this.scheduleDrain(link);
@@ -610,6 +612,7 @@ export class PeerTransport {
     const queue = new SendQueue(
       this.options.queueMessagesMax ?? queueMessagesMaxDefault,
       this.options.queueBytesMax ?? queueBytesMaxDefault,
+      frameBytesTarget,
     );
     const backoff = new Backoff(
       this.random,

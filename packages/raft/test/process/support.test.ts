@@ -198,11 +198,19 @@ test('bad command lines and control lines are typed errors', (t) => {
     '{"id":1,"op":"propose","group":1,"ids":[1.5],"size":64}',
     '{"id":1,"op":"propose","group":1,"ids":[1],"size":4}',
     '{"id":1,"op":"set-peers","peers":{"x":"ws://a"}}',
+    '{"id":1,"op":"transfer-leader","group":1,"to":0}',
+    '{"id":1,"op":"transfer-leader","group":-1,"to":2}',
   ]) {
     const parsed = parseRequest(line);
     t.true('error' in parsed && parsed.error.code === 'BAD_REQUEST', line);
   }
   t.deepEqual(parseRequest('{"id":7,"op":"status"}'), { id: 7, op: 'status' });
+  t.deepEqual(parseRequest('{"id":8,"op":"transfer-leader","group":3,"to":2}'), {
+    id: 8,
+    op: 'transfer-leader',
+    group: 3,
+    to: 2,
+  });
 });
 
 test('the latency histogram: quantiles within 2%, merged across processes', (t) => {

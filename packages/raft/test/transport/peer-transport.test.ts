@@ -36,20 +36,29 @@ test("two transports exchange many groups' messages in both directions, in order
     two.transport.send(batch.filter((m) => m.from === 2));
   }
   const total = groups * perGroup;
+  // Appends of a group that wait in a queue together coalesce: count entries, not messages.
+  const entriesOf = (node: typeof one) =>
+    node.received.reduce(
+      (sum, { message }) =>
+        sum + (message.type === MessageType.Append ? message.entries.length : 0),
+      0,
+    );
   await eventually(
-    () => one.received.length === total && two.received.length === total,
-    'all messages arrive',
+    () => entriesOf(one) === total && entriesOf(two) === total,
+    'all entries arrive',
   );
   for (const node of [one, two]) {
     const lastIndex = new Map<number, number>();
     for (const { from, message } of node.received) {
       t.not(from, node.transport.nodeId);
       if (message.type !== MessageType.Append) throw new Error('not an append');
-      const entry = message.entries[0];
-      t.true(entry?.data instanceof Uint8Array, 'entry data arrives as bytes, not an array');
-      t.is(entry?.data.byteLength, 100);
-      t.is(entry?.index, (lastIndex.get(message.group) ?? 0) + 1, 'per-group order holds');
-      lastIndex.set(message.group, entry?.index ?? 0);
+      t.is(message.prevLogIndex, lastIndex.get(message.group) ?? 0, 'per-group order holds');
+      for (const entry of message.entries) {
+        t.true(entry.data instanceof Uint8Array, 'entry data arrives as bytes, not an array');
+        t.is(entry.data.byteLength, 100);
+        t.is(entry.index, (lastIndex.get(message.group) ?? 0) + 1, 'per-group order holds');
+        lastIndex.set(message.group, entry.index);
+      }
     }
   }
   const stats = one.transport.stats().peers.get(2);
@@ -235,12 +244,25 @@ test('the send queue stays bounded while a peer is down, oldest messages dropped
     queueMessagesMax: 100,
     queueBytesMax: 50_000,
   });
-  for (let i = 1; i <= 1000; i++) one.transport.send([append(1, 1, 2, i, 100)]);
+  // One append for each of 1,000 groups: nothing to coalesce, so the bounds must drop.
+  for (let i = 1; i <= 1000; i++) one.transport.send([append(i, 1, 2, 1, 100)]);
   const stats = one.transport.stats().peers.get(2);
   t.true((stats?.queueMessages ?? 0) <= 100);
   t.true((stats?.queueBytes ?? 0) <= 50_000);
   t.is((stats?.queueMessages ?? 0) + (stats?.droppedQueueFull ?? 0), 1000);
   t.not(stats?.state, 'connected');
+});
+
+test("a group's consecutive appends waiting for a down peer coalesce into one message", async (t) => {
+  const one = await startNode(t, 1, new Map([[2, 'ws://127.0.0.1:9']]));
+  for (let i = 1; i <= 1000; i++) one.transport.send([append(1, 1, 2, i, 100)]);
+  one.transport.send([heartbeat(1, 1, 2)]);
+  one.transport.send([append(1, 1, 2, 1001, 100)]); // after the heartbeat: a new message
+  const stats = one.transport.stats().peers.get(2);
+  t.is(stats?.queueMessages, 3);
+  t.is(stats?.droppedQueueFull, 0);
+  // Each append keeps its own estimate (envelope included) when merged: conservative.
+  t.is(stats?.queueBytes, 1001 * (100 + 24 + 64) + 64);
 });
 
 test('configuration errors are typed', async (t) => {
