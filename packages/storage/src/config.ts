@@ -37,6 +37,8 @@ export interface LogConfig {
   readonly compactionKeysMax: number;
   /** Appended bytes waiting for the writer; `append` waits (in order) beyond this. */
   readonly appendBufferBytesMax: number;
+  /** Newest batches kept in memory for reads at the tail (0: none); see tail-cache.ts. */
+  readonly tailCacheBytes: number;
 }
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -52,6 +54,7 @@ export const defaultLogConfig: LogConfig = {
   deleteRetentionMs: dayMs,
   compactionKeysMax: 256 * 1024,
   appendBufferBytesMax: 16 * 1024 * 1024,
+  tailCacheBytes: 2 * 1024 * 1024,
 };
 
 function checkInteger(field: keyof LogConfig, value: unknown, min: number, max: number): void {
@@ -71,6 +74,7 @@ function checkRanges(config: LogConfig): void {
   checkInteger('deleteRetentionMs', config.deleteRetentionMs, 0, big);
   checkInteger('compactionKeysMax', config.compactionKeysMax, 1, compactionKeysMaxLimit);
   checkInteger('appendBufferBytesMax', config.appendBufferBytesMax, 1, big);
+  checkInteger('tailCacheBytes', config.tailCacheBytes, 0, big);
   if (!cleanupPolicies.includes(config.cleanupPolicy)) {
     throw new InvalidConfigError(
       'cleanupPolicy',

@@ -48,6 +48,7 @@ import { segmentsToDelete } from './retention.ts';
 import { Segment } from './segment/segment.ts';
 import { SegmentIndexes } from './segment/segment-indexes.ts';
 import { deleteSeal, writeSeal } from './segment/segment-seal.ts';
+import { TailCache } from './tail-cache.ts';
 import { cutLog } from './truncation.ts';
 
 export interface PartitionLogOptions {
@@ -115,6 +116,7 @@ export class PartitionLog {
   private nextOffset: number;
   private durable: number;
   private fencedBy: StorageError | null = null;
+  private readonly tail: TailCache;
   private closing = false;
   private closed = false;
   private compaction: Promise<CompactionResult> | null = null;
@@ -140,6 +142,7 @@ export class PartitionLog {
     this.recovery = init.recovery;
     this.compactionYield = init.compactionYield;
     this.segments = new LogSegments(init.fs, init.config, init.segments);
+    this.tail = new TailCache(init.config.tailCacheBytes);
     this.writer = new LogWriter({
       bufferBytesMax: init.config.appendBufferBytesMax,
       onWriteFailure: (error) => this.fence(error),
@@ -379,6 +382,9 @@ export class PartitionLog {
     segment.firstAppendMs ??= nowMs;
     this.writer.enqueueFrame(segment, header, batch);
     this.nextOffset = lastOffset + 1;
+    // A copied batch may leave a gap (a compacted source): the cache holds only plain runs.
+    if (at === undefined) this.tail.add(baseOffset, lastOffset, batch);
+    else this.tail.clear();
     return { baseOffset, lastOffset };
   }
 
@@ -392,6 +398,8 @@ export class PartitionLog {
 
   /** Makes a new active segment at `baseOffset` now; its file is created by the writer. */
   private startRoll(baseOffset: number): Promise<void> {
+    // Cached batches stay in the active segment: closed ones may be compacted under them.
+    this.tail.clear();
     const sealed = this.segments.active;
     const next = new Segment({
       baseOffset,
@@ -480,6 +488,11 @@ export class PartitionLog {
       this.checkUsable();
       this.checkRange(from);
       if (from === this.nextOffset) return this.emptyRead(from);
+      const cached =
+        from >= this.segments.active.baseOffset ? this.tail.read(from, maxBytes) : undefined;
+      if (cached !== undefined) {
+        return { ...cached, logStartOffset: this.logStartOffset, logEndOffset: this.nextOffset };
+      }
       const found = await this.withSegmentFor(from, (segment, limit) =>
         readSegmentBatches(segment, { offset: from, maxBytes, limit }, this.readContext()),
       );
@@ -644,6 +657,7 @@ export class PartitionLog {
     segment.firstAppendMs = sizeBytes > 0 ? this.clock.nowMs() : null;
     segment.generation += 1;
     this.truncationCount += 1;
+    this.tail.truncateFrom(endOffset);
     this.nextOffset = endOffset;
     this.firstDirtyOffset = Math.min(this.firstDirtyOffset, endOffset);
   }

@@ -76,7 +76,7 @@ const configArbitrary: fc.Arbitrary<Partial<LogConfig>> = fc.record({
   appendBufferBytesMax: fc.constantFrom(1036, 8192),
 });
 
-function property(keySpace: number, replayPath?: string) {
+function property(keySpace: number, replayPath?: string, fixed: Partial<LogConfig> = {}) {
   return fc.asyncProperty(
     configArbitrary,
     fc.integer(),
@@ -86,7 +86,7 @@ function property(keySpace: number, replayPath?: string) {
       ...(replayPath === undefined ? {} : { replayPath }),
     }),
     async (overrides, seed, commands) => {
-      const config = resolveLogConfig(overrides);
+      const config = resolveLogConfig({ ...overrides, ...fixed });
       const env = simEnvironment(seed, config);
       const real: Real = {
         env,
@@ -122,6 +122,22 @@ test('the same with many keys, so the compactor map fills and cleans in several 
     return;
   }
   await fc.assert(property(400), { numRuns: Math.ceil(runs / 2), includeErrorInReport: true });
+  t.pass();
+});
+
+test('the same with a tail cache smaller than a segment, so reads move between memory and files', async (t) => {
+  if (requestedReplay !== null) {
+    t.pass();
+    return;
+  }
+  await fc.assert(property(6, undefined, { tailCacheBytes: 300 }), {
+    numRuns: Math.ceil(runs / 2),
+    includeErrorInReport: true,
+  });
+  await fc.assert(property(6, undefined, { tailCacheBytes: 0 }), {
+    numRuns: Math.ceil(runs / 4),
+    includeErrorInReport: true,
+  });
   t.pass();
 });
 
