@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RaftHost } from '@tributary/raft/host';
-import { type LogConfig, PartitionLog } from '@tributary/storage';
+import { CorruptLogError, type LogConfig, PartitionLog } from '@tributary/storage';
 import { ReplicaFencedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataState, PartitionRecord, TopicRecord } from '../metadata/state.ts';
@@ -72,11 +72,17 @@ export function logConfigFor(
   };
 }
 
+export interface UnopenedReplica {
+  readonly reason: string;
+  /** The replica's data is damaged (it is fenced); false: some other error. */
+  readonly damaged: boolean;
+}
+
 export class ReplicaManager {
   private readonly replicas = new Map<number, PartitionReplica>();
   private readonly byName = new Map<string, PartitionReplica>();
-  /** Replicas assigned here whose local data could not be opened (damaged): why, by group. */
-  private readonly unopenable = new Map<number, string>();
+  /** Replicas assigned here that could not be opened, by group: why, and whether data damage. */
+  private readonly unopenable = new Map<number, UnopenedReplica>();
   private reconciling: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -95,7 +101,7 @@ export class ReplicaManager {
   }
 
   /** Replicas assigned here that could not be opened at the last reconciliation, and why. */
-  unopened(): string[] {
+  unopened(): UnopenedReplica[] {
     return [...this.unopenable.values()];
   }
 
@@ -144,13 +150,15 @@ export class ReplicaManager {
       this.unopenable.delete(p.groupId);
     } catch (error) {
       const reason = `${p.topic}/${p.partition}: ${(error as Error).message}`;
-      if (this.unopenable.get(p.groupId) !== reason)
+      if (this.unopenable.get(p.groupId)?.reason !== reason)
         this.options.logger.error('partition replica could not be opened', {
           topic: p.topic,
           partition: p.partition,
           error: (error as Error).stack,
         });
-      this.unopenable.set(p.groupId, reason);
+      // Damaged data fences the replica by design; anything else is a fault to fix, not damage.
+      const damaged = error instanceof ReplicaFencedError || error instanceof CorruptLogError;
+      this.unopenable.set(p.groupId, { reason, damaged });
     }
   }
 

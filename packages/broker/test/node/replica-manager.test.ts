@@ -92,7 +92,8 @@ test('a replica whose checkpoint is damaged stays down and is reported; the othe
   t.is(replicas.get('a', 0), undefined);
   const unopened = replicas.unopened();
   t.is(unopened.length, 1);
-  t.regex(unopened[0]!, /^a\/0: .*apply checkpoint .* is damaged/);
+  t.regex(unopened[0]!.reason, /^a\/0: .*apply checkpoint .* is damaged/);
+  t.true(unopened[0]!.damaged, 'damaged data: the replica is fenced by design');
 
   // Reconciling again retries the damaged one (still damaged) and keeps the others.
   await replicas.reconcile(state);
