@@ -33,7 +33,7 @@ interface Table {
 
 const initialRows = 12_000;
 const rowsWhileDown = 3_000;
-const rowsPerBackgroundInsert = 50;
+const rowsPerBackgroundInsert = 100;
 
 /**
  * Starts a worker on `connector`, kills it once the topic has `killAt` records (rows are
@@ -65,7 +65,7 @@ async function killAndRestart(
       while (inserting) {
         await table.insert(rowsPerBackgroundInsert);
         inserted += rowsPerBackgroundInsert;
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
     await until(`${topic} holding ${killAt} records`, async () => {
