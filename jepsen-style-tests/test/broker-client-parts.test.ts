@@ -146,4 +146,16 @@ test('health: every running node answers and is healthy, or degraded only by des
     node('n3', false, ['raft storage failed: CORRUPT'], true),
   ]);
   t.false(minority.ready, 'one healthy node of three is not a majority');
+  const unopened = judgeHealth([
+    node('n1', true),
+    node('n2', true),
+    node('n3', false, ['2 fenced partition replica(s) whose data could not be opened']),
+  ]);
+  t.true(unopened.ready, 'damaged data a node refuses to open is designed damage');
+  const broken = judgeHealth([
+    node('n1', true),
+    node('n2', true),
+    node('n3', false, ['1 partition replica(s) failed to open: t/0: TailCache is not defined']),
+  ]);
+  t.false(broken.ready, 'a replica that fails to open for another reason is a fault');
 });
