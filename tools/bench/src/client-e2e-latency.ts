@@ -1,0 +1,172 @@
+/**
+ * End-to-end latency through @tributary/client: a producer writes at a fixed rate while a
+ * consumer in the same process reads the topic; the latency of a record is the time from
+ * the producer's `send` call to the consumer's handler seeing it. Printed like Kafka's
+ * end-to-end latency tool (average and percentiles), plus the rates achieved.
+ *
+ * Each record's value starts with its send time (`performance.now()`, a float64), so the
+ * figure has sub-millisecond resolution; the record timestamp (milliseconds) is the same
+ * moment. Records sent during the first `--warmup-seconds` are not counted.
+ *
+ *   npx tsx tools/bench/src/client-e2e-latency.ts [--rate 50000] [--seconds 30]
+ *     [--warmup-seconds 5] [--record-bytes 100] [--partitions 6] [--acks quorum]
+ *     [--linger-ms 1] [--tick-ms 2] [--bootstrap h:p,...]
+ */
+import { parseArgs } from 'node:util';
+import type { Acks } from '@tributary/protocol';
+import { benchCluster, createTopic, LatencyRecorder } from './client-bench-cluster.ts';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '50000' },
+    seconds: { type: 'string', default: '30' },
+    'warmup-seconds': { type: 'string', default: '5' },
+    'record-bytes': { type: 'string', default: '100' },
+    partitions: { type: 'string', default: '6' },
+    acks: { type: 'string', default: 'quorum' },
+    'linger-ms': { type: 'string', default: '1' },
+    'tick-ms': { type: 'string', default: '2' },
+    'max-wait-ms': { type: 'string', default: '500' },
+    nodes: { type: 'string', default: '3' },
+    bootstrap: { type: 'string' },
+    topic: { type: 'string', default: `bench-e2e-${Date.now()}` },
+  },
+});
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const warmupSeconds = Number(values['warmup-seconds']);
+const recordBytes = Number(values['record-bytes']);
+const tickMs = Number(values['tick-ms']);
+const acks = (values.acks === '0' ? 0 : values.acks) as Acks;
+if (recordBytes < 8) throw new Error('--record-bytes must be at least 8 (the send time)');
+if (!(rate > 0) || !(seconds > 0)) throw new Error('--rate and --seconds must be positive');
+
+const sentAtOf = (value: Buffer) => value.readDoubleLE(0);
+
+interface Tally {
+  sent: number;
+  received: number;
+  measured: number;
+  latency: LatencyRecorder;
+}
+
+async function main(): Promise<void> {
+  const env = await benchCluster({
+    nodes: Number(values.nodes),
+    ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
+  });
+  try {
+    const client = env.client('bench-e2e');
+    await createTopic(
+      client,
+      values.topic,
+      Number(values.partitions),
+      Math.min(3, Number(values.nodes)),
+    );
+    const consumer = client.consumer({
+      maxWaitMs: Number(values['max-wait-ms']),
+      minBytes: 1,
+      autoOffsetReset: 'earliest',
+    });
+    await consumer.connect();
+    consumer.assign([{ topic: values.topic }], { fromBeginning: true });
+    const producer = client.producer({
+      acks,
+      lingerMs: Number(values['linger-ms']),
+      bufferBytesMax: 64 * 1024 * 1024,
+    });
+    await producer.connect();
+
+    const tally: Tally = { sent: 0, received: 0, measured: 0, latency: new LatencyRecorder() };
+    const started = performance.now();
+    const measureFrom = started + warmupSeconds * 1000;
+    const total = Math.round(rate * seconds);
+    let allReceived: () => void = () => {};
+    const received = new Promise<void>((resolve) => {
+      allReceived = resolve;
+    });
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        const now = performance.now();
+        for (const message of batch.messages) {
+          if (message.value === null) continue;
+          const sentAt = sentAtOf(message.value);
+          tally.received += 1;
+          if (sentAt >= measureFrom) {
+            tally.latency.add(now - sentAt, 1);
+            tally.measured += 1;
+          }
+        }
+        if (tally.received >= total) allReceived();
+      },
+    });
+
+    const failures = await produceAtRate(producer, started, total, tally);
+    const drainDeadline = performance.now() + 60_000;
+    await Promise.race([
+      received,
+      new Promise((resolve) => setTimeout(resolve, Math.max(0, drainDeadline - performance.now()))),
+    ]);
+    const elapsed = (performance.now() - started) / 1000;
+    report(tally, elapsed, failures);
+    await producer.disconnect();
+    await consumer.disconnect();
+  } finally {
+    await env.close();
+  }
+}
+
+/** Sends `total` records at `rate`, a tick's worth at a time; returns the failed sends. */
+async function produceAtRate(
+  producer: ReturnType<ReturnType<Awaited<ReturnType<typeof benchCluster>>['client']>['producer']>,
+  started: number,
+  total: number,
+  tally: Tally,
+): Promise<number> {
+  let failures = 0;
+  const inflight = new Set<Promise<void>>();
+  while (tally.sent < total) {
+    const now = performance.now();
+    const due = Math.min(total, Math.floor(((now - started) / 1000) * rate));
+    const count = due - tally.sent;
+    if (count > 0) {
+      const timestamp = Date.now();
+      const messages = Array.from({ length: count }, () => {
+        const value = Buffer.alloc(recordBytes, 120);
+        value.writeDoubleLE(now, 0);
+        return { value, timestamp };
+      });
+      const pending = producer.send({ topic: values.topic, messages }).then(
+        () => {
+          inflight.delete(pending);
+        },
+        () => {
+          failures += 1;
+          inflight.delete(pending);
+        },
+      );
+      inflight.add(pending);
+      tally.sent = due;
+    }
+    await new Promise((resolve) => setTimeout(resolve, tickMs));
+  }
+  await Promise.all(inflight);
+  return failures;
+}
+
+function report(tally: Tally, elapsedSeconds: number, failures: number): void {
+  const s = tally.latency.summary();
+  console.log(
+    `${tally.sent} records sent at a target of ${rate} records/sec over ${seconds} s ` +
+      `(${(tally.sent / seconds).toFixed(0)} records/sec offered), ${tally.received} received, ` +
+      `${failures} failed sends; ${tally.measured} measured after ${warmupSeconds} s of warm-up ` +
+      `(${elapsedSeconds.toFixed(1)} s in all).`,
+  );
+  console.log(`Avg latency: ${s.avg.toFixed(4)} ms, max ${s.max.toFixed(2)} ms`);
+  console.log(
+    `Percentiles: 50th = ${s.p50.toFixed(2)}, 95th = ${s.p95.toFixed(2)}, ` +
+      `99th = ${s.p99.toFixed(2)}, 99.9th = ${s.p999.toFixed(2)} (ms)`,
+  );
+}
+
+await main();
