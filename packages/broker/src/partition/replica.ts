@@ -274,7 +274,7 @@ export class PartitionReplica implements GroupStateMachine {
       );
     }
     const views = batches.map((b) => new RecordBatchView(b));
-    const duplicate = await this.answerDuplicate(views, sequencer, timeoutMs);
+    const duplicate = await this.answerDuplicate(views, sequencer, acks, timeoutMs);
     if (duplicate) return duplicate;
     const baseOffsets = this.sequence(views, sequencer);
     const proposed = group.propose(encodePartitionEntry(batches));
@@ -290,17 +290,28 @@ export class PartitionReplica implements GroupStateMachine {
     return { baseOffset: baseOffsets[0] as number, logStartOffset: this.log.logStartOffset };
   }
 
-  /** A single retried batch of an idempotent producer already written: its first offset. */
+  /**
+   * A single retried batch of an idempotent producer already written: its first offset, once
+   * the retry's own `acks` hold for it. A retry of an acks=all send whose first attempt timed
+   * out (a replica down) must not succeed on the strength of a quorum alone.
+   */
   private async answerDuplicate(
     views: RecordBatchView[],
     sequencer: LeaderSequencer,
+    acks: Acks,
     timeoutMs: number,
   ) {
     if (views.length !== 1) return undefined;
     const check = sequencer.check(views[0] as RecordBatchView);
     if (check.kind !== 'duplicate') return undefined;
     const inflight = sequencer.inflightByOffset.get(check.baseOffset);
-    if (inflight) await this.waitForAcks(inflight, 'quorum', timeoutMs);
+    const needed = acks === 'all' ? 'all' : 'quorum';
+    if (inflight) await this.waitForAcks(inflight, needed, timeoutMs);
+    else if (needed === 'all') {
+      // Applied already, at an index no longer tracked: everything applied so far covers it.
+      const status = this.group!.status();
+      await this.waitForAcks({ index: this.appliedIndex, term: status.term }, 'all', timeoutMs);
+    }
     return { baseOffset: check.baseOffset, logStartOffset: this.log.logStartOffset };
   }
 
