@@ -22,6 +22,7 @@ export { sinkGroupId } from './runtime/sink-runner.ts';
 export { SourceProgress } from './runtime/source-progress.ts';
 export { earliestMarks, resumePoint } from './runtime/source-recovery.ts';
 export { slotOf } from './runtime/task-slots.ts';
+export { ensureTopic, partitionCount } from './runtime/topics.ts';
 export {
   findPostgresBinaries,
   startThrowawayPostgres,
