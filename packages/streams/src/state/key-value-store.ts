@@ -52,7 +52,8 @@ export class KeyValueStore<K, V> implements StateStore, KeyValueStoreApi<K, V> {
       throw new InvalidArgumentError(`store ${this.name}: null key`);
     // An aggregation reads then writes the same key, and a dedup store sees the same key
     // record after record: remember the last primitive key (objects may be mutated).
-    if (key === this.lastKey) return this.lastKeyString;
+    // Object.is, not ===: 0 and -0 are equal to === but serialize differently.
+    if (Object.is(key, this.lastKey)) return this.lastKeyString;
     const keyString = bytesToKeyString(this.keySerde.serialize(key));
     if (typeof key === 'string' || typeof key === 'number') {
       this.lastKey = key;
