@@ -77,6 +77,12 @@ export class GroupMembership {
   private owned: TopicPartitionRef[] = [];
   private needsJoin = true;
   private joining = false;
+  /**
+   * The application's handling of the last lost partitions. A new assignment waits for it:
+   * the rejoin starts at once, but `onPartitionsAssigned` must not run before the loss it
+   * follows has been handled, or the late loss would undo the new assignment's work.
+   */
+  private losing: Promise<void> = Promise.resolve();
   private stopped = false;
   private wakeLoop: (() => void) | undefined;
   private lastHeartbeatOkMs = 0;
@@ -342,6 +348,8 @@ export class GroupMembership {
 
   /** Applies a new assignment: revoke what is gone (cooperative), assign what is new. */
   private async apply(assigned: TopicPartitionRef[], started: number): Promise<void> {
+    await this.losing;
+
     const next = new Set(assigned.map(key));
     const before = new Set(this.owned.map(key));
     const revoked = this.owned.filter((tp) => !next.has(key(tp)));
@@ -451,16 +459,19 @@ export class GroupMembership {
   }
 
   private async loseAll(reason: string): Promise<void> {
-    this.requestRejoin(reason);
-    if (this.owned.length === 0) return;
     const lost = this.owned;
     this.owned = [];
-    this.logger.warn('partitions lost', {
-      groupId: this.options.groupId,
-      reason,
-      count: lost.length,
-    });
-    await this.hooks.lose(lost).catch(() => {});
+    if (lost.length > 0) {
+      this.logger.warn('partitions lost', {
+        groupId: this.options.groupId,
+        reason,
+        count: lost.length,
+      });
+      const handled = this.hooks.lose(lost).catch(() => {});
+      this.losing = this.losing.then(() => handled);
+    }
+    this.requestRejoin(reason);
+    await this.losing;
   }
 
   private async leave(): Promise<void> {

@@ -1,13 +1,10 @@
 /**
- * A bug in @tributary/client that the streams runtime has to defend against (see
- * `Streams.dropStaleTasks`): when the heartbeat finds the member expelled (UNKNOWN_MEMBER_ID),
- * `GroupMembership.loseAll` asks for a rejoin before the application's `onPartitionsLost`
- * has finished, so the next round's `onPartitionsAssigned` can run while the loss is still
- * being handled, and the loss then lands after the new assignment. An application that
- * closes the lost partitions' work then closes the work of the new assignment.
- *
- * `test.failing`: it documents the bug and passes while the bug is there; once the client
- * is fixed it fails, and should become a plain `test`.
+ * Regression for a bug of @tributary/client, seen by the streams runtime (which also defends
+ * against it, see `Streams.dropStaleTasks`): when the heartbeat found the member expelled
+ * (UNKNOWN_MEMBER_ID), `GroupMembership.loseAll` asked for a rejoin before the application's
+ * `onPartitionsLost` had finished, so the next round's `onPartitionsAssigned` could run while
+ * the loss was still being handled, and the loss then landed after the new assignment. Fixed
+ * in the client: a new assignment waits until the loss before it has been handled.
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -38,7 +35,7 @@ function groupMembersSync(groupId: string): number {
   return Number(output.trim());
 }
 
-test.failing('a loss found by the heartbeat is handled before the next assignment', async (t) => {
+test('a loss found by the heartbeat is handled before the next assignment', async (t) => {
   t.timeout(300_000);
   await cluster.createTopic('lost-order', 1);
   await cluster.produce('lost-order', [{ key: 'k', value: 'v' }]);
