@@ -66,18 +66,28 @@ function throughputPanel(timeline: Timeline, x: (ms: number) => number, y0: numb
   const parts = [frame(y0, 'operations / s')];
   for (const tick of [0, max / 2, max]) parts.push(yTick(y(tick), formatNumber(tick)));
   for (const name of series) {
-    const points = timeline.buckets.map((b) => `${x((b.startMs + b.endMs) / 2).toFixed(1)},${y(b[name]).toFixed(1)}`).join(' ');
+    const points = timeline.buckets
+      .map((b) => `${x((b.startMs + b.endMs) / 2).toFixed(1)},${y(b[name]).toFixed(1)}`)
+      .join(' ');
     const dash = name === 'polls' ? ' stroke-dasharray="4 3"' : '';
-    parts.push(`<polyline class="series-${name}" fill="none" stroke="${colors[name]}" stroke-width="1.5"${dash} points="${points}"/>`);
+    parts.push(
+      `<polyline class="series-${name}" fill="none" stroke="${colors[name]}" stroke-width="1.5"${dash} points="${points}"/>`,
+    );
   }
-  parts.push(legend(y0, series.map((s) => [s === 'polls' ? 'polls' : `send ${s}`, colors[s]])));
+  parts.push(
+    legend(
+      y0,
+      series.map((s) => [s === 'polls' ? 'polls' : `send ${s}`, colors[s]]),
+    ),
+  );
   return parts;
 }
 
 function latencyPanel(timeline: Timeline, x: (ms: number) => number, y0: number): string[] {
   const maxMs = niceMax(Math.max(10, ...timeline.latencies.map((p) => p.latencyMs)));
   const logMax = Math.log10(maxMs);
-  const y = (ms: number): number => y0 + panelHeight - (Math.log10(Math.max(1, ms)) / logMax) * panelHeight;
+  const y = (ms: number): number =>
+    y0 + panelHeight - (Math.log10(Math.max(1, ms)) / logMax) * panelHeight;
   const parts = [frame(y0, 'send latency (ms, log)')];
   for (let tick = 1; tick <= maxMs; tick *= 10) parts.push(yTick(y(tick), formatNumber(tick)));
   for (const point of timeline.latencies) {
@@ -85,7 +95,12 @@ function latencyPanel(timeline: Timeline, x: (ms: number) => number, y0: number)
       `<circle class="latency-${point.outcome}" cx="${x(point.startMs).toFixed(1)}" cy="${y(point.latencyMs).toFixed(1)}" r="1.6" fill="${colors[point.outcome]}" fill-opacity="0.6"/>`,
     );
   }
-  parts.push(legend(y0, (['ok', 'info', 'fail'] as const).map((s) => [`send ${s}`, colors[s]])));
+  parts.push(
+    legend(
+      y0,
+      (['ok', 'info', 'fail'] as const).map((s) => [`send ${s}`, colors[s]]),
+    ),
+  );
   return parts;
 }
 
@@ -114,7 +129,9 @@ function timeAxis(timeline: Timeline, x: (ms: number) => number, y: number): str
   const step = niceMax(seconds / 10);
   const parts: string[] = [];
   for (let s = 0; s <= seconds; s += step) {
-    parts.push(`<text x="${x(s * 1000).toFixed(1)}" y="${y + 28}" text-anchor="middle" fill="#555">${formatNumber(s)} s</text>`);
+    parts.push(
+      `<text x="${x(s * 1000).toFixed(1)}" y="${y + 28}" text-anchor="middle" fill="#555">${formatNumber(s)} s</text>`,
+    );
   }
   return parts;
 }

@@ -2,9 +2,10 @@
  * Timeline data for the report: completed operations per second by outcome, latency of each
  * send, and the windows during which a fault was active.
  */
-import { reportBucketMs, reportLatencyPointsMax } from '../limits.ts';
+
 import type { CompletionType, History } from '../history/operation.ts';
 import { pairOperations } from '../history/pairs.ts';
+import { reportBucketMs, reportLatencyPointsMax } from '../limits.ts';
 
 export interface ThroughputBucket {
   readonly startMs: number;
@@ -47,21 +48,30 @@ export function buildTimeline(history: History, bucketMs = reportBucketMs): Time
     if (pair.invoke.f === 'poll' && pair.outcome === 'ok') bucket.polls++;
     if (pair.invoke.f !== 'send') continue;
     bucket[pair.outcome]++;
-    latencies.push({ startMs: pair.startMs, latencyMs: pair.endMs - pair.startMs, outcome: pair.outcome });
+    latencies.push({
+      startMs: pair.startMs,
+      latencyMs: pair.endMs - pair.startMs,
+      outcome: pair.outcome,
+    });
   }
   // The last bucket may be partial: its rate is over the time it covers.
   const buckets = counts.map((c, i) => {
     const perSecond = 1000 / Math.max(1, Math.min(durationMs, (i + 1) * bucketMs) - i * bucketMs);
     return {
-    startMs: i * bucketMs,
-    endMs: Math.min(durationMs, (i + 1) * bucketMs),
-    ok: c.ok * perSecond,
-    fail: c.fail * perSecond,
-    info: c.info * perSecond,
-    polls: c.polls * perSecond,
+      startMs: i * bucketMs,
+      endMs: Math.min(durationMs, (i + 1) * bucketMs),
+      ok: c.ok * perSecond,
+      fail: c.fail * perSecond,
+      info: c.info * perSecond,
+      polls: c.polls * perSecond,
     };
   });
-  return { durationMs, buckets, latencies: sample(latencies, reportLatencyPointsMax), faults: faultWindows(history, durationMs) };
+  return {
+    durationMs,
+    buckets,
+    latencies: sample(latencies, reportLatencyPointsMax),
+    faults: faultWindows(history, durationMs),
+  };
 }
 
 /** Every k-th point, so a long run draws a bounded number of points. */
@@ -84,11 +94,18 @@ export function faultWindows(history: History, durationMs: number): FaultWindow[
       open.set(op.value.kind, list);
     } else if (op.f === 'fault-stop' && op.type !== 'invoke') {
       const started = open.get(op.value.kind)?.shift();
-      if (started) windows.push({ kind: op.value.kind, targets: started.targets, startMs: started.startMs, endMs: op.timeMs });
+      if (started)
+        windows.push({
+          kind: op.value.kind,
+          targets: started.targets,
+          startMs: started.startMs,
+          endMs: op.timeMs,
+        });
     }
   }
   for (const [kind, list] of open) {
-    for (const started of list) windows.push({ kind, targets: started.targets, startMs: started.startMs, endMs: durationMs });
+    for (const started of list)
+      windows.push({ kind, targets: started.targets, startMs: started.startMs, endMs: durationMs });
   }
   return windows.sort((a, b) => a.startMs - b.startMs);
 }
