@@ -159,7 +159,14 @@ export class ClientServer {
     this.options.observe?.(frame.api, error?.code ?? 0, (performance.now() - started) / 1000);
     if (body === noResponse) return;
     if (!error && body instanceof EncodedResponse) {
-      this.sendPieces(socket, body.encode(frame.correlationId));
+      let pieces: Uint8Array[];
+      try {
+        pieces = body.encode(frame.correlationId);
+      } catch (caught) {
+        this.send(socket, frame.correlationId, this.toProtocolError(caught, frame), null);
+        return;
+      }
+      this.sendPieces(socket, pieces);
       return;
     }
     this.send(socket, frame.correlationId, error, error ? null : body);
