@@ -10,10 +10,9 @@
  */
 import type { Admin, Client, Producer } from '@tributary/client';
 import { isPlainObject, type RawConfig } from '../config/config-reader.ts';
+import { CompactedTable, type TableCodec } from './compacted-table.ts';
 import type { TargetState } from './herder.ts';
 import type { Logger } from './logger.ts';
-import { TopicFollower } from './topic-follower.ts';
-import { ensureTopic } from './topics.ts';
 
 export interface StoredConnector {
   readonly config: RawConfig;
@@ -36,62 +35,15 @@ export function decodeStoredConnector(text: string): StoredConnector | undefined
   }
 }
 
-export class ConfigLog {
-  private readonly connectors = new Map<string, StoredConnector>();
-  private readonly follower: TopicFollower;
-  private readonly listeners = new Set<() => void>();
+const connectorCodec: TableCodec<StoredConnector> = {
+  what: 'the configs topic',
+  encode: (stored) => JSON.stringify({ v: formatVersion, ...stored }),
+  decode: decodeStoredConnector,
+};
 
-  constructor(
-    client: Client,
-    private readonly admin: Admin,
-    private readonly producer: Producer,
-    readonly topic: string,
-    private readonly log: Logger,
-  ) {
-    this.follower = new TopicFollower(client, topic, (message) => {
-      const name = message.key?.toString('utf8');
-      if (name === undefined) return;
-      if (message.value === null) this.connectors.delete(name);
-      else {
-        const stored = decodeStoredConnector(message.value.toString('utf8'));
-        if (stored === undefined) {
-          this.log.warn('unreadable record in the configs topic', { name, offset: message.offset });
-          return;
-        }
-        this.connectors.set(name, stored);
-      }
-      for (const listener of this.listeners) listener();
-    });
-  }
-
-  async start(signal?: AbortSignal): Promise<void> {
-    await ensureTopic(this.admin, { topic: this.topic, partitions: 1, compacted: true }, signal);
-    await this.follower.start(this.admin, signal);
-    await this.follower.caughtUp(this.admin, signal);
-  }
-
-  onChange(listener: () => void): void {
-    this.listeners.add(listener);
-  }
-
-  get(name: string): StoredConnector | undefined {
-    return this.connectors.get(name);
-  }
-
-  all(): ReadonlyMap<string, StoredConnector> {
-    return this.connectors;
-  }
-
-  async write(name: string, stored: StoredConnector | null): Promise<void> {
-    const value = stored === null ? null : JSON.stringify({ v: formatVersion, ...stored });
-    const [result] = await this.producer.send({
-      topic: this.topic,
-      messages: [{ key: name, value, partition: 0 }],
-    });
-    if (result !== undefined) await this.follower.applied(0, result.lastOffset);
-  }
-
-  async stop(): Promise<void> {
-    await this.follower.stop();
+/** The connectors, by name: a write resolves once this worker has read it back. */
+export class ConfigLog extends CompactedTable<StoredConnector> {
+  constructor(client: Client, admin: Admin, producer: Producer, topic: string, log: Logger) {
+    super(client, admin, producer, topic, connectorCodec, log);
   }
 }

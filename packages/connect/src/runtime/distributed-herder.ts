@@ -78,9 +78,9 @@ export class DistributedHerder implements Herder {
       log,
     );
     const herder = new DistributedHerder(worker, plugins, configs, statuses, { ...options, log });
-    await configs.start();
-    await statuses.start();
-    worker.onStatus((status) => statuses.write(status));
+    await configs.start({ catchUp: true });
+    await statuses.start({ catchUp: false });
+    worker.onStatus((status) => statuses.report(status));
     configs.onChange(() => herder.reconcileSoon());
     await herder.joinSlots();
     return herder;
@@ -253,7 +253,7 @@ export class DistributedHerder implements Herder {
     }
     const tasks = validated.tasks.map((_, index): TaskStatusView => {
       const status =
-        this.worker.task(`${name}/${index}`)?.status() ?? this.statuses.get(name, index);
+        this.worker.task(`${name}/${index}`)?.status() ?? this.statuses.status(name, index);
       if (status === undefined) return { id: index, state: 'UNASSIGNED' };
       const { state, workerId, error, restarts } = status;
       return { id: index, state, workerId, restarts, ...(error === undefined ? {} : { error }) };

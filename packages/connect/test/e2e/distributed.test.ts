@@ -46,7 +46,7 @@ test.serial(
           const producer = client.producer({ lingerMs: 0 });
           await producer.connect();
           const configs = new ConfigLog(client, admin, producer, topic, createLogger('warn'));
-          await configs.start();
+          await configs.start({ catchUp: true });
           return { configs, admin, producer };
         }),
       );
@@ -68,6 +68,43 @@ test.serial(
         }
       }
     }
+  },
+);
+
+test.serial(
+  'the config log skips an unreadable record, applies tombstones and reports changes',
+  async (t) => {
+    const client = cluster.client('config-log-bad-input');
+    const admin = client.admin();
+    await admin.connect();
+    const producer = client.producer({ lingerMs: 0 });
+    await producer.connect();
+    const configs = new ConfigLog(client, admin, producer, 'bad-configs', createLogger('error'));
+    t.teardown(async () => {
+      await configs.stop();
+      await producer.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
+    });
+    await configs.start({ catchUp: true });
+    let changes = 0;
+    configs.onChange(() => changes++);
+    const stored = { config: { class: 'FileSource' }, target: 'RUNNING', restarts: 0 } as const;
+    await configs.write('kept', stored);
+    // Written around the log: not JSON, a wrong version, a record without a key.
+    await producer.send({
+      topic: 'bad-configs',
+      messages: [
+        { key: 'kept', value: 'not json', partition: 0 },
+        { key: 'kept', value: JSON.stringify({ v: 99, ...stored }), partition: 0 },
+        { key: null, value: 'no key', partition: 0 },
+      ],
+    });
+    await configs.write('gone', stored);
+    t.deepEqual(configs.get('kept'), stored, 'the unreadable records left the row as it was');
+    await configs.write('gone', null);
+    t.is(configs.get('gone'), undefined);
+    t.deepEqual([...configs.all().keys()], ['kept']);
+    t.is(changes, 3, 'one change per applied write, none for the skipped records');
   },
 );
 
