@@ -5,14 +5,14 @@
  * conditions with generous deadlines (the machine is shared and loaded).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Admin, Client, type ConsumerMessage, silentLogger } from '@tributary/client';
-import { LocalCluster } from '@tributary/launch';
+import type { LocalCluster } from '@tributary/launch';
+import { readTopic, startScratchCluster } from '@tributary/launch/testing';
 
 const workerMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const tsxLoader = createRequire(import.meta.url).resolve('tsx');
@@ -37,20 +37,12 @@ export interface TestCluster {
 }
 
 export async function startTestCluster(nodes = 3): Promise<TestCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'tributary-connect-e2e-'));
-  const cluster = await LocalCluster.create({
+  const scratch = await startScratchCluster({
+    name: 'connect-e2e',
     nodes,
-    dataDir: join(dir, 'cluster'),
     settings: { tickMs: 20 },
   });
-  try {
-    await cluster.startAll();
-    await cluster.waitHealthy(180_000);
-  } catch (error) {
-    await cluster.close({ graceful: false });
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
+  const { cluster, dir } = scratch;
   const client = (clientId = 'connect-e2e') =>
     new Client({
       clientId,
@@ -87,56 +79,15 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
     async close() {
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
-      await cluster.close({ graceful: false });
       // CONNECT_E2E_KEEP=1 keeps the worker logs and databases for a look after a failure.
-      if (process.env.CONNECT_E2E_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
-      else console.log(`connect e2e: kept ${dir}`);
+      const keep = process.env.CONNECT_E2E_KEEP !== undefined;
+      await scratch.close({ keep });
+      if (keep) console.log(`connect e2e: kept ${dir}`);
     },
   };
 }
 
-/** Every record of `topic` from its start up to the end it has now. */
-export async function readTopic(
-  client: Client,
-  admin: Admin,
-  topic: string,
-): Promise<ConsumerMessage[]> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  const wanted = new Map(offsets.filter((o) => o.high > o.low).map((o) => [o.partition, o.high]));
-  const messages: ConsumerMessage[] = [];
-  if (wanted.size === 0) return messages;
-  const consumer = client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 });
-  await consumer.connect();
-  consumer.assign([{ topic, partitions: [...wanted.keys()] }], { fromBeginning: true });
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 120_000);
-  try {
-    for await (const m of consumer.messages({ signal: controller.signal, autoCommit: false })) {
-      messages.push(m);
-      const high = wanted.get(m.partition);
-      if (high !== undefined && m.offset >= high - 1n) wanted.delete(m.partition);
-      if (wanted.size === 0) break;
-    }
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
-  if (wanted.size > 0) throw new Error(`could not read ${topic} to its end`);
-  return messages;
-}
-
-/** Polls `condition` until it holds, failing after `timeoutMs` with `what`. */
-export async function until(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 180_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+export { readTopic, until } from '@tributary/launch/testing';
 
 /** A connect worker running as a child process of this test. */
 export interface WorkerProcess {

@@ -3,11 +3,9 @@
  * plus helpers: a client, creating topics, producing, reading a topic to its end, and
  * waiting for conditions with generous deadlines.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, type ConsumerMessage, silentLogger } from '@tributary/client';
-import { LocalCluster } from '@tributary/launch';
+import type { LocalCluster } from '@tributary/launch';
+import { readTopic, startScratchCluster } from '@tributary/launch/testing';
 
 export interface TestCluster {
   readonly cluster: LocalCluster;
@@ -31,16 +29,12 @@ export interface TestCluster {
 }
 
 export async function startTestCluster(nodes = 3): Promise<TestCluster> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-streams-e2e-'));
-  const cluster = await LocalCluster.create({ nodes, dataDir, settings: { tickMs: 20 } });
-  try {
-    await cluster.startAll();
-    await cluster.waitHealthy(120_000);
-  } catch (error) {
-    await cluster.close({ graceful: false });
-    rmSync(dataDir, { recursive: true, force: true });
-    throw error;
-  }
+  const scratch = await startScratchCluster({
+    name: 'streams-e2e',
+    nodes,
+    settings: { tickMs: 20 },
+  });
+  const { cluster, dir: dataDir } = scratch;
   const client = (clientId = 'streams-e2e') =>
     new Client({
       clientId,
@@ -102,70 +96,16 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
         return end.high === 0n || entry?.offset === end.high;
       });
     },
-    async readAll(topic) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      const consumer = client('streams-e2e-reader').consumer({
-        autoOffsetReset: 'earliest',
-        maxWaitMs: 100,
-      });
-      await consumer.connect();
-      const wanted = new Map(
-        offsets.filter((o) => o.high > o.low).map((o) => [o.partition, o.high]),
-      );
-      const messages: ConsumerMessage[] = [];
-      if (wanted.size === 0) {
-        await consumer.disconnect();
-        return messages;
-      }
-      consumer.assign([{ topic, partitions: [...wanted.keys()] }], { fromBeginning: true });
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), 120_000);
-      try {
-        for await (const m of consumer.messages({ signal: controller.signal, autoCommit: false })) {
-          messages.push(m);
-          const high = wanted.get(m.partition);
-          if (high !== undefined && m.offset >= high - 1n) wanted.delete(m.partition);
-          if (wanted.size === 0) break;
-        }
-      } finally {
-        clearTimeout(timer);
-        await consumer.disconnect();
-      }
-      if (wanted.size > 0) throw new Error(`could not read ${topic} to its end`);
-      return messages;
-    },
+    readAll: (topic) => readTopic(client('streams-e2e-reader'), admin, topic),
     async close() {
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
-      await cluster.close({ graceful: false });
-      rmSync(dataDir, { recursive: true, force: true });
+      await scratch.close();
     },
   };
 }
 
-/**
- * Polls `condition` until it holds, failing after `timeoutMs` with `what`. A condition that
- * throws (a request timing out on a loaded machine) counts as not holding yet.
- */
-export async function until(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 180_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await condition()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`, lastError ? { cause: lastError } : {});
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
+export { until } from '@tributary/launch/testing';
 
 /**
  * One copy of each record: every record the streams runtime writes carries its origin

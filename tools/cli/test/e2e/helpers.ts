@@ -3,11 +3,9 @@
  * per test file, and the real `tributary` process spawned against it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalCluster } from '@tributary/launch';
+import type { LocalCluster } from '@tributary/launch';
+import { startScratchCluster } from '@tributary/launch/testing';
 import { run } from '../../src/index.ts';
 import { fakeIo } from '../helpers/fake-io.ts';
 
@@ -23,21 +21,9 @@ export interface TestCluster {
 }
 
 export async function startCluster(): Promise<TestCluster> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-cli-e2e-'));
   // Default Raft ticks (50 ms): nothing here waits on elections, and idle brokers cost less CPU.
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir });
-  const close = async () => {
-    await cluster.close({ graceful: false });
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    await cluster.startAll();
-    await cluster.waitHealthy(120_000);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return { cluster, brokers: cluster.bootstrap.join(','), close };
+  const { cluster, close } = await startScratchCluster({ name: 'cli-e2e', nodes: 3 });
+  return { cluster, brokers: cluster.bootstrap.join(','), close: () => close() };
 }
 
 export interface CliResult {
@@ -91,14 +77,7 @@ export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
     .map((line) => JSON.parse(line) as T);
 }
 
-/** Polls until `condition` holds, failing after `timeoutMs` with `what`. */
-export async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export { until } from '@tributary/launch/testing';
 
 /**
  * The same CLI run inside the test process (`run` with captured streams) against the
