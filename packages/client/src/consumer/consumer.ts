@@ -429,7 +429,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       },
       {
         subscribedTopics: () =>
-          this.withBackgroundScope('metadata', (scope) => this.subscription.topics(scope)),
+          this.withBackgroundScope('metadata', (scope) => this.subscription.topicsForJoin(scope)),
         revoke: (partitions) => this.revoke(partitions),
         assign: (partitions) => this.assignFromGroup(partitions),
         lose: (partitions) => this.lose(partitions),

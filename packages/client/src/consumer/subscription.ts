@@ -1,8 +1,9 @@
 /**
  * What a consumer wants to read: topic names and patterns (in a group), or partitions
  * assigned by hand. Patterns are matched against the cluster's topic list, which is checked
- * every `topicCheckIntervalMs`; a change in the matching topics or their partition counts
- * triggers a rebalance, so new topics and partitions are picked up.
+ * every `topicCheckIntervalMs`; a difference from what the last join asked for (the
+ * matching topics or their partition counts) triggers a rebalance, so new topics and
+ * partitions are picked up.
  */
 import { ErrorCode, limits } from '@tributary/protocol';
 import { CallScope, sleep } from '../abort.ts';
@@ -31,7 +32,8 @@ export class Subscription {
   private readonly patterns: RegExp[] = [];
   private readonly fromBeginning: (string | RegExp)[] = [];
   private readonly manual: ManualEntry[] = [];
-  private lastSeen = '';
+  /** The topics and partition counts the last join asked for; undefined before the first. */
+  private joinedView: string | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -71,15 +73,31 @@ export class Subscription {
     return early ? { kind: 'earliest' } : this.defaultReset;
   }
 
-  /** The subscribed topic names now: the names, plus existing topics matching a pattern. */
-  async topics(scope: CallScope): Promise<string[]> {
+  /**
+   * The subscribed topic names for a join: the names, plus existing topics matching a
+   * pattern. What it returns (with partition counts) is what `watch` compares against.
+   */
+  async topicsForJoin(scope: CallScope): Promise<string[]> {
+    // Patterns need the whole topic list as it is now; names need their partition counts.
     if (this.patterns.length > 0) await this.cluster.refreshMetadata(scope);
+    else await this.cluster.ensureFresh(scope);
+    const topics = this.matchingTopics();
+    this.joinedView = this.view(topics);
+    return topics;
+  }
+
+  /** The names plus the topics in the cached metadata that match a pattern. */
+  private matchingTopics(): string[] {
     const matched = this.cluster.metadata
       .topicNames()
       .filter(
         (name) => !name.startsWith('__') && this.patterns.some((pattern) => pattern.test(name)),
       );
     return [...new Set([...this.names, ...matched])].sort();
+  }
+
+  private view(topics: readonly string[]): string {
+    return topics.map((t) => `${t}:${this.cluster.metadata.partitionCount(t) ?? 0}`).join(',');
   }
 
   addManual(
@@ -121,7 +139,12 @@ export class Subscription {
     return result;
   }
 
-  /** Calls `onChange` when the subscribed topics or their partition counts differ from the last join. */
+  /**
+   * Calls `onChange` while the subscribed topics or their partition counts differ from what
+   * the last join asked for. The baseline is the join's, not the previous check's: a topic
+   * created between the join and the first check would otherwise be taken as already
+   * known and never picked up.
+   */
   watch(intervalMs: number, signal: AbortSignal, onChange: () => void): void {
     void (async () => {
       while (!signal.aborted) {
@@ -135,12 +158,8 @@ export class Subscription {
           );
           try {
             await this.cluster.refreshMetadata(scope);
-            const topics = await this.topics(scope);
-            const seen = topics
-              .map((t) => `${t}:${this.cluster.metadata.partitionCount(t) ?? 0}`)
-              .join(',');
-            if (this.lastSeen !== '' && seen !== this.lastSeen) onChange();
-            this.lastSeen = seen;
+            const seen = this.view(this.matchingTopics());
+            if (this.joinedView !== undefined && seen !== this.joinedView) onChange();
           } finally {
             scope.dispose();
           }

@@ -5,6 +5,8 @@
  * skipped, history then live without a gap, static membership, and bad input.
  */
 import test from 'ava';
+import { CallScope } from '../../src/abort.ts';
+import { Subscription } from '../../src/consumer/subscription.ts';
 import {
   type Admin,
   type ConsumerMessage,
@@ -662,12 +664,38 @@ test.serial('eager range assignment splits partitions into contiguous ranges', a
   await Promise.all([a.disconnect(), b.disconnect()]);
 });
 
-// KNOWN BUG, skipped so CI stays meaningful: since about 2026-11-26 10:00 this fails in 4
-// of 5 runs (pattern-b is never read within 60 s; it passed on a tree of 09:52 and failed
-// on one of 09:37, so it is intermittent rather than a clean regression). Suspect: the
-// consumer's first offset lookup for a partition of a just-created topic, which the
-// connect engineers also met ("never got a position"). Unskip when fixed.
-test.skip('a pattern subscription picks up topics created later', async (t) => {
+// Regression: the topic check took its own first look as the baseline, so a topic created
+// between the join and that first look was taken as already known and never joined for
+// (the pattern test below failed in 4 of 5 runs that way). The baseline is now what the
+// join asked for; this test puts the creation in exactly that window.
+test.serial(
+  'a topic created after the join and before the first topic check is picked up',
+  async (t) => {
+    await createTopic('watched-a', 1);
+    const cluster = env.client().cluster();
+    const scope = new CallScope('test', {}, 60_000);
+    const stop = new AbortController();
+    try {
+      await cluster.connect(scope);
+      const subscription = new Subscription(cluster, { kind: 'latest' });
+      subscription.add({ topic: /^watched-/ });
+      t.deepEqual(await subscription.topicsForJoin(scope), ['watched-a']);
+      await createTopic('watched-b', 2);
+      let changes = 0;
+      subscription.watch(50, stop.signal, () => {
+        changes += 1;
+      });
+      await until('the new topic noticed', () => changes > 0);
+      t.deepEqual(await subscription.topicsForJoin(scope), ['watched-a', 'watched-b']);
+    } finally {
+      stop.abort();
+      scope.dispose();
+      await cluster.close();
+    }
+  },
+);
+
+test.serial('a pattern subscription picks up topics created later', async (t) => {
   await createTopic('pattern-a', 1);
   const producer = env.client().producer();
   await producer.connect();
