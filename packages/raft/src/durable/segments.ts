@@ -28,6 +28,8 @@ export class Segment {
   /** Live references from group state (entries runs, hard states, ...). */
   entryRefs = 0;
   stateRefs = 0;
+  /** Its state records were relogged once it held no entries (see RaftWal). */
+  stateRelogged = false;
 
   constructor(
     readonly sequence: number,

@@ -604,6 +604,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
     }
     this.counters.flushes += 1;
     for (const ref of batch.releases) this.segments.unpin(ref);
+    this.relogStateOfOldSegments();
     this.evictCache();
     const deletable = this.segments.deletableCount();
     const oldest = (this.segments.segments[deletable] as { sequence: number }).sequence;
@@ -642,7 +643,6 @@ export class RaftWal implements GroupStager, GroupLogContext {
       segment.size + bytes.byteLength > this.segmentBytes
     ) {
       segment = await this.segments.roll();
-      this.relogStateOfOldSegments();
     }
     const position = segment.size;
     if (bytes.byteLength > 0) {
@@ -736,13 +736,23 @@ export class RaftWal implements GroupStager, GroupLogContext {
   }
 
   /**
-   * After a roll: hard states, configs, bases and snapshot records that alone keep an
-   * older segment alive are written again, so that segment can go after the next flush.
+   * After every flush: hard states, configs, bases and snapshot records that alone keep an
+   * older segment alive are written again, and the next flush starts even if nobody asked
+   * for one, so that segment goes then. Waiting for a roll or a caller's sync would keep it
+   * for good on an idle node (nothing rolls, nothing syncs), however well its groups are
+   * compacted. Each segment is looked at once: state records are only ever written to the
+   * active segment, so what is left after (a fenced group's records, or superseded ones
+   * whose release is staged) is never relogged, and the flush started here writes the
+   * staged releases too.
    */
   private relogStateOfOldSegments(): void {
     const freeable = new Set<number>();
-    for (const segment of this.segments.segments.slice(0, -1)) {
-      if (segment.entryRefs === 0 && segment.stateRefs > 0) freeable.add(segment.sequence);
+    const segments = this.segments.segments;
+    for (let i = 0; i < segments.length - 1; i++) {
+      const segment = segments[i] as (typeof segments)[number];
+      if (segment.stateRelogged || segment.entryRefs > 0 || segment.stateRefs === 0) continue;
+      segment.stateRelogged = true;
+      freeable.add(segment.sequence);
     }
     if (freeable.size === 0) return;
     const pins = (ref: RecordRef | undefined) => ref !== undefined && freeable.has(ref.segment);
@@ -755,6 +765,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
         this.relogSnapshot(log, log.snapshotMetadata);
       if (pins(log.baseRef)) this.relogBase(log);
     }
+    if (!this.closed && !this.batch.isEmpty) this.nextFlush ??= deferred();
   }
 
   private relogSnapshot(log: GroupLog, metadata: SnapshotMetadata): void {

@@ -105,6 +105,12 @@ export class RaftHost {
   private readonly applying = new Set<Promise<void>>();
   private cycleRunning = false;
   private cycleScheduled = false;
+  /**
+   * Something was staged outside a Ready (a compaction, a membership record): the next
+   * cycle syncs even if no group has a Ready. Nothing else would make it durable on an
+   * idle node, and a compaction frees WAL segments only once it is durable.
+   */
+  private syncWanted = false;
   /** Groups with messages to send early (while a cycle waits on the disk), sent once a turn. */
   private readonly earlySenders = new Set<HostedGroup>();
   private earlySendScheduled = false;
@@ -200,6 +206,7 @@ export class RaftHost {
     if (snapshot instanceof Error) return false;
     group.storage.saveSnapshot(snapshot);
     group.storage.compact(index);
+    this.syncWanted = true;
     this.markDirty(group);
     return true;
   }
@@ -288,7 +295,9 @@ export class RaftHost {
     this.cycleRunning = true;
     try {
       const taken = this.takeReadies();
-      if (taken.length > 0) await this.process(taken);
+      const syncWanted = this.syncWanted;
+      this.syncWanted = false;
+      if (taken.length > 0 || syncWanted) await this.process(taken, syncWanted);
     } catch (error) {
       this.fail(error as Error);
     } finally {
@@ -307,10 +316,10 @@ export class RaftHost {
     return taken;
   }
 
-  private async process(taken: Taken[]): Promise<void> {
+  private async process(taken: Taken[], syncWanted: boolean): Promise<void> {
     this.counters.cycles++;
     for (const { ready } of taken) this.send(ready.messages);
-    let mustSync = false;
+    let mustSync = syncWanted;
     for (const { group, ready } of taken) {
       if (ready.snapshot || ready.entries.length > 0 || ready.hardState) {
         group.storage.stage({
@@ -368,6 +377,7 @@ export class RaftHost {
     const config = mayChangeConfig(taken.ready) ? group.configToStage() : undefined;
     if (config) {
       group.storage.stage({ config });
+      this.syncWanted = true;
       this.markDirty(group);
     }
     if (group.node.hasReady()) this.markDirty(group);

@@ -261,6 +261,62 @@ test('the groups pinning the oldest segment are named, and compacting them frees
   t.true(wal.stats().segments < before, `${before} -> ${wal.stats().segments} segments`);
 });
 
+/** Polls until `condition` holds; the WAL's own follow-up flush and cleanup run meanwhile. */
+async function eventually(condition: () => boolean, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test('an idle WAL lets go of segments kept only by state records, without waiting for a roll', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir, segmentBytes: 4096 });
+  t.teardown(() => wal.close());
+  // Group 1 writes its state once, into the first segment, and then stays idle.
+  wal.group(1).stage({
+    config: { voters: [1], outgoingVoters: [], learners: [] },
+    entries: makeEntries(1, 1, 1, 10),
+    hardState: { term: 1, vote: 1, commit: 1 },
+  });
+  // Group 2 fills segments with entries (and a hard state per flush).
+  for (let round = 0; round < 20; round++) {
+    wal.group(2).stage({
+      entries: makeEntries(round * 10 + 1, 10, 1, 100),
+      hardState: { term: 1, vote: 1, commit: round * 10 + 10 },
+    });
+    await wal.sync();
+  }
+  t.true(wal.stats().segments >= 5, `${wal.stats().segments} segments`);
+  // Both groups compact everything; then nothing more is written, no segment rolls.
+  for (const [group, index] of [
+    [1, 1],
+    [2, 200],
+  ] as const) {
+    const config = { voters: [1], outgoingVoters: [], learners: [] };
+    wal
+      .group(group)
+      .saveSnapshot({ metadata: { index, term: 1, config }, data: new Uint8Array(1) });
+    wal.group(group).compact(index);
+  }
+  await wal.sync();
+  // No entry is left, only state records (hard states, configs) in old segments: they are
+  // written again by the WAL itself, and every segment but the active one goes.
+  await eventually(() => wal.stats().segments === 1, 'every old segment deleted');
+  t.deepEqual(wal.groupsPinningOldestSegment().sort(), [1, 2]);
+  await wal.close();
+  const reopened = await RaftWal.open({ dir, segmentBytes: 4096 });
+  t.teardown(() => reopened.close());
+  t.deepEqual(reopened.group(1).initialState(), {
+    hardState: { term: 1, vote: 1, commit: 1 },
+    config: { voters: [1], outgoingVoters: [], learners: [] },
+  });
+  t.deepEqual(reopened.group(2).initialState().hardState, { term: 1, vote: 1, commit: 200 });
+  t.is(reopened.group(2).firstIndex(), 201);
+  t.is(reopened.group(1).snapshot()?.metadata.index, 1);
+});
+
 test('an I/O error stops the WAL for good with a typed error', async (t) => {
   const dir = temporaryDirectory(t);
   const { nodeWalFileSystem } = await import('../../src/durable/file-system.ts');

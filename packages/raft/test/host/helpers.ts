@@ -42,10 +42,10 @@ export class HostMesh {
 
   constructor(private readonly root = mkdtempSync(join(tmpdir(), 'raft-host-'))) {}
 
-  async start(nodeId: number): Promise<RaftHost> {
+  async start(nodeId: number, walOptions: { segmentBytes?: number } = {}): Promise<RaftHost> {
     const dir = this.dirs.get(nodeId) ?? join(this.root, `node-${nodeId}`);
     this.dirs.set(nodeId, dir);
-    const wal = await RaftWal.open({ dir });
+    const wal = await RaftWal.open({ dir, ...walOptions });
     const host = new RaftHost({
       nodeId,
       wal,

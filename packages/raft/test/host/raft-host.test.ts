@@ -137,3 +137,28 @@ test('a crash losing a commit-only hard state: the state machine ahead of the du
   );
   t.deepEqual(restarted.applied, ['x0', 'x1', 'x2', 'x3', 'x4', 'y']);
 });
+
+test('a compaction on an idle host is made durable by the host, so the WAL segments it frees go', async (t) => {
+  const mesh = new HostMesh();
+  t.teardown(() => mesh.close());
+  const host = await mesh.start(1, { segmentBytes: 4096 });
+  const wal = mesh.wals.get(1)!;
+  const machine = new RecordingMachine();
+  const group = host.createGroup(6, {
+    stateMachine: machine,
+    bootstrap: { voters: [1], outgoingVoters: [], learners: [] },
+  });
+  await eventually(() => group.status().role === Role.Leader, 20_000, 'a leader');
+  for (let i = 0; i < 40; i++) {
+    t.true(group.propose(new Uint8Array(1000).fill(i)).ok);
+    // One entry per sync, so the entries spread over many segments.
+    await eventually(() => machine.applied.length === i + 1, 20_000, `entry ${i} applied`);
+  }
+  await eventually(() => group.status().applied === machine.appliedIndex, 20_000, 'advanced');
+  t.true(wal.stats().segments >= 5, `${wal.stats().segments} segments`);
+  // Nothing is proposed any more: only the compaction can free the old segments, and only
+  // once it is durable; nobody but the host is there to sync it.
+  t.true(host.compact(6, machine.appliedIndex, new Uint8Array([1])));
+  await eventually(() => wal.stats().segments === 1, 20_000, 'the old segments deleted');
+  t.is(group.status().firstIndex, machine.appliedIndex + 1);
+});
