@@ -1,5 +1,4 @@
 /** A stream grouped by key, ready to aggregate (optionally in windows). */
-import type { TopologyGraph } from '../engine/topology.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { type AggregateUpdate, streamAggregateProcessor } from '../processors/aggregate.ts';
 import { type Serde, Serdes } from '../serdes.ts';
@@ -7,7 +6,7 @@ import { SessionWindows } from '../windows/session-windows.ts';
 import { SlidingWindows } from '../windows/sliding-windows.ts';
 import { TimeWindows } from '../windows/time-windows.ts';
 import type { BuilderContext } from './builder-context.ts';
-import { KTable, storeGetter } from './ktable.ts';
+import { type KTable, storeBackedTable } from './ktable.ts';
 import type { Materialized } from './options.ts';
 import { SessionWindowedKStream, TimeWindowedKStream } from './windowed-kstream.ts';
 
@@ -26,17 +25,14 @@ export class KGroupedStream<K, V> {
     valueSerde: Serde<VA>,
     materialized: Materialized<K, VA>,
   ): KTable<K, VA> {
-    const ctx = this.context;
-    const storeName = ctx.storeName(prefix, materialized as Materialized<unknown, unknown>);
-    const keySerde = ctx.keySerde(materialized.keySerde, this.keySerde);
-    ctx.addKeyValueStore(
-      storeName,
-      keySerde as Serde<unknown>,
-      valueSerde as Serde<unknown>,
-      materialized.logging ?? true,
-    );
-    const name = addAggregateNode(ctx.graph, prefix, this.nodeName, storeName, update);
-    return new KTable<K, VA>(ctx, name, keySerde, valueSerde, storeGetter(storeName), storeName);
+    return storeBackedTable(this.context, {
+      prefix,
+      parent: this.nodeName,
+      materialized,
+      keySerde: this.context.keySerde(materialized.keySerde, this.keySerde),
+      valueSerde,
+      supplier: (store) => streamAggregateProcessor(store, update),
+    });
   }
 
   count(materialized: Materialized<K, number> = {}): KTable<K, number> {
@@ -85,22 +81,4 @@ export class KGroupedStream<K, V> {
       'windowedBy needs TimeWindows, SlidingWindows or SessionWindows',
     );
   }
-}
-
-export function addAggregateNode(
-  graph: TopologyGraph,
-  prefix: string,
-  parent: string,
-  storeName: string,
-  update: AggregateUpdate,
-): string {
-  const name = graph.newName(prefix);
-  graph.addNode({
-    kind: 'processor',
-    name,
-    parents: [parent],
-    supplier: streamAggregateProcessor(storeName, update),
-  });
-  graph.connectStore(name, storeName);
-  return name;
 }

@@ -2,7 +2,7 @@
 import { type TableAggregateFunctions, tableAggregateProcessor } from '../processors/aggregate.ts';
 import { type Serde, Serdes } from '../serdes.ts';
 import type { BuilderContext } from './builder-context.ts';
-import { KTable, storeGetter } from './ktable.ts';
+import { type KTable, storeBackedTable } from './ktable.ts';
 import type { Materialized } from './options.ts';
 
 export class KGroupedTable<K, V> {
@@ -20,24 +20,14 @@ export class KGroupedTable<K, V> {
     valueSerde: Serde<VA>,
     materialized: Materialized<K, VA>,
   ): KTable<K, VA> {
-    const ctx = this.context;
-    const storeName = ctx.storeName(prefix, materialized as Materialized<unknown, unknown>);
-    const keySerde = ctx.keySerde(materialized.keySerde, this.keySerde);
-    ctx.addKeyValueStore(
-      storeName,
-      keySerde as Serde<unknown>,
-      valueSerde as Serde<unknown>,
-      materialized.logging ?? true,
-    );
-    const name = ctx.graph.newName(prefix);
-    ctx.graph.addNode({
-      kind: 'processor',
-      name,
-      parents: [this.nodeName],
-      supplier: tableAggregateProcessor(storeName, functions),
+    return storeBackedTable(this.context, {
+      prefix,
+      parent: this.nodeName,
+      materialized,
+      keySerde: this.context.keySerde(materialized.keySerde, this.keySerde),
+      valueSerde,
+      supplier: (store) => tableAggregateProcessor(store, functions),
     });
-    ctx.graph.connectStore(name, storeName);
-    return new KTable<K, VA>(ctx, name, keySerde, valueSerde, storeGetter(storeName), storeName);
   }
 
   count(materialized: Materialized<K, number> = {}): KTable<K, number> {

@@ -24,7 +24,7 @@ import type { JoinWindows } from '../windows/join-windows.ts';
 import type { BuilderContext } from './builder-context.ts';
 import { joinBufferSerde } from './internal-serdes.ts';
 import { KGroupedStream } from './kgrouped-stream.ts';
-import { KTable, storeGetter } from './ktable.ts';
+import { KTable, storeBackedTable } from './ktable.ts';
 import type {
   Grouped,
   Joined,
@@ -285,32 +285,14 @@ export class KStream<K, V> {
     const stream = this.partitionedByKey({});
     const keySerde = this.context.keySerde(materialized.keySerde, stream.keySerde);
     const valueSerde = this.context.valueSerde(materialized.valueSerde, stream.valueSerde);
-    const storeName = this.context.storeName(
-      'to-table',
-      materialized as Materialized<unknown, unknown>,
-    );
-    this.context.addKeyValueStore(
-      storeName,
-      keySerde as Serde<unknown>,
-      valueSerde as Serde<unknown>,
-      materialized.logging ?? true,
-    );
-    const name = this.context.graph.newName('to-table');
-    this.context.graph.addNode({
-      kind: 'processor',
-      name,
-      parents: [stream.nodeName],
-      supplier: tableSourceProcessor(storeName),
-    });
-    this.context.graph.connectStore(name, storeName);
-    return new KTable<K, V>(
-      this.context,
-      name,
+    return storeBackedTable(this.context, {
+      prefix: 'to-table',
+      parent: stream.nodeName,
+      materialized,
       keySerde,
       valueSerde,
-      storeGetter(storeName),
-      storeName,
-    );
+      supplier: tableSourceProcessor,
+    });
   }
 
   /** Inner join: with a stream, within `windows`; with a table, a lookup per stream record. */

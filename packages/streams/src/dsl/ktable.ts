@@ -3,7 +3,7 @@
  * changes (new and old value). Every table can be looked up by key through a value getter,
  * which reads a store (materialized tables) or derives the value from its parent's.
  */
-import type { ProcessorContext } from '../engine/processor.ts';
+import type { ProcessorContext, ProcessorSupplier } from '../engine/processor.ts';
 import { TopologyError } from '../errors.ts';
 import { suppressProcessor } from '../processors/suppress.ts';
 import type { ValueGetterSupplier } from '../processors/table-getter.ts';
@@ -26,6 +26,47 @@ import { groupChangeSerde, suppressedSerde } from './internal-serdes.ts';
 import { KGroupedTable } from './kgrouped-table.ts';
 import { KStream } from './kstream.ts';
 import type { Grouped, KeyValuePair, Materialized } from './options.ts';
+
+/**
+ * A table materialized in a key-value store by one processor under `parent` (an
+ * aggregation, or a stream or topic read as a table).
+ */
+export function storeBackedTable<K, V>(
+  ctx: BuilderContext,
+  options: {
+    prefix: string;
+    parent: string;
+    materialized: Materialized<K, V>;
+    keySerde: Serde<K>;
+    valueSerde: Serde<V>;
+    supplier: (storeName: string) => ProcessorSupplier;
+  },
+): KTable<K, V> {
+  const { prefix, materialized } = options;
+  const storeName = ctx.storeName(prefix, materialized as Materialized<unknown, unknown>);
+  ctx.addKeyValueStore(
+    storeName,
+    options.keySerde as Serde<unknown>,
+    options.valueSerde as Serde<unknown>,
+    materialized.logging ?? true,
+  );
+  const name = ctx.graph.newName(prefix);
+  ctx.graph.addNode({
+    kind: 'processor',
+    name,
+    parents: [options.parent],
+    supplier: options.supplier(storeName),
+  });
+  ctx.graph.connectStore(name, storeName);
+  return new KTable<K, V>(
+    ctx,
+    name,
+    options.keySerde,
+    options.valueSerde,
+    storeGetter(storeName),
+    storeName,
+  );
+}
 
 export function storeGetter<K, V>(storeName: string): ValueGetterSupplier<K, V> {
   return {

@@ -8,7 +8,7 @@ import { tableSourceProcessor } from '../processors/table-processors.ts';
 import type { Serde } from '../serdes.ts';
 import { BuilderContext } from './builder-context.ts';
 import { KStream } from './kstream.ts';
-import { KTable, storeGetter } from './ktable.ts';
+import { type KTable, storeBackedTable } from './ktable.ts';
 import type { Consumed, Materialized } from './options.ts';
 import type { StoreBuilder } from './stores.ts';
 
@@ -54,34 +54,16 @@ export class StreamsBuilder {
     materialized: Materialized<K, V> = {},
   ): KTable<K, V> {
     const stream = this.stream<K, V>(topic, consumed);
-    const storeName = this.context.storeName(
-      'table-source',
-      materialized as Materialized<unknown, unknown>,
-    );
     const keySerde = this.context.keySerde(materialized.keySerde, consumed.keySerde);
     const valueSerde = this.context.valueSerde(materialized.valueSerde, consumed.valueSerde);
-    this.context.addKeyValueStore(
-      storeName,
-      keySerde as Serde<unknown>,
-      valueSerde as Serde<unknown>,
-      materialized.logging ?? true,
-    );
-    const name = this.context.graph.newName('table-source');
-    this.context.graph.addNode({
-      kind: 'processor',
-      name,
-      parents: [stream.nodeName],
-      supplier: tableSourceProcessor(storeName),
-    });
-    this.context.graph.connectStore(name, storeName);
-    return new KTable<K, V>(
-      this.context,
-      name,
+    return storeBackedTable(this.context, {
+      prefix: 'table-source',
+      parent: stream.nodeName,
+      materialized,
       keySerde,
       valueSerde,
-      storeGetter(storeName),
-      storeName,
-    );
+      supplier: tableSourceProcessor,
+    });
   }
 
   /** Adds a store for the Processor API; connect it with `stream.process(supplier, name)`. */
