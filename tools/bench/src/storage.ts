@@ -4,6 +4,7 @@
  * measured in the same run.
  *
  *   npx tsx tools/bench/src/storage.ts [--total-mb 256] [--repeat 3] [--dir <dir>]
+ *       [--record-bytes 100,1024] [--batch-kib 16,64,256,1024] [--no-codec]
  *
  * For records of 100 bytes and 1 KiB, in batches of 16 KiB, 64 KiB, 256 KiB and 1 MiB:
  *
@@ -18,8 +19,10 @@
  * 4. the CPU time (user + system) raw and append spent per byte, which a loaded machine
  *    does not inflate the way it inflates wall-clock throughput.
  *
- * Then the codec alone: CRC-32C MB/s over 16 KiB and 1 MiB buffers, xxhash64 MB/s, and
- * batch encoding (RecordBatchBuilder) MB/s and records/s. Medians over `repeat` runs; the
+ * Then the codec alone: CRC-32C MB/s over buffers of 64 B to 1 MiB, both as `crc32c`
+ * dispatches it (native from `nativeCrc32cBytesMin` bytes up when `@node-rs/crc32` loaded)
+ * and for the JavaScript implementation alone; xxhash64 MB/s; and batch encoding
+ * (RecordBatchBuilder) MB/s and records/s. Medians over `repeat` runs; the
  * ratio is the median of the per-run ratios (raw and append run back to back).
  * Results also go to tools/bench/results/storage-<time>.json.
  */
@@ -37,11 +40,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   crc32c,
+  crc32cImplementation,
   encodeRecordBatch,
   initChecksums,
   type RecordInput,
   xxhash64,
 } from '@tributary/protocol';
+import { crc32cJavaScript } from '@tributary/protocol/internal';
 import { PartitionLog } from '@tributary/storage';
 
 const { values } = parseArgs({
@@ -49,12 +54,24 @@ const { values } = parseArgs({
     'total-mb': { type: 'string', default: '256' },
     repeat: { type: 'string', default: '3' },
     dir: { type: 'string', default: join(import.meta.dirname, '..', 'results') },
+    // Narrower runs, for profiling one case (--cpu-prof) or a quick check.
+    'record-bytes': { type: 'string', default: '100,1024' },
+    'batch-kib': { type: 'string', default: '16,64,256,1024' },
+    'no-codec': { type: 'boolean', default: false },
   },
 });
 const totalBytes = Number(values['total-mb']) * 1024 * 1024;
 const repeat = Number(values.repeat);
-const recordSizes = [100, 1024];
-const batchSizes = [16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024];
+function positiveIntegers(list: string, name: string): number[] {
+  const values = list.split(',').map(Number);
+  for (const value of values) {
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`bad --${name}: ${list}`);
+  }
+  return values;
+}
+
+const recordSizes = positiveIntegers(values['record-bytes'], 'record-bytes');
+const batchSizes = positiveIntegers(values['batch-kib'], 'batch-kib').map((kib) => kib * 1024);
 const mega = 1_000_000;
 
 function median(samples: number[]): number {
@@ -231,17 +248,30 @@ function throughput(bytesPerCall: number, call: () => void, budgetSeconds = 0.5)
   return (calls * bytesPerCall) / seconds(start) / mega;
 }
 
+function sizeName(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${bytes / 1024} KiB`;
+}
+
+/** MB/s of `checksum` over a buffer of `size` bytes starting 21 bytes in, as batches do. */
+function checksumThroughput(size: number, checksum: (bytes: Uint8Array) => unknown): number {
+  const host = new Uint8Array(size + 21);
+  for (let i = 0; i < host.length; i++) host[i] = (i * 131) & 0xff;
+  const buffer = host.subarray(21);
+  return median(Array.from({ length: repeat }, () => throughput(size, () => checksum(buffer))));
+}
+
 function benchmarkCodec() {
   const results: Record<string, number> = {};
+  console.log(`crc32c implementation: ${crc32cImplementation()} (from 256 B up)`);
+  for (const size of [64, 256, 1024, 16 * 1024, 1024 * 1024]) {
+    results[`crc32c ${sizeName(size)} MB/s`] = checksumThroughput(size, crc32c);
+    results[`crc32c JavaScript ${sizeName(size)} MB/s`] = checksumThroughput(
+      size,
+      crc32cJavaScript,
+    );
+  }
   for (const size of [16 * 1024, 1024 * 1024]) {
-    const buffer = new Uint8Array(size);
-    for (let i = 0; i < size; i++) buffer[i] = (i * 131) & 0xff;
-    results[`crc32c ${size / 1024} KiB MB/s`] = median(
-      Array.from({ length: repeat }, () => throughput(size, () => crc32c(buffer))),
-    );
-    results[`xxhash64 ${size / 1024} KiB MB/s`] = median(
-      Array.from({ length: repeat }, () => throughput(size, () => xxhash64(buffer))),
-    );
+    results[`xxhash64 ${sizeName(size)} MB/s`] = checksumThroughput(size, xxhash64);
   }
   for (const recordBytes of recordSizes) {
     const template = templateBatch(recordBytes, 64 * 1024);
@@ -280,7 +310,7 @@ async function main(): Promise<void> {
   try {
     const store = await benchmarkStore(dir);
     console.log('');
-    const codec = benchmarkCodec();
+    const codec = values['no-codec'] ? {} : benchmarkCodec();
     const resultPath = join(
       values.dir,
       `storage-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,

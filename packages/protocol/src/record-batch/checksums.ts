@@ -3,9 +3,12 @@
  * asynchronously, before first use. Call `await initChecksums()` at start-up (it is
  * idempotent and shares one in-flight initialisation); afterwards `xxhash64` is
  * synchronous, and calling it before initialisation is a programmer error that asserts.
+ * The same call installs the native CRC-32C (`crc32c-native.ts`); `crc32c` is correct
+ * before it too, only slower.
  */
 import xxhash from 'xxhash-wasm';
 import { assert } from './assert.ts';
+import { loadNativeCrc32c } from './crc32c-native.ts';
 
 type XxhashApi = Awaited<ReturnType<typeof xxhash>>;
 
@@ -14,7 +17,7 @@ let initialising: Promise<void> | null = null;
 
 export function initChecksums(): Promise<void> {
   if (api !== null) return Promise.resolve();
-  initialising ??= xxhash().then((loaded) => {
+  initialising ??= Promise.all([xxhash(), loadNativeCrc32c()]).then(([loaded]) => {
     api = loaded;
   });
   return initialising;

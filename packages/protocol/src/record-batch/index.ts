@@ -5,7 +5,7 @@ export * from './batch-frame.ts';
 export type { BuildOptions, RecordBatchOptions } from './builder.ts';
 export { encodeEmptyRecordBatch, encodeRecordBatch, RecordBatchBuilder } from './builder.ts';
 export { checksumsReady, initChecksums, xxhash64 } from './checksums.ts';
-export { crc32c } from './crc32c.ts';
+export { crc32c, crc32cImplementation } from './crc32c.ts';
 export * from './errors.ts';
 export type { CheckBatchOptions } from './header.ts';
 export {
