@@ -103,10 +103,17 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Settles like `promise`, or rejects with the signal's reason if it aborts first. */
+/**
+ * Settles like `promise`, or rejects with the signal's reason if it aborts first. Either
+ * way `promise` is handled: once the caller has given up, its later failure (a request
+ * settled with the abort reason, say) must not surface as an unhandled rejection.
+ */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });

@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { Api, ErrorCode, encodeResponse } from '@tributary/protocol';
 import test from 'ava';
+import { abortable } from '../src/abort.ts';
 import {
+  AbortError,
   ClientClosedError,
   ConnectionError,
   MalformedResponseError,
@@ -105,6 +107,65 @@ test('an aborted request rejects with the signal reason and frees its slot', asy
   broker.handle((exchange) => exchange.reply(metadataBody));
   t.deepEqual(await connection.request(Api.Metadata, { topics: null }), metadataBody);
 });
+
+/** Collects unhandled rejections during a test; `settled()` lets Node report them first. */
+function watchUnhandled(t: import('ava').ExecutionContext) {
+  const reasons: unknown[] = [];
+  const onUnhandled = (reason: unknown) => reasons.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+  const settled = async () => {
+    for (let turn = 0; turn < 3; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { reasons, settled };
+}
+
+// Serial, so that no other test's rejections pass through the process-wide watch.
+test.serial(
+  'a request whose signal aborted before it was sent is not sent and leaves no unhandled rejection',
+  async (t) => {
+    // Regression: the pending response was settled with the abort reason after abortable()
+    // had already given up on it, so nobody handled it (a consumer stopped during its first
+    // offset lookup printed an unhandled "positions aborted").
+    const { broker, connection } = await setup(t);
+    broker.handle((exchange) => exchange.reply(metadataBody));
+    const unhandled = watchUnhandled(t);
+    const controller = new AbortController();
+    const reason = new AbortError('positions aborted');
+    controller.abort(reason);
+    const request = connection.request(
+      Api.Metadata,
+      { topics: null },
+      { signal: controller.signal },
+    );
+    t.is(await t.throwsAsync(request), reason);
+    await unhandled.settled();
+    t.false(unhandled.reasons.includes(reason), 'the abort reason went unhandled');
+    t.is(connection.inflightCount, 0);
+    t.deepEqual(await connection.request(Api.Metadata, { topics: null }), metadataBody);
+    t.is(broker.received.length, 1, 'only the second request reached the broker');
+  },
+);
+
+test.serial(
+  'abortable hands back the abort reason and handles a later failure of what it waited on',
+  async (t) => {
+    const unhandled = watchUnhandled(t);
+    const controller = new AbortController();
+    controller.abort(new AbortError('stopped'));
+    let fail: (error: Error) => void = () => {};
+    const work = new Promise<void>((_, reject) => {
+      fail = reject;
+    });
+    await t.throwsAsync(abortable(work, controller.signal), { message: 'stopped' });
+    const late = new Error('failed after the caller left');
+    fail(late);
+    await unhandled.settled();
+    t.false(unhandled.reasons.includes(late), 'the late failure went unhandled');
+  },
+);
 
 test('in-flight requests are bounded; the next waits for a slot', async (t) => {
   const { broker, connection } = await setup(t, { inflightRequestsMax: 2 });

@@ -158,6 +158,8 @@ export class Connection {
     let correlationId: number;
     try {
       if (this.closeError !== undefined) throw this.closeError;
+      // The caller may have given up while waiting for the slot: send nothing then.
+      options.signal?.throwIfAborted();
       ({ bytes, correlationId } = this.encode(api, body));
     } catch (error) {
       this.slots.release();
