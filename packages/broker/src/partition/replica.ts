@@ -90,6 +90,16 @@ export class PartitionReplica implements GroupStateMachine {
   private fencedBy: Error | undefined;
   /** The checkpoint this replica last wrote (undefined: none since it started or restored). */
   private lastCheckpoint: ApplyCheckpoint | undefined;
+  /**
+   * Set while an entry (some of its batches appended, its index not yet applied) or a
+   * snapshot is being applied: a checkpoint waits for it, so it never names an index whose
+   * batches are not all in the log, nor holds batches of an entry past its index.
+   */
+  private stateChanging: Promise<void> | undefined;
+  /** A snapshot is being installed (copying records can take long; it writes its own checkpoint). */
+  private restoring = false;
+  /** The latest checkpoint() call: they run one at a time (each writes the same file). */
+  private checkpointing: Promise<unknown> = Promise.resolve();
 
   constructor(options: PartitionReplicaOptions) {
     this.options = options;
@@ -129,9 +139,9 @@ export class PartitionReplica implements GroupStateMachine {
   async apply(entries: readonly Entry[]): Promise<void> {
     for (const entry of entries) {
       if (entry.index <= this.appliedIndex) continue; // replayed below the checkpoint
-      if (entry.type === EntryType.Data) await this.applyData(entry);
-      this.appliedIndex = entry.index;
-      this.appliedTerm = entry.term;
+      if (entry.type === EntryType.Data)
+        await this.changingState(this.applyData(entry).then(() => this.noteApplied(entry)));
+      else this.noteApplied(entry);
       if (entry.type === EntryType.Noop && this.role === Role.Leader && entry.term === this.term) {
         this.sequencer = LeaderSequencer.startTerm(
           this.term,
@@ -143,6 +153,25 @@ export class PartitionReplica implements GroupStateMachine {
     }
     this.sequencer?.noteApplied(this.log.logEndOffset);
     for (const wake of this.dataWaiters) wake();
+  }
+
+  private noteApplied(entry: Entry): void {
+    this.appliedIndex = entry.index;
+    this.appliedTerm = entry.term;
+  }
+
+  /** Marks the state as between two entries until `work` settles (see stateChanging). */
+  private async changingState<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(
+      () => {},
+      () => {},
+    );
+    this.stateChanging = settled;
+    try {
+      return await work;
+    } finally {
+      if (this.stateChanging === settled) this.stateChanging = undefined;
+    }
   }
 
   private async applyData(entry: Entry): Promise<void> {
@@ -202,7 +231,17 @@ export class PartitionReplica implements GroupStateMachine {
    * A snapshot replaces the replica's state: the records up to its end offset are copied
    * from the leader (see replica-copy.ts), the producer state taken from the image.
    */
-  async restore(snapshot: Snapshot): Promise<void> {
+  restore(snapshot: Snapshot): Promise<void> {
+    // A checkpoint already running captured the state before this snapshot: its file must
+    // be written before this one's, not after. Later ones wait for the snapshot.
+    const earlierCheckpoints = this.checkpointing;
+    this.restoring = true;
+    return this.changingState(this.restoreFrom(snapshot, earlierCheckpoints)).finally(() => {
+      this.restoring = false;
+    });
+  }
+
+  private async restoreFrom(snapshot: Snapshot, earlierCheckpoints: Promise<unknown>) {
     const image = decodeApplyCheckpoint(snapshot.data);
     if (!image)
       throw this.fence(`snapshot at index ${snapshot.metadata.index} holds no apply checkpoint`);
@@ -212,6 +251,7 @@ export class PartitionReplica implements GroupStateMachine {
       index: snapshot.metadata.index,
       nextOffset: image.nextOffset,
     });
+    await earlierCheckpoints;
     const config = this.currentLog.config;
     await this.currentLog.close();
     this.currentLog = await rebuildLogFromLeader({
@@ -450,12 +490,24 @@ export class PartitionReplica implements GroupStateMachine {
   // ---- durability ---------------------------------------------------------------------
 
   /**
-   * Flushes the log and records the apply checkpoint; returns it (undefined when fenced).
+   * Flushes the log and records the apply checkpoint; returns it (undefined when fenced, or
+   * while a snapshot is being installed). Taken between two entries, never inside one.
    * A replica with nothing applied since its last checkpoint returns that one unwritten:
    * every replica is checkpointed each interval, and an idle one would otherwise cost a
    * flush, a file write and three fsyncs each time, for nothing.
    */
-  async checkpoint(): Promise<ApplyCheckpoint | undefined> {
+  checkpoint(): Promise<ApplyCheckpoint | undefined> {
+    const next = this.checkpointing.then(() => this.checkpointBetweenEntries());
+    this.checkpointing = next.catch(() => {});
+    return next;
+  }
+
+  private async checkpointBetweenEntries(): Promise<ApplyCheckpoint | undefined> {
+    while (this.stateChanging !== undefined) {
+      // Waiting out a snapshot's copy would hold up every other replica's checkpoint.
+      if (this.restoring) return undefined;
+      await this.stateChanging;
+    }
     if (this.fenced) return undefined;
     const last = this.lastCheckpoint;
     if (
