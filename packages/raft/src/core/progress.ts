@@ -10,8 +10,11 @@
  *   snapshot   the entries the follower needs were compacted; the leader streams the
  *              snapshot image in chunks and sends nothing else until it is installed.
  *
- *   probe --append acknowledged--> replicate --rejection or silence--> probe
+ *   probe --append acknowledged--> replicate --rejection--> probe
  *   any --needed entries compacted--> snapshot --installed or silence--> probe
+ *
+ * Silence in probe or replicate sends a tail probe (an append without entries, see
+ * replication.ts), never the entries again: only its refusal proves something was lost.
  *
  * `match` is what the follower has made durable (acknowledgements leave the follower only
  * after its fsync), so it is also the "persisted on that replica" index that acks=all

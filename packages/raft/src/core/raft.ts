@@ -41,7 +41,7 @@ import {
   broadcastHeartbeat,
   handleAppendResponse,
   handleHeartbeatResponse,
-  retransmitStalled,
+  probeStalled,
 } from './replication.ts';
 import {
   handleSnapshotChunk,
@@ -84,6 +84,10 @@ export interface RaftCounters {
   invalidConfigEntries: number;
   /** Times the hard state's commit pointed past the log at start (entries were lost). */
   commitBeyondLogAtStart: number;
+  /** Leader: appends without entries sent to ask a silent follower what it holds. */
+  tailProbesSent: number;
+  /** Leader: followers sent back to probe (an append refused, a snapshot stream stalled). */
+  replicationRestarts: number;
 }
 
 /** One membership as of the index of the entry (or snapshot) that produced it. */
@@ -424,7 +428,7 @@ export class Raft {
       this.heartbeatElapsed = 0;
       broadcastHeartbeat(this);
     }
-    retransmitStalled(this);
+    probeStalled(this);
   }
 
   /** Check-quorum: did a quorum (this node included) reach us since the last round? */
@@ -713,6 +717,8 @@ function newCounters(): RaftCounters {
     readsDropped: 0,
     invalidConfigEntries: 0,
     commitBeyondLogAtStart: 0,
+    tailProbesSent: 0,
+    replicationRestarts: 0,
   };
 }
 

@@ -37,18 +37,7 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): boolean {
   const entries: Entry[] =
     pr.next <= lastIndex ? log.entries(pr.next, lastIndex + 1, r.options.appendBytesMax) : [];
   if (entries.length === 0 && !sendIfEmpty) return false;
-  pr.commitSent = log.committed;
-  r.send({
-    type: MessageType.Append,
-    group: r.group,
-    from: r.id,
-    to,
-    term: r.term,
-    prevLogIndex,
-    prevLogTerm,
-    entries,
-    commit: log.committed,
-  });
+  sendAppendMessage(r, to, prevLogIndex, prevLogTerm, entries);
   if (pr.state === ProgressState.Replicate) {
     if (entries.length > 0) {
       const last = (entries[entries.length - 1] as Entry).index;
@@ -59,6 +48,54 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): boolean {
     pr.probeSent = true;
   }
   return true;
+}
+
+function sendAppendMessage(
+  r: Raft,
+  to: NodeId,
+  prevLogIndex: number,
+  prevLogTerm: number,
+  entries: Entry[],
+): void {
+  const pr = r.progress.get(to);
+  if (pr !== undefined) pr.commitSent = r.log.committed;
+  r.send({
+    type: MessageType.Append,
+    group: r.group,
+    from: r.id,
+    to,
+    term: r.term,
+    prevLogIndex,
+    prevLogTerm,
+    entries,
+    commit: r.log.committed,
+  });
+}
+
+/**
+ * An append without entries whose previous entry is the last one we sent `to`: "do you
+ * hold everything I sent you?". A follower that does answers with an acknowledgement once
+ * it is durable (a slow disk only delays it); one that lost an append refuses it with a
+ * hint, and the refusal sends it back to probe from where its log ends. This is how a
+ * silent follower is asked, instead of being sent everything again: a follower that is
+ * alive but slow to persist is never flooded with entries it already holds.
+ */
+function sendTailProbe(r: Raft, to: NodeId): void {
+  const pr = r.progress.get(to);
+  if (pr === undefined) return;
+  const prevLogIndex = pr.next - 1;
+  const prevLogTerm = r.log.term(prevLogIndex);
+  if (prevLogTerm === undefined) {
+    // Compacted since: whatever the follower holds, only a snapshot can bring it past
+    // our first index now, and a probe from its match leads there.
+    r.counters.replicationRestarts++;
+    pr.becomeProbe();
+    sendAppend(r, to, true);
+    return;
+  }
+  r.counters.tailProbesSent++;
+  sendAppendMessage(r, to, prevLogIndex, prevLogTerm, []);
+  if (pr.state === ProgressState.Probe) pr.probeSent = true;
 }
 
 function entryBytes(entries: readonly Entry[]): number {
@@ -175,9 +212,17 @@ function handleRejection(r: Raft, m: AppendResponse): void {
     sendAppend(r, m.from, false);
     return;
   }
+  const wasReplicating = pr.state === ProgressState.Replicate;
   if (!pr.maybeDecrTo(m.index, matchHint)) return;
   r.trace('raft.append-rejected', { from: m.from, rejected: m.index, next: pr.next });
-  if (pr.state === ProgressState.Replicate) pr.becomeProbe();
+  if (wasReplicating) {
+    // Something sent was lost (or refused): probe from where the follower's log may
+    // meet ours, which can be past its durable match (entries it holds but has not
+    // acknowledged yet need not be sent again).
+    r.counters.replicationRestarts++;
+    pr.becomeProbe();
+    pr.next = Math.max(pr.match + 1, Math.min(m.index, matchHint + 1));
+  }
   sendAppend(r, m.from, false);
 }
 
@@ -185,11 +230,15 @@ export function handleHeartbeatResponse(r: Raft, m: HeartbeatResponse): void {
   const pr = r.progress.get(m.from);
   if (pr === undefined) return;
   pr.recentActive = true;
-  pr.probeSent = false;
-  // A full window with the follower alive suggests a lost append: let one more go out,
-  // whose rejection (if something was lost) moves the follower back to probe.
-  if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
-  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from, pr.state === ProgressState.Probe);
+  if (pr.state === ProgressState.Probe && pr.probeSent) {
+    // A probe is out and unanswered: it was lost, or the follower is still persisting
+    // it. Ask again without entries, so a slow follower is not sent them again.
+    sendTailProbe(r, m.from);
+  } else if (pr.match < r.log.lastIndex()) {
+    // New entries the window allows (a full window waits: the stall check below and the
+    // replies free it, never a resend).
+    sendAppend(r, m.from, pr.state === ProgressState.Probe);
+  }
   onReadAck(r, m.from, m.context);
 }
 
@@ -206,11 +255,13 @@ export function maybeCommit(r: Raft): boolean {
 }
 
 /**
- * Leader tick: a follower that has answered nothing for an election timeout while we wait
- * on it (appends in flight, a probe, or a snapshot stream) goes back to probe, so lost
- * messages are sent again without help from the transport.
+ * Leader tick: a follower that has answered no append for an election timeout while we
+ * wait on it is asked whether it holds what we sent (a tail probe, without entries; see
+ * sendTailProbe): its refusal, if it lost something, sends it back to probe, and only then
+ * are entries sent again. A slow disk delays the answer but causes no resend. A snapshot
+ * stream that stalled starts over from a probe.
  */
-export function retransmitStalled(r: Raft): void {
+export function probeStalled(r: Raft): void {
   if (r.role !== Role.Leader) return;
   for (const [id, pr] of r.progress) {
     if (id === r.id) continue;
@@ -224,9 +275,15 @@ export function retransmitStalled(r: Raft): void {
     }
     pr.idleTicks++;
     if (pr.idleTicks < r.options.electionTicks) continue;
-    r.trace('raft.retransmit', { to: id, state: pr.state, match: pr.match, next: pr.next });
-    pr.becomeProbe();
-    sendAppend(r, id, true);
+    pr.idleTicks = 0;
+    r.trace('raft.probe-stalled', { to: id, state: pr.state, match: pr.match, next: pr.next });
+    if (pr.state === ProgressState.Snapshot) {
+      r.counters.replicationRestarts++;
+      pr.becomeProbe();
+      sendAppend(r, id, true);
+    } else {
+      sendTailProbe(r, id);
+    }
   }
 }
 

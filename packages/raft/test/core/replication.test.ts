@@ -301,3 +301,126 @@ test('a lost append is sent again without help from the transport', (t) => {
   t.is(cluster.node(2).raft.log.lastIndex(), 3);
   t.is(cluster.node(3).raft.log.committed, 3);
 });
+
+/**
+ * Records the entry indexes of every Append sent from now on, per receiver: `run` delivers
+ * everything in rounds (as `stabilize` does), noting each round's new Appends first.
+ */
+function appendWatcher(cluster: Cluster) {
+  const seen = new WeakSet<object>();
+  const byReceiver = new Map<number, number[]>();
+  const sentTo = (id: number): number[] => {
+    let indexes = byReceiver.get(id);
+    if (indexes === undefined) {
+      indexes = [];
+      byReceiver.set(id, indexes);
+    }
+    return indexes;
+  };
+  const note = () => {
+    for (const m of cluster.inFlight) {
+      if (seen.has(m)) continue;
+      seen.add(m);
+      if (m.type === MessageType.Append) for (const e of m.entries) sentTo(m.to).push(e.index);
+    }
+  };
+  const run = () => {
+    for (let round = 0; round < 10_000; round++) {
+      note();
+      if (cluster.deliver() === 0) return;
+    }
+    throw new Error('did not stabilize');
+  };
+  return { sentTo, note, run };
+}
+
+test('a follower alive but slow to persist is asked what it holds, never sent its entries again', (t) => {
+  const cluster = new Cluster({ voters: [1, 2, 3] });
+  cluster.campaign(1);
+  const slow = cluster.host(2);
+  const watcher = appendWatcher(cluster);
+  let slowWriteStarted = false;
+  const electionTicks = cluster.node(1).raft.options.electionTicks;
+  for (let tick = 0; tick < 6 * electionTicks; tick++) {
+    if (tick % 3 === 0) cluster.propose(1, 2);
+    cluster.tick(1);
+    watcher.note();
+    // Node 2 steps everything and answers heartbeats at once, but its first write with
+    // entries never completes in this window: it acknowledges nothing.
+    for (const m of cluster.drop((m) => m.to === 2)) {
+      slow.node.step(m);
+      if (!slowWriteStarted && slow.node.hasReady()) {
+        slow.process(0, () => Number.MAX_SAFE_INTEGER);
+        slowWriteStarted = true;
+      }
+    }
+    cluster.process();
+    watcher.run();
+  }
+  const leader = cluster.node(1).raft;
+  t.true(slowWriteStarted);
+  t.is(leader.progress.get(2)?.match, 1, 'nothing acknowledged while the disk is slow');
+  const tailProbesWhileSlow = leader.counters.tailProbesSent;
+  // Its disk catches up: it acknowledges everything it holds, and the rest follows.
+  slow.process(Number.MAX_SAFE_INTEGER, () => 0);
+  for (let tick = 0; tick < 2 * electionTicks; tick++) {
+    cluster.tick(1);
+    watcher.run();
+  }
+  t.is(cluster.node(2).raft.log.lastIndex(), leader.log.lastIndex());
+  t.is(leader.progress.get(2)?.match, leader.log.lastIndex());
+  t.is(leader.counters.replicationRestarts, 0);
+  t.deepEqual(
+    watcher.sentTo(2),
+    Array.from({ length: leader.log.lastIndex() - 1 }, (_, i) => i + 2),
+    'every entry went to the slow follower exactly once, in order',
+  );
+  t.true(tailProbesWhileSlow >= 3, `${tailProbesWhileSlow} tail probes while it was slow`);
+});
+
+test('lost last appends are found by a tail probe and only what was lost is sent again', (t) => {
+  const cluster = new Cluster({ voters: [1, 2, 3] });
+  cluster.campaign(1);
+  cluster.propose(1, 3);
+  // Both followers lose them, so no commit moves (whose announcement would also reveal it).
+  const lost = cluster.drop((m) => m.type === MessageType.Append);
+  t.deepEqual(
+    lost.flatMap((m) => (m.type === MessageType.Append ? m.entries.map((e) => e.index) : [])),
+    [2, 3, 4, 2, 3, 4],
+  );
+  const watcher = appendWatcher(cluster);
+  for (let tick = 0; tick < 3 * cluster.node(1).raft.options.electionTicks; tick++) {
+    cluster.tick(1);
+    watcher.run();
+  }
+  const leader = cluster.node(1).raft;
+  for (const id of [2, 3]) {
+    t.is(cluster.node(id).raft.log.lastIndex(), 4);
+    t.is(leader.progress.get(id)?.match, 4);
+  }
+  t.is(leader.log.committed, 4);
+  t.deepEqual(watcher.sentTo(2), [2, 3, 4]);
+  t.deepEqual(watcher.sentTo(3), [2, 3, 4]);
+  t.true(leader.counters.tailProbesSent >= 2);
+  t.is(leader.counters.replicationRestarts, 2);
+});
+
+test('a lost append in the middle is refused by the next one and sent again at once, from the follower’s end', (t) => {
+  const cluster = new Cluster({ voters: [1, 2, 3] });
+  cluster.campaign(1);
+  cluster.propose(1);
+  cluster.propose(1);
+  cluster.propose(1);
+  const lost = cluster.drop(
+    (m) => m.type === MessageType.Append && m.to === 2 && m.entries[0]?.index === 3,
+  );
+  t.is(lost.length, 1);
+  const watcher = appendWatcher(cluster);
+  watcher.note(); // entries 2 and 4 were sent before the loss: not resends
+  watcher.sentTo(2).length = 0;
+  watcher.run();
+  t.is(cluster.node(2).raft.log.lastIndex(), 4);
+  t.deepEqual(watcher.sentTo(2), [3, 4], 'entry 2 arrived and is not sent again');
+  t.is(cluster.node(1).raft.counters.replicationRestarts, 1);
+  t.is(cluster.node(1).raft.counters.tailProbesSent, 0, 'no timer was needed');
+});
