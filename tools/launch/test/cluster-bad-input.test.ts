@@ -158,10 +158,10 @@ test('bad input gets typed errors, the node stays up, and committed data is inta
   t.deepEqual(metadata.topics.map((topic) => topic.name).sort(), ['__consumer_offsets', 'good']);
 });
 
-// KNOWN BUG, skipped: in 1 of 3 clean CI runs on 2026-11-26 the WAL kept 13 segments of 64
-// KiB (segments 0-5 deleted, then nothing more for 60 s): some group stopped compacting and
-// pinned segment 6. Not yet diagnosed; see the closing note of that session. Unskip when fixed.
-test.skip('the Raft WAL stays bounded: idle partitions are compacted so old segments can go', async (t) => {
+// Was intermittent (the WAL kept up to 17 segments): a compaction staged on an idle node was
+// never synced, and old segments kept only by hard-state/config records waited for a roll
+// that never came. Covered deterministically by the raft package's wal and raft-host tests.
+test('the Raft WAL stays bounded: idle partitions are compacted so old segments can go', async (t) => {
   await initChecksums();
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-wal-bound-'));
   const cluster = await LocalCluster.create({
@@ -189,13 +189,15 @@ test.skip('the Raft WAL stays bounded: idle partitions are compacted so old segm
   for (let i = 0; i < 120; i++)
     await driver.produce('busy', 0, [{ key: null, value, timestamp: 1 }]);
   // ~1 MiB went through 64 KiB segments: without compaction of the idle groups (and the
-  // offsets topic's), every segment would still be there.
+  // offsets topic's), every segment would still be there. Once the node is idle, every
+  // group is compacted and its state records relogged, so only the active segment is
+  // needed; one more is allowed for a roll racing the last compaction.
   const walDir = join(cluster.node(1).dataDir, 'raft', 'wal');
   const segments = await retry('old WAL segments deleted', async () => {
     const count = readdirSync(walDir).length;
-    return count <= 6 ? count : undefined;
+    return count <= 2 ? count : undefined;
   });
-  t.true(segments <= 6);
+  t.true(segments <= 2);
   t.deepEqual(
     (await driver.readAll('idle', 0)).map((r) => r.value),
     ['once'],
