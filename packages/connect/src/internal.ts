@@ -17,7 +17,6 @@ export {
   offsetKey,
 } from './runtime/offset-store.ts';
 export { readPartitionRange } from './runtime/partition-reader.ts';
-export { isStrayAbort } from './runtime/rejection-guard.ts';
 export { sinkGroupId } from './runtime/sink-runner.ts';
 export { SourceProgress } from './runtime/source-progress.ts';
 export { earliestMarks, resumePoint } from './runtime/source-recovery.ts';

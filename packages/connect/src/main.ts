@@ -9,7 +9,6 @@ import { parseWorkerConfig } from './config/worker-config.ts';
 import { ConfigError, errorMessage } from './errors.ts';
 import { startConnectWorker } from './runtime/connect-worker.ts';
 import { createLogger } from './runtime/logger.ts';
-import { installRejectionGuard } from './runtime/rejection-guard.ts';
 
 const usage = 'usage: tsx packages/connect/src/main.ts <worker-config.json>';
 
@@ -28,7 +27,6 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const config = parseWorkerConfig(raw);
   const log = createLogger(config.logLevel);
-  installRejectionGuard(log, (code) => process.exit(code));
   const worker = await startConnectWorker(config, { log });
   console.log(
     `READY ${JSON.stringify({ rest: worker.restUrl, workerId: worker.workerId, mode: config.mode })}`,
