@@ -245,7 +245,7 @@ export class BrokerLifecycle {
   }
 
   health(): HealthReport {
-    const { host, metadata, replicas, config } = this.parts;
+    const { host, metadata, replicas, config, controller } = this.parts;
     const problems: string[] = [];
     if (host.failed) problems.push(`raft storage failed: ${host.failed.message}`);
     if (metadata.leaderId() < 0) problems.push('no metadata leader known');
@@ -264,6 +264,8 @@ export class BrokerLifecycle {
         nodeId: config.nodeId,
         controllerId: metadata.leaderId(),
         brokers: metadata.state.brokers.size,
+        // Only the controller knows which brokers heartbeat (what topic placement uses).
+        liveBrokers: metadata.isLeader() ? controller.liveBrokers() : undefined,
         topics: metadata.state.topics.size,
         replicas: replicas.all().length,
         lastHeartbeatAgeMs: this.lastHeartbeatOkMs ? Date.now() - this.lastHeartbeatOkMs : -1,
