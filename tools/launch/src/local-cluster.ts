@@ -322,12 +322,19 @@ export class LocalCluster {
     );
   }
 
-  /** Polls every running node's /health until all say healthy. */
+  /**
+   * Polls every running node's /health until all say healthy and the controller counts
+   * every running node as live. A restarted node is healthy (registered in the metadata
+   * it replays) before its first heartbeat reaches the controller; until then the
+   * controller leaves it out of placement, and a topic with one replica per node is
+   * refused with INVALID_REPLICATION_FACTOR.
+   */
   async waitHealthy(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const reports = await Promise.all([...this.running.keys()].map((id) => this.health(id)));
-      if (reports.every((r) => r.healthy)) return;
+      const running = [...this.running.keys()];
+      const reports = await Promise.all(running.map((id) => this.health(id)));
+      if (reports.every((r) => r.healthy) && controllerSeesAll(reports, running)) return;
       if (Date.now() > deadline) {
         throw new Error(`cluster not healthy within ${timeoutMs} ms: ${JSON.stringify(reports)}`);
       }
@@ -347,4 +354,18 @@ export class LocalCluster {
       return { nodeId, healthy: false, details: (error as Error).message };
     }
   }
+}
+
+/** Whether the controller's health report lists every running node among its live brokers. */
+function controllerSeesAll(
+  reports: readonly { nodeId: number; details?: unknown }[],
+  running: readonly number[],
+): boolean {
+  const controller = reports.find((r) => {
+    const details = r.details as { controllerId?: unknown } | undefined;
+    return details?.controllerId === r.nodeId;
+  });
+  const live = (controller?.details as { liveBrokers?: unknown } | undefined)?.liveBrokers;
+  if (!Array.isArray(live)) return false;
+  return running.every((id) => live.includes(id));
 }
