@@ -8,7 +8,10 @@
  *
  * The queue is bounded by bytes: `reserve` grants room at once while there is room and no
  * one is waiting, and otherwise queues the caller; waiters are granted in arrival order, so
- * appends keep their call order even when they had to wait. `reserveExclusive` (for
+ * appends keep their call order even when they had to wait. Room is given back when a write
+ * is handed to the kernel, not when it completes, so appenders fill the queue again (CRC,
+ * xxhash64) while the write runs in the thread pool instead of taking turns with it; so at
+ * most `bufferBytesMax` is queued and at most as much again is in the one write in flight. `reserveExclusive` (for
  * truncation) waits its turn in the same line, until every earlier append has queued its
  * frame, and then holds every later one until `releaseExclusive`.
  */
@@ -187,15 +190,18 @@ export class LogWriter {
     const segment = item.segment;
     try {
       assert(segment.handle !== null, 'frames queued for a segment with no file');
-      await segment.handle.write(item.buffers, segment.writtenBytes);
+      const written = segment.handle.write(item.buffers, segment.writtenBytes);
+      // The bytes are the kernel's now: let appenders refill the queue during the write.
+      this.reservedBytes -= item.bytes;
+      assert(this.reservedBytes >= 0, 'wrote more than was reserved');
+      this.grantWaiters();
+      await written;
     } catch (error) {
       this.fail(error);
       this.onWriteFailure(error);
       return;
     }
     segment.writtenBytes += item.bytes;
-    this.reservedBytes -= item.bytes;
-    this.grantWaiters();
     this.wakeWrittenWaiters();
   }
 

@@ -29,14 +29,24 @@ interface ReadContext {
   readonly batchBytesMax: number;
 }
 
+const twoTo32 = 0x1_0000_0000;
+
+/** The stamped base offset, read without a BigInt (append checked it is a safe integer). */
+function baseOffsetIn(view: DataView): number {
+  const high = view.getInt32(BatchField.baseOffset);
+  const low = view.getUint32(BatchField.baseOffset + 4);
+  const offset = high * twoTo32 + low;
+  assert(Number.isSafeInteger(offset), 'a stored batch has a safe base offset');
+  return offset;
+}
+
 function batchBaseOffset(batch: Uint8Array): number {
-  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  return Number(view.getBigInt64(BatchField.baseOffset));
+  return baseOffsetIn(new DataView(batch.buffer, batch.byteOffset, batch.byteLength));
 }
 
 function batchLastOffset(batch: Uint8Array): number {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  return batchBaseOffset(batch) + view.getInt32(BatchField.lastOffsetDelta);
+  return baseOffsetIn(view) + view.getInt32(BatchField.lastOffsetDelta);
 }
 
 function checkScan(segment: Segment, stop: FrameScanResult): void {

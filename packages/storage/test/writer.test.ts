@@ -1,5 +1,42 @@
 import test from 'ava';
+import type { FileHandle, FileSystem } from '../src/index.ts';
 import { batchOfCount, readAll, simEnvironment } from './helpers.ts';
+
+/** The simulated disk, with writes to `.log` files held until `open()` is called. */
+function gatedLogWrites(fs: FileSystem): { fileSystem: FileSystem; open: () => void } {
+  let openGate: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    openGate = resolve;
+  });
+  const hold = (handle: FileHandle): FileHandle => ({
+    size: () => handle.size(),
+    read: (target, position) => handle.read(target, position),
+    write: async (buffers, position) => {
+      await gate;
+      return handle.write(buffers, position);
+    },
+    truncate: (sizeBytes) => handle.truncate(sizeBytes),
+    datasync: () => handle.datasync(),
+    close: () => handle.close(),
+  });
+  const fileSystem: FileSystem = {
+    makeDirectory: (path) => fs.makeDirectory(path),
+    list: (path) => fs.list(path),
+    open: async (path, mode) => {
+      const handle = await fs.open(path, mode);
+      return path.endsWith('.log') ? hold(handle) : handle;
+    },
+    rename: (from, to) => fs.rename(from, to),
+    unlink: (path) => fs.unlink(path),
+    syncDirectory: (path) => fs.syncDirectory(path),
+  };
+  return { fileSystem, open: openGate };
+}
+
+/** Lets every runnable continuation run (the simulated disk does no real I/O). */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 test('concurrent appends beyond the append buffer wait their turn and keep their order', async (t) => {
   const env = simEnvironment(21, {
@@ -43,5 +80,47 @@ test('sparse index memory stays bounded by segment size over the index interval'
   t.true(loaded.length <= 16, `${loaded.length} sealed segments loaded`);
   for (let offset = 0; offset < log.logEndOffset; offset += 50) await log.read(offset, 100);
   t.true(log.segmentInfo().filter((s) => !s.active && s.indexBytes > 0).length <= 16);
+  await log.close();
+});
+
+test('appenders refill the append buffer while a write is in flight, and no further', async (t) => {
+  const env = simEnvironment(22, {
+    appendBufferBytesMax: 4096,
+    maxBatchBytes: 1024,
+    segmentBytes: 64 * 1024,
+  });
+  const gated = gatedLogWrites(env.fs);
+  const log = await env.open({ fileSystem: gated.fileSystem });
+  const batch = () => batchOfCount(10, 1000, 80);
+  const frameBytes = batch().length + 12;
+  t.true(frameBytes > 900 && frameBytes <= 1024, `${frameBytes}-byte frames`);
+  // The first append's frame goes to the disk at once (and is held there); the buffer then
+  // takes four more (4 x frameBytes <= 4096), and the sixth must wait for the held write.
+  const settled: boolean[] = [];
+  const appends = Array.from({ length: 8 }, (_, i) =>
+    log.append(batch()).then((result) => {
+      settled[i] = true;
+      return result;
+    }),
+  );
+  await Promise.all(appends.slice(0, 5));
+  await settle();
+  t.deepEqual(
+    settled.map((done, i) => (done ? i : -1)).filter((i) => i >= 0),
+    [0, 1, 2, 3, 4],
+    'five appends complete while the first write is held; the rest wait',
+  );
+  gated.open();
+  const results = await Promise.all(appends);
+  t.deepEqual(
+    results.map((r) => r.baseOffset),
+    Array.from({ length: 8 }, (_, i) => i * 10),
+  );
+  await log.flush();
+  const records = await readAll(log);
+  t.deepEqual(
+    records.map((r) => r.offset),
+    Array.from({ length: 80 }, (_, i) => i),
+  );
   await log.close();
 });

@@ -4,7 +4,7 @@
  * measured in the same run.
  *
  *   npx tsx tools/bench/src/storage.ts [--total-mb 256] [--repeat 3] [--dir <dir>]
- *       [--record-bytes 100,1024] [--batch-kib 16,64,256,1024] [--no-codec]
+ *       [--record-bytes 100,1024] [--batch-kib 16,64,256,1024] [--no-codec] [--warmup-mb 64]
  *
  * For records of 100 bytes and 1 KiB, in batches of 16 KiB, 64 KiB, 256 KiB and 1 MiB:
  *
@@ -18,6 +18,8 @@
  *    cache; every frame's xxhash64 is checked), MB/s;
  * 4. the CPU time (user + system) raw and append spent per byte, which a loaded machine
  *    does not inflate the way it inflates wall-clock throughput.
+ *
+ * Before the first case, one untimed append and read of `--warmup-mb` MiB of its batches.
  *
  * Then the codec alone: CRC-32C MB/s over buffers of 64 B to 1 MiB, both as `crc32c`
  * dispatches it (native from `nativeCrc32cBytesMin` bytes up when `@node-rs/crc32` loaded)
@@ -58,6 +60,7 @@ const { values } = parseArgs({
     'record-bytes': { type: 'string', default: '100,1024' },
     'batch-kib': { type: 'string', default: '16,64,256,1024' },
     'no-codec': { type: 'boolean', default: false },
+    'warmup-mb': { type: 'string', default: '64' },
   },
 });
 const totalBytes = Number(values['total-mb']) * 1024 * 1024;
@@ -178,7 +181,23 @@ interface StoreResult {
   readonly appendCpuNsPerByte: number;
 }
 
+/**
+ * One untimed append and read before the first case, so it does not alone pay for a cold
+ * process (code not yet optimised, the allocator's first touch of read-buffer memory).
+ */
+async function warmUp(dir: string): Promise<void> {
+  const warmupBytes = Number(values['warmup-mb']) * 1024 * 1024;
+  if (warmupBytes <= 0) return;
+  const template = templateBatch(recordSizes[0]!, batchSizes[0]!);
+  const count = Math.max(1, Math.floor(warmupBytes / template.batch.length));
+  await appendAndRead(
+    dir,
+    Array.from({ length: count }, () => template.batch.slice()),
+  );
+}
+
 async function benchmarkStore(dir: string): Promise<StoreResult[]> {
+  await warmUp(dir);
   const results: StoreResult[] = [];
   for (const recordBytes of recordSizes) {
     for (const batchBytes of batchSizes) {

@@ -68,10 +68,10 @@ export async function scanFrames(
       const found = inspectBatchFrame(chunk, at, options.batchBytesMax);
       if (found.status === BatchFrameStatus.ok) {
         const start = at + batchFrameHeaderBytes;
-        const keepGoing = await visit(
-          position + at,
-          chunk.subarray(start, start + found.batchBytes),
-        );
+        let keepGoing = visit(position + at, chunk.subarray(start, start + found.batchBytes));
+        // Awaiting a plain value would still cost a microtask per batch (reads visit
+        // synchronously, up to hundreds of batches per call): await only promises.
+        if (keepGoing instanceof Promise) keepGoing = await keepGoing;
         at = start + found.batchBytes;
         if (keepGoing === false) {
           return { status: BatchFrameStatus.ok, position: position + at, stoppedByVisitor: true };
