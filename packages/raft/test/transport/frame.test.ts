@@ -1,7 +1,8 @@
 /**
- * The data frame codec alone: Append entries travel packed into one block and come back
- * equal, through the core's validator; a damaged block never yields entries the validator
- * accepts; the plain array form still decodes.
+ * The data frame codec alone: Append entries travel packed into one block and snapshot
+ * data as it is, both after the msgpack header, and come back equal, through the core's
+ * validator; a damaged block never yields entries the validator accepts; a frame whose
+ * sizes do not add up does not decode; the plain array form still decodes.
  */
 import test from 'ava';
 import fc from 'fast-check';
@@ -31,6 +32,14 @@ function appendOf(
     commit: prevLogIndex,
     entries: entries.map((e, i) => ({ index: prevLogIndex + 1 + i, ...e })),
   } as Message;
+}
+
+/** A frame by hand: kind, header size, header, blobs. */
+function frameOf(header: Uint8Array, ...blobs: Uint8Array[]): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = messagesFrameKind;
+  head.writeUInt32LE(header.byteLength, 1);
+  return Buffer.concat([head, header, ...blobs]);
 }
 
 function plain(message: Message): unknown {
@@ -124,8 +133,9 @@ test('a damaged entries block is refused by the validator, never turned into ent
     at += data.length;
   }
   const withBlock = (entries: Buffer, extra: Record<string, unknown> = {}) =>
-    (decodeMessagesFrame(packr.pack([messagesFrameKind, [{ ...decoded, entries, ...extra }]])) ??
-      [])[0];
+    (decodeMessagesFrame(
+      frameOf(packr.pack([{ ...decoded, entries: entries.byteLength, ...extra }]), entries),
+    ) ?? [])[0];
   // The hand-made block is the same encoding: it decodes and validates.
   t.false(validateMessage(withBlock(block)) instanceof Error);
   const damaged: [string, Buffer, Record<string, unknown>?][] = [
@@ -141,4 +151,77 @@ test('a damaged entries block is refused by the validator, never turned into ent
   for (const [what, bytes, extra] of damaged) {
     t.true(validateMessage(withBlock(bytes, extra)) instanceof Error, what);
   }
+});
+
+test('golden bytes: a heartbeat and a one-entry append', (t) => {
+  const frame = encodeMessagesFrame([
+    heartbeat(3, 1, 2),
+    appendOf(4, [{ term: 1, type: EntryType.Data, data: new Uint8Array([0xaa, 0xbb]) }]),
+  ]);
+  t.is(frame[0], 17);
+  const headerSize = frame.readUInt32LE(1);
+  const blob = frame.subarray(5 + headerSize);
+  t.is(blob.toString('hex'), `01000000${'000000000000f03f'}00${'02000000'}aabb`);
+  t.is(frame.byteLength, 5 + headerSize + blob.byteLength);
+});
+
+test('snapshot data travels after the header and decodes as a view into the frame', (t) => {
+  const data = new Uint8Array(3000).map((_, i) => i % 251);
+  const snapshot = {
+    type: MessageType.InstallSnapshot,
+    group: 7,
+    from: 1,
+    to: 2,
+    term: 3,
+    metadata: {
+      index: 40,
+      term: 2,
+      config: { voters: [1, 2, 3], outgoingVoters: [], learners: [] },
+    },
+    offset: 0,
+    data,
+    done: true,
+  } as unknown as Message;
+  const frame = encodeMessagesFrame([snapshot, heartbeat(3, 1, 2)]);
+  const [back] = decodeMessagesFrame(frame) ?? [];
+  const decoded = back as { data: Buffer };
+  t.true(Buffer.isBuffer(decoded.data));
+  t.is(decoded.data.buffer, frame.buffer, 'a view, not a copy');
+  t.deepEqual([...decoded.data], [...data]);
+});
+
+test('a frame whose sizes do not add up, or that is not of this kind, does not decode', (t) => {
+  const packr = new Packr({ useRecords: true, moreTypes: false });
+  const append = appendOf(4, [{ term: 1, type: EntryType.Data, data: new Uint8Array([1, 2]) }]);
+  const good = encodeMessagesFrame([append]);
+  t.truthy(decodeMessagesFrame(good));
+  const header = packr.pack([{ ...append, entries: 4 + 13 + 2 }]);
+  const block = good.subarray(good.byteLength - (4 + 13 + 2));
+  t.truthy(decodeMessagesFrame(frameOf(header, block)), 'the hand-made frame is the same');
+  const bad: [string, Buffer][] = [
+    ['block cut short', frameOf(header, block.subarray(1))],
+    ['trailing byte', frameOf(header, block, Buffer.from([0]))],
+    ['size not an integer', frameOf(packr.pack([{ ...append, entries: 1.5 }]), block)],
+    ['negative size', frameOf(packr.pack([{ ...append, entries: -1 }]), block)],
+    ['header size past the end', Buffer.concat([Buffer.from([17, 0xff, 0xff, 0, 0]), header])],
+    ['header not msgpack', frameOf(Buffer.from([0xc1]), block)],
+    ['header not an array', frameOf(packr.pack({ a: 1 }), block)],
+    ['other kind', Buffer.concat([Buffer.from([16]), good.subarray(1)])],
+    ['too short', Buffer.from([17, 0])],
+  ];
+  for (const [what, frame] of bad) t.is(decodeMessagesFrame(frame), undefined, what);
+});
+
+test('random bytes never throw out of the decoder (property)', (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (bytes, asFrame) => {
+      const input = asFrame
+        ? frameOf(bytes.subarray(0, bytes.length >> 1), bytes)
+        : Buffer.from(bytes);
+      const values = decodeMessagesFrame(input);
+      for (const value of values ?? []) validateMessage(value);
+      return true;
+    }),
+  );
+  t.pass();
 });
