@@ -19,6 +19,7 @@
  * it did not settle within the node's proposal timeout.
  */
 import type { HostStats } from '../src/host/raft-host.ts';
+import type { NodeDiagnostics } from './diagnostics.ts';
 import { NodeProcessError } from './errors.ts';
 import type { HistogramCounts } from './latency-histogram.ts';
 import { proposalPayloadBytesMax, proposalPayloadBytesMin } from './proposal-payload.ts';
@@ -123,6 +124,8 @@ export interface NodeStats {
   readonly walSegmentSyncs: number;
   readonly walAcknowledgedSyncs: number;
   readonly walBytesWritten: number;
+  /** Entries staged into the WAL (each once, whichever leader sent it how often). */
+  readonly walEntriesStaged: number;
   /** Sent to all peers: wire bytes, messages, frames, Append entries (resends count). */
   readonly peerBytesSent: number;
   readonly peerMessagesSent: number;
@@ -130,6 +133,12 @@ export interface NodeStats {
   readonly peerEntriesSent: number;
   readonly peerDroppedQueueFull: number;
   readonly appendRejectionsReceived: number;
+  /** Leaders' appends without entries sent to silent followers (see the core's replication.ts). */
+  readonly tailProbesSent: number;
+  /** Leaders' followers sent back to probe (a refused append, a stalled snapshot). */
+  readonly replicationRestarts: number;
+  /** Per message type, file operation timings, event-loop delay (diagnostics.ts). */
+  readonly diagnostics: NodeDiagnostics;
 }
 
 export interface ReadyEvent {

@@ -5,12 +5,14 @@
  */
 import { join } from 'node:path';
 import { validateMessage } from '../src/core/validate-message.ts';
+import { nodeWalFileSystem } from '../src/durable/file-system.ts';
 import { RaftWal } from '../src/durable/wal.ts';
 import type { HostedGroup } from '../src/host/hosted-group.ts';
 import { type HostLogger, RaftHost } from '../src/host/raft-host.ts';
 import { PeerTransport } from '../src/transport/peer-transport.ts';
 import { AppliedLog } from './applied-log.ts';
 import type { GroupReport, NodeStats, NodeStatus, ProposeReply } from './control-protocol.ts';
+import { Diagnostics } from './diagnostics.ts';
 import { NodeProcessError } from './errors.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import type { NodeProcessConfig } from './node-config.ts';
@@ -37,12 +39,15 @@ interface StatsBase {
   segmentSyncs: number;
   acknowledgedSyncs: number;
   bytesWritten: number;
+  entriesStaged: number;
   peerBytesSent: number;
   peerMessagesSent: number;
   peerFramesSent: number;
   peerEntriesSent: number;
   peerDroppedQueueFull: number;
   appendRejectionsReceived: number;
+  tailProbesSent: number;
+  replicationRestarts: number;
 }
 
 export class RaftNode {
@@ -53,6 +58,7 @@ export class RaftNode {
   private proposalsAcked = 0;
   private statsBase: StatsBase;
   private transport!: PeerTransport;
+  private readonly diagnostics: Diagnostics;
 
   private constructor(
     private readonly config: NodeProcessConfig,
@@ -61,8 +67,10 @@ export class RaftNode {
     private readonly host: RaftHost,
     private readonly appliedLog: AppliedLog | undefined,
     syncLatency: LatencyHistogram,
+    diagnostics: Diagnostics,
   ) {
     this.syncLatency = syncLatency;
+    this.diagnostics = diagnostics;
     this.statsBase = this.statsNow();
   }
 
@@ -70,13 +78,23 @@ export class RaftNode {
     const appliedLog = config.appliedLog
       ? await AppliedLog.open(join(config.dir, 'applied.log'))
       : undefined;
-    const wal = await RaftWal.open({ dir: join(config.dir, 'raft'), logger });
+    const diagnostics = new Diagnostics();
+    const wal = await RaftWal.open({
+      dir: join(config.dir, 'raft'),
+      logger,
+      fileSystem: diagnostics.timedFileSystem(nodeWalFileSystem),
+    });
     let transport: PeerTransport | undefined;
     const syncLatency = new LatencyHistogram();
     const host = new RaftHost({
       nodeId: config.nodeId,
       wal,
-      transport: { send: (messages) => transport?.send(messages) },
+      transport: {
+        send: (messages) => {
+          diagnostics.countSent(messages);
+          transport?.send(messages);
+        },
+      },
       logger,
       tickMs: config.tickMs,
       electionTicks: config.electionTicks,
@@ -84,14 +102,17 @@ export class RaftNode {
       seed: config.seed,
       observeSync: (seconds) => syncLatency.record(seconds * 1000),
     });
-    const node = new RaftNode(config, logger, wal, host, appliedLog, syncLatency);
+    const node = new RaftNode(config, logger, wal, host, appliedLog, syncLatency, diagnostics);
     transport = await PeerTransport.start({
       nodeId: config.nodeId,
       listen: { host: config.peerHost, port: config.peerPort },
       peers: config.peers,
       secret: config.secret,
       validate: validateMessage,
-      onMessages: (_from, messages) => host.receive(messages),
+      onMessages: (_from, messages) => {
+        diagnostics.countReceived(messages);
+        host.receive(messages);
+      },
       logger: { warn: (event, fields) => logger.warn(event, fields) },
       ...(config.frameBytesMax === undefined ? {} : { frameBytesMax: config.frameBytesMax }),
     });
@@ -244,8 +265,13 @@ export class RaftNode {
 
   private statsNow(): StatsBase {
     let dataEntriesApplied = 0;
-    for (const { machine } of this.replicas.values())
+    let tailProbesSent = 0;
+    let replicationRestarts = 0;
+    for (const { machine, group } of this.replicas.values()) {
       dataEntriesApplied += machine.dataEntriesApplied;
+      tailProbesSent += group.node.raft.counters.tailProbesSent;
+      replicationRestarts += group.node.raft.counters.replicationRestarts;
+    }
     const host = this.host.stats();
     const wal = this.wal.stats();
     const peers = { bytes: 0, messages: 0, frames: 0, entries: 0, dropped: 0 };
@@ -268,12 +294,15 @@ export class RaftNode {
       segmentSyncs: wal.segmentSyncs,
       acknowledgedSyncs: wal.acknowledgedSyncs,
       bytesWritten: wal.bytesWritten,
+      entriesStaged: wal.entriesStaged,
       peerBytesSent: peers.bytes,
       peerMessagesSent: peers.messages,
       peerFramesSent: peers.frames,
       peerEntriesSent: peers.entries,
       peerDroppedQueueFull: peers.dropped,
       appendRejectionsReceived: host.appendRejectionsReceived,
+      tailProbesSent,
+      replicationRestarts,
     };
   }
 
@@ -296,14 +325,19 @@ export class RaftNode {
       walSegmentSyncs: now.segmentSyncs - base.segmentSyncs,
       walAcknowledgedSyncs: now.acknowledgedSyncs - base.acknowledgedSyncs,
       walBytesWritten: now.bytesWritten - base.bytesWritten,
+      walEntriesStaged: now.entriesStaged - base.entriesStaged,
       peerBytesSent: now.peerBytesSent - base.peerBytesSent,
       peerMessagesSent: now.peerMessagesSent - base.peerMessagesSent,
       peerFramesSent: now.peerFramesSent - base.peerFramesSent,
       peerEntriesSent: now.peerEntriesSent - base.peerEntriesSent,
       peerDroppedQueueFull: now.peerDroppedQueueFull - base.peerDroppedQueueFull,
       appendRejectionsReceived: now.appendRejectionsReceived - base.appendRejectionsReceived,
+      tailProbesSent: now.tailProbesSent - base.tailProbesSent,
+      replicationRestarts: now.replicationRestarts - base.replicationRestarts,
+      diagnostics: this.diagnostics.snapshot(),
     };
     if (reset) {
+      this.diagnostics.reset();
       this.statsBase = now;
       this.latency.reset();
       this.syncLatency.reset();

@@ -183,9 +183,12 @@ interface Row {
   readonly entriesSentPerEntry: number;
   readonly wireBytesPerEntry: number;
   readonly appendRejections: number;
+  readonly tailProbes: number;
+  readonly replicationRestarts: number;
   readonly droppedQueueFull: number;
   readonly syncP50Ms: number;
   readonly syncP99Ms: number;
+  readonly diagnostics: string;
 }
 
 async function resetStats(cluster: ProcessCluster): Promise<void> {
@@ -226,10 +229,39 @@ function summarize(
     entriesSentPerEntry: total((s) => s.peerEntriesSent) / Math.max(acked, 1),
     wireBytesPerEntry: total((s) => s.peerBytesSent) / Math.max(acked, 1),
     appendRejections: total((s) => s.appendRejectionsReceived),
+    tailProbes: total((s) => s.tailProbesSent),
+    replicationRestarts: total((s) => s.replicationRestarts),
     droppedQueueFull: total((s) => s.peerDroppedQueueFull),
     syncP50Ms: sync.quantileMs(0.5),
     syncP99Ms: sync.quantileMs(0.99),
+    diagnostics: describeDiagnostics(stats, elapsedSeconds),
   };
+}
+
+/** Where the time goes, per node: the lines printed under each row on stderr. */
+function describeDiagnostics(stats: NodeStats[], elapsedSeconds: number): string {
+  const lines: string[] = [];
+  const ms = (counts: NodeStats['syncLatency'], q: number) => {
+    const h = new LatencyHistogram();
+    h.add(counts);
+    return round(h.quantileMs(q), 1);
+  };
+  stats.forEach((s, i) => {
+    const d = s.diagnostics;
+    const perSecond = (n: number) => round(n / elapsedSeconds);
+    const types = Object.entries(d.sent)
+      .map(
+        ([type, t]) =>
+          `${type} ${perSecond(t.count)}/s ${round(t.bytes / elapsedSeconds / 1e6, 1)}MB/s${t.entries > 0 ? ` ${perSecond(t.entries)} entries/s` : ''}`,
+      )
+      .join(', ');
+    lines.push(
+      `    node ${i + 1}: cycles ${perSecond(s.cycles)}/s, host syncs ${perSecond(s.syncs)}/s, WAL flushes ${perSecond(s.walFlushes)}/s, entries staged ${perSecond(s.walEntriesStaged)}/s (${round(s.walEntriesStaged / Math.max(s.walFlushes, 1))} per flush, ${round(s.walBytesWritten / Math.max(s.walFlushes, 1) / 1024)} KiB per flush), CPU ${round(((s.cpuUserMs + s.cpuSystemMs) / (elapsedSeconds * 1000)) * 100)}%`,
+      `      segment write p50 ${ms(d.segmentWrites.latency, 0.5)} p99 ${ms(d.segmentWrites.latency, 0.99)} ms, segment fdatasync p50 ${ms(d.segmentSyncs.latency, 0.5)} p99 ${ms(d.segmentSyncs.latency, 0.99)} ms (${d.segmentSyncs.count}), acknowledged fdatasync p50 ${ms(d.otherSyncs.latency, 0.5)} p99 ${ms(d.otherSyncs.latency, 0.99)} ms (${d.otherSyncs.count} syncs, ${d.otherWrites.count} writes), host sync wait p50 ${ms(s.syncLatency, 0.5)} p99 ${ms(s.syncLatency, 0.99)} ms`,
+      `      main thread: on CPU ${round((d.mainThreadRunMs / (elapsedSeconds * 1000)) * 100)}%, waiting to run ${round((d.mainThreadRunQueueMs / (elapsedSeconds * 1000)) * 100)}% of the time; event-loop delay p50 ${round(d.eventLoopDelayMsP50, 1)} p99 ${round(d.eventLoopDelayMsP99, 1)} max ${round(d.eventLoopDelayMsMax, 1)} ms; sent: ${types}`,
+    );
+  });
+  return lines.join('\n');
 }
 
 /**
@@ -279,8 +311,13 @@ async function measure(
   await resetStats(cluster);
   load.resetCounts();
   const loadBefore = loadavg()[0] as number;
+  const driverCpuBefore = process.cpuUsage();
   await sleep(seconds * 1000);
   const stats = await collectStats(cluster);
+  const driverCpu = process.cpuUsage(driverCpuBefore);
+  console.error(
+    `  this process (the load generator) used ${round(((driverCpu.user + driverCpu.system) / 1000 / (seconds * 1000)) * 100)}% of a core`,
+  );
   const loadText = `${loadBefore.toFixed(1)}–${(loadavg()[0] as number).toFixed(1)}`;
   await load.stop();
   return summarize({ groups: cluster.groupIds.length, size, mode, load: loadText }, stats, load);
@@ -351,8 +388,9 @@ async function main(): Promise<void> {
     console.log(`| ${cells.join(' | ')} |`);
     // Diagnostics on stderr, so stdout stays one table.
     console.error(
-      `  ${r.groups} groups ${r.size} B ${r.mode}: Append entries sent per committed entry ${round(r.entriesSentPerEntry, 2)}, wire bytes per entry ${round(r.wireBytesPerEntry)}, append rejections ${r.appendRejections}, dropped (queue full) ${r.droppedQueueFull}, WAL sync p50 ${round(r.syncP50Ms, 1)} ms p99 ${round(r.syncP99Ms, 1)} ms`,
+      `  ${r.groups} groups ${r.size} B ${r.mode}: node CPU per committed entry ${round((r.cpuPercentOfOneCore * 10_000) / Math.max(r.entriesPerSecond, 1), 1)} µs (3 nodes), Append entries sent per committed entry ${round(r.entriesSentPerEntry, 2)}, wire bytes per entry ${round(r.wireBytesPerEntry)}, append rejections ${r.appendRejections}, tail probes ${r.tailProbes}, followers back to probe ${r.replicationRestarts}, dropped (queue full) ${r.droppedQueueFull}, WAL sync p50 ${round(r.syncP50Ms, 1)} ms p99 ${round(r.syncP99Ms, 1)} ms`,
     );
+    console.error(r.diagnostics);
   };
   for (const groups of (values.groups ?? '').split(',').map(Number))
     await benchGroups(groups, (values.sizes ?? '').split(',').map(Number), print);
