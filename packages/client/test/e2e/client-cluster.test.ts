@@ -14,7 +14,7 @@ import {
   type RebalanceEvent,
   rangeAssignor,
   type TributaryClientError,
-  TributaryProtocolError,
+  type TributaryProtocolError,
 } from '../../src/index.ts';
 import { abandonConsumer } from '../../src/internal.ts';
 import { startTestCluster, type TestCluster, text, until } from './helpers.ts';
@@ -34,24 +34,12 @@ test.after.always(async () => {
 });
 
 async function createTopic(topic: string, partitions: number) {
-  // A broker restarted by an earlier test counts as live for placement again only once its
-  // heartbeat has reached the controller; until then replication factor 3 is refused with
-  // INVALID_REPLICATION_FACTOR, as Kafka does. Seen in CI right after a restart.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 3 }],
-        timeoutMs: 60_000,
-      });
-      return;
-    } catch (error) {
-      const brokerMissing =
-        error instanceof TributaryProtocolError && error.errorCode === 38 && Date.now() < deadline;
-      if (!brokerMissing) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
+  // No retry on INVALID_REPLICATION_FACTOR: tests that restart a broker wait (waitHealthy)
+  // until the controller counts it live again, so placement has all three.
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 3 }],
+    timeoutMs: 60_000,
+  });
 }
 
 /** Reads every record of a topic from the beginning, without a group. */
