@@ -7,7 +7,7 @@
  * revocation stops delivery of records fetched before it.
  */
 import type { ConsumerMessage } from './message.ts';
-import { messagesOf } from './message.ts';
+import { messageListOf, messagesOf } from './message.ts';
 import type { FetchedChunk, MessageBuffer } from './message-buffer.ts';
 import type { PartitionState, PartitionStates } from './partition-states.ts';
 import { tpKey } from './topic-partition.ts';
@@ -160,9 +160,12 @@ async function deliverBatch(
   chunk: FetchedChunk,
   handlers: RunHandlers,
 ) {
-  const messages = [
-    ...messagesOf(chunk.topic, chunk.partition, chunk.batches, startOf(state, chunk)),
-  ];
+  const messages = messageListOf(
+    chunk.topic,
+    chunk.partition,
+    chunk.batches,
+    startOf(state, chunk),
+  );
   const last = messages[messages.length - 1];
   const batch: Batch = {
     topic: chunk.topic,

@@ -20,8 +20,10 @@ export interface ConsumerMessage {
 
 const noHeaders: Readonly<Record<string, Buffer | Buffer[]>> = Object.freeze({});
 
+/** A Buffer over the same bytes; the cursor's views already are Buffers when the fetched bytes are. */
 function view(bytes: Uint8Array | null): Buffer | null {
-  return bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes === null || Buffer.isBuffer(bytes)) return bytes;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function headersOf(cursor: RecordCursor): Readonly<Record<string, Buffer | Buffer[]>> {
@@ -35,6 +37,18 @@ function headersOf(cursor: RecordCursor): Readonly<Record<string, Buffer | Buffe
     else headers[header.key] = [existing, value];
   }
   return headers;
+}
+
+function messageAt(topic: string, partition: number, cursor: RecordCursor): ConsumerMessage {
+  return {
+    topic,
+    partition,
+    offset: BigInt(cursor.offset),
+    timestamp: cursor.timestamp,
+    key: view(cursor.key()),
+    value: view(cursor.value()),
+    headers: headersOf(cursor),
+  };
 }
 
 /**
@@ -52,16 +66,26 @@ export function* messagesOf(
     if (batch.isControl || batch.lastOffset < fromOffset) continue;
     const cursor = new RecordCursor(batch);
     while (cursor.next()) {
-      if (cursor.offset < fromOffset) continue;
-      yield {
-        topic,
-        partition,
-        offset: BigInt(cursor.offset),
-        timestamp: cursor.timestamp,
-        key: view(cursor.key()),
-        value: view(cursor.value()),
-        headers: headersOf(cursor),
-      };
+      if (cursor.offset >= fromOffset) yield messageAt(topic, partition, cursor);
     }
   }
+}
+
+/** The records `messagesOf` yields, as an array built without a generator (for eachBatch). */
+export function messageListOf(
+  topic: string,
+  partition: number,
+  batches: readonly Uint8Array[],
+  fromOffset: number,
+): ConsumerMessage[] {
+  const messages: ConsumerMessage[] = [];
+  for (const bytes of batches) {
+    const batch = new RecordBatchView(bytes);
+    if (batch.isControl || batch.lastOffset < fromOffset) continue;
+    const cursor = new RecordCursor(batch);
+    while (cursor.next()) {
+      if (cursor.offset >= fromOffset) messages.push(messageAt(topic, partition, cursor));
+    }
+  }
+  return messages;
 }

@@ -1,7 +1,8 @@
 import { encodeRecordBatch, stampBaseOffset } from '@tributary/protocol';
 import test from 'ava';
+import fc from 'fast-check';
 import { type DeliveryContext, iterate, runWorker } from '../../src/consumer/delivery.ts';
-import { messagesOf } from '../../src/consumer/message.ts';
+import { messageListOf, messagesOf } from '../../src/consumer/message.ts';
 import { type FetchedChunk, MessageBuffer } from '../../src/consumer/message-buffer.ts';
 import { PartitionStates } from '../../src/consumer/partition-states.ts';
 
@@ -59,6 +60,36 @@ test('messagesOf skips records before the position and exposes bigint offsets an
   t.deepEqual(
     (messages[0]!.headers.h as Buffer[]).map((b) => b.toString()),
     ['1', '2'],
+  );
+});
+
+test('messageListOf gives what messagesOf yields, with Buffer keys and values over Buffer or plain bytes', (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 5 }), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      fc.nat({ max: 25 }),
+      fc.boolean(),
+      fc.boolean(),
+      (valueLists, fromOffset, asBuffers, withHeaders) => {
+        let baseOffset = 0;
+        const batches = valueLists.map((values) => {
+          const bytes = batch(baseOffset, values, withHeaders);
+          baseOffset += values.length;
+          return asBuffers ? Buffer.from(bytes) : bytes;
+        });
+        const listed = messageListOf('t', 0, batches, fromOffset);
+        const yielded = [...messagesOf('t', 0, batches, fromOffset)];
+        t.deepEqual(listed, yielded);
+        t.is(listed.length, Math.max(0, baseOffset - fromOffset));
+        for (const message of listed) {
+          t.true(Buffer.isBuffer(message.key) && Buffer.isBuffer(message.value));
+        }
+      },
+    ),
+    { numRuns: 200 },
   );
 });
 
