@@ -27,6 +27,7 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { type Entry, type Message, MessageType } from '../core/types.ts';
+import { assert } from '../durable/assert.ts';
 import { entryOverheadBytes, messageOverheadBytes } from './limits.ts';
 
 export const messagesFrameKind = 17;
@@ -43,7 +44,15 @@ type Blob =
   | { readonly kind: 'entries'; readonly entries: readonly Entry[]; readonly bytes: number }
   | { readonly kind: 'data'; readonly data: Uint8Array; readonly bytes: number };
 
-export function encodeMessagesFrame(messages: readonly Message[]): Buffer {
+/**
+ * Encodes a frame. `allocate` gives the frame's memory (default: a fresh Buffer); a sender
+ * may hand out recycled memory instead (see FramePool), as long as it keeps it untouched
+ * until the frame has been written.
+ */
+export function encodeMessagesFrame(
+  messages: readonly Message[],
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
+): Buffer {
   const blobs: Blob[] = [];
   let blobBytes = 0;
   const values = messages.map((message) => {
@@ -62,7 +71,9 @@ export function encodeMessagesFrame(messages: readonly Message[]): Buffer {
     return message;
   });
   const header = packr.pack(values);
-  const frame = Buffer.allocUnsafe(frameHeadBytes + header.byteLength + blobBytes);
+  const frameBytes = frameHeadBytes + header.byteLength + blobBytes;
+  const frame = allocate(frameBytes);
+  assert(frame.byteLength === frameBytes, 'a frame buffer has exactly the frame size');
   frame[0] = messagesFrameKind;
   frame.writeUInt32LE(header.byteLength, 1);
   frame.set(header, frameHeadBytes);

@@ -12,6 +12,14 @@ const MiB = 1024 * KiB;
 export const frameBytesMaxDefault = 32 * MiB;
 /** A frame is closed once its messages reach this size (a single larger message goes alone). */
 export const frameBytesTarget = 1 * MiB;
+/**
+ * Outgoing frames are built in recycled buffers (frame-pool.ts) of `frameBytesTarget` plus
+ * this slack: a frame closes at the target by estimated size, and its encoding may differ a
+ * little from the estimate.
+ */
+export const framePoolSlackBytes = 64 * KiB;
+/** Pooled frame buffers per node, at most (they hold at most about 8.5 MiB in all). */
+export const framePoolBuffersMax = 8;
 /** Messages waiting for one peer; beyond this the oldest are dropped (Raft tolerates loss). */
 export const queueMessagesMaxDefault = 16_384;
 /** Estimated bytes waiting for one peer; beyond this the oldest are dropped. */

@@ -26,6 +26,7 @@ import { assert } from '../durable/assert.ts';
 import { Backoff } from './backoff.ts';
 import { TransportError } from './errors.ts';
 import { decodeMessagesFrame, encodeMessagesFrame, estimateMessageBytes } from './frame.ts';
+import { FramePool } from './frame-pool.ts';
 import {
   acceptorProof,
   type Challenge,
@@ -42,6 +43,8 @@ import {
 import {
   frameBytesMaxDefault,
   frameBytesTarget,
+  framePoolBuffersMax,
+  framePoolSlackBytes,
   handshakeTimeoutMsDefault,
   pingIntervalMsDefault,
   queueBytesMaxDefault,
@@ -129,6 +132,11 @@ export class PeerTransport {
   private readonly pingTimer: NodeJS.Timeout;
   private closed = false;
   private listenPort: number | undefined;
+  private readonly framePool = new FramePool(
+    frameBytesTarget + framePoolSlackBytes,
+    framePoolBuffersMax,
+  );
+  private readonly allocateFrame = (bytes: number) => this.framePool.allocate(bytes);
   private warnings = { second: 0, count: 0, suppressed: 0 };
   private readonly counters = {
     authFailures: 0,
@@ -512,8 +520,9 @@ export class PeerTransport {
   }
 
   private sendFrame(link: PeerLink, socket: WebSocket, batch: Message[]): void {
-    const frame = encodeMessagesFrame(batch);
+    const frame = encodeMessagesFrame(batch, this.allocateFrame);
     if (frame.byteLength > this.frameBytesMax) {
+      this.framePool.release(frame);
       if (batch.length === 1) {
         link.counters.droppedOversize += 1;
         return;
@@ -529,6 +538,8 @@ export class PeerTransport {
       if (message.type === MessageType.Append) link.counters.entriesSent += message.entries.length;
     link.counters.bytesSent += frame.byteLength;
     socket.send(frame, { binary: true }, () => {
+      // Written (or the socket failed): nothing reads the frame any more.
+      this.framePool.release(frame);
       if (link.queue.count > 0) this.scheduleDrain(link);
     });
   }
