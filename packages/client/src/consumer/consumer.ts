@@ -594,6 +594,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
           attempt = -1;
           this.fetcher.wake();
         } catch (error) {
+          // A failed round may still have positioned some partitions: fetch those now.
+          this.fetcher.wake();
           if (error instanceof TributaryProtocolError && error.is(ErrorCode.OffsetOutOfRange)) {
             this.fail(error);
             break;

@@ -2,11 +2,12 @@
  * Finds positions for partitions that have none: first the group's committed offset (when
  * the consumer is in a group), else the reset strategy: earliest, latest, or the first
  * offset at or after a timestamp (ListOffsets, sent to each partition's leader). One round
- * at a time; a failed round is retried by the consumer after a backoff.
+ * at a time; a failed round (an error, or an answer that leaves out a partition asked
+ * for) is retried by the consumer after a backoff.
  */
 import { Api, ErrorCode, earliestTimestamp, latestTimestamp } from '@tributary/protocol';
 import type { CallScope } from '../abort.ts';
-import { protocolError } from '../errors.ts';
+import { MalformedResponseError, protocolError } from '../errors.ts';
 import type { Cluster } from '../net/cluster.ts';
 import type { PartitionState, PartitionStates, ResetStrategy } from './partition-states.ts';
 import { groupTopicPartitions, tpKey } from './topic-partition.ts';
@@ -75,11 +76,18 @@ export class OffsetResolver {
     await Promise.all(
       [...byLeader].map(async ([nodeId, states]) => {
         const found = await this.listOffsets(nodeId, states, scope);
+        const missing: string[] = [];
         for (const state of states) {
           const offset = found.get(tpKey(state.topic, state.partition));
-          if (offset !== undefined && state.pending === asked.get(state)) {
-            this.states.position(state, offset);
-          }
+          if (offset === undefined) missing.push(`${state.topic}/${state.partition}`);
+          else if (state.pending === asked.get(state)) this.states.position(state, offset);
+        }
+        // A round that positions nothing must fail, so the caller backs off before asking
+        // again instead of asking at once, forever.
+        if (missing.length > 0) {
+          throw new MalformedResponseError(
+            `ListOffsets answer from node ${nodeId} left out ${missing.join(', ')}`,
+          );
         }
       }),
     );
