@@ -76,10 +76,18 @@ export interface StreamsOptions {
   readonly rebalanceTimeoutMs?: number;
   /** How often wall-clock punctuations are checked (default 100 ms). */
   readonly punctuationIntervalMs?: number;
+  /**
+   * How long `start()` keeps trying to connect while the cluster cannot be reached or
+   * answers too slowly (retriable errors), before it fails (default 120 000 ms).
+   */
+  readonly startTimeoutMs?: number;
   readonly logger?: StreamsLogger;
 }
 
 const silentLogger: StreamsLogger = { info() {}, warn() {}, error() {} };
+const startTimeoutMsDefault = 120_000;
+const connectBackoffMsInitial = 100;
+const connectBackoffMsMax = 2_000;
 const offsetCommitAttemptsMax = 10;
 /** Group errors meaning "you no longer own what you are committing". */
 const fencingCodes = new Set([
@@ -102,6 +110,8 @@ export class Streams {
   private admin: AdminPort | undefined;
   private timers: ReturnType<typeof setInterval>[] = [];
   private failure: unknown;
+  /** Until when `start()` retries connecting (see `connectRetrying`). */
+  private startDeadline = 0;
   /** Lost-partition notices still to come for tasks already dropped (see `dropStaleTasks`). */
   private lateLossesExpected = 0;
   /** Counters for monitoring and tests. */
@@ -120,6 +130,14 @@ export class Streams {
     }
     if (!options.client)
       throw new InvalidArgumentError('Streams needs a client: new Client({ brokers })');
+    const startTimeoutMs = options.startTimeoutMs;
+    if (
+      startTimeoutMs !== undefined &&
+      !(Number.isSafeInteger(startTimeoutMs) && startTimeoutMs > 0)
+    )
+      throw new InvalidArgumentError(
+        `startTimeoutMs must be a positive integer, got ${startTimeoutMs}`,
+      );
     this.logger = options.logger ?? silentLogger;
     this.stateDirectory =
       options.stateDir === undefined
@@ -169,6 +187,7 @@ export class Streams {
     this.setState('starting');
     try {
       this.stateDirectory?.lock();
+      this.startDeadline = Date.now() + (this.options.startTimeoutMs ?? startTimeoutMsDefault);
       await this.connectClients();
       await this.prepareTopics();
       await this.startConsumer();
@@ -184,10 +203,41 @@ export class Streams {
 
   private async connectClients(): Promise<void> {
     const { client } = this.options;
-    this.admin = client.admin();
-    await this.admin.connect();
-    this.producer = client.producer({ idempotent: true });
-    await this.producer.connect();
+    const admin = client.admin();
+    this.admin = admin;
+    await this.connectRetrying('admin', () => admin.connect());
+    const producer = client.producer({ idempotent: true });
+    this.producer = producer;
+    await this.connectRetrying('producer', () => producer.connect());
+  }
+
+  /**
+   * A cluster that is starting, electing, or on a loaded machine may not answer the first
+   * connect in time; like Kafka's clients, keep trying (retriable errors only) until the
+   * start deadline, rather than failing the application at its first attempt.
+   */
+  private async connectRetrying(what: string, connect: () => Promise<void>): Promise<void> {
+    let backoffMs = connectBackoffMsInitial;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await connect();
+        return;
+      } catch (error) {
+        const retriable = (error as { retriable?: boolean }).retriable === true;
+        if (
+          !retriable ||
+          this.stateValue !== 'starting' ||
+          Date.now() + backoffMs >= this.startDeadline
+        )
+          throw error;
+        this.logger.warn(`could not connect the ${what}; trying again`, {
+          attempt,
+          error: String(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(connectBackoffMsMax, backoffMs * 2);
+      }
+    }
   }
 
   private async prepareTopics(): Promise<void> {
@@ -228,7 +278,7 @@ export class Streams {
       },
     });
     this.consumer = consumer;
-    await consumer.connect();
+    await this.connectRetrying('consumer', () => consumer.connect());
     const topics = this.topology.sourceTopics().map((t) => resolveTopic(o.applicationId, t));
     consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({

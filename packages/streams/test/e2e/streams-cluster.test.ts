@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client, silentLogger } from '@tributary/client';
 import test from 'ava';
 import {
   CoPartitioningError,
@@ -584,6 +585,47 @@ test.serial(
     t.is(streams.state, 'error');
   },
 );
+
+test.serial('start() waits out a cluster that does not answer, then runs', async (t) => {
+  await cluster.createTopic('paused-in', 1);
+  await cluster.createTopic('paused-out', 1);
+  const builder = new StreamsBuilder();
+  builder
+    .stream<string, string>('paused-in', { keySerde: s, valueSerde: s })
+    .mapValues((v) => v.toUpperCase())
+    .to('paused-out', { keySerde: s, valueSerde: s });
+  const warnings: string[] = [];
+  const streams = new Streams(builder.build(), {
+    applicationId: 'paused-app',
+    client: new Client({
+      clientId: 'paused-app',
+      brokers: cluster.cluster.bootstrap,
+      logger: silentLogger,
+      requestTimeoutMs: 1_000,
+    }),
+    commitIntervalMs: 200,
+    logger: { info() {}, warn: (message) => warnings.push(message), error() {} },
+  });
+  running.push(streams);
+  const nodes = cluster.cluster.nodes.map((node) => node.nodeId);
+  // Every node stopped (SIGSTOP): connects are accepted by the kernel and never answered.
+  for (const node of nodes) await cluster.cluster.pause(node);
+  let starting: Promise<void>;
+  try {
+    starting = streams.start();
+    starting.catch(() => undefined);
+    await until('a connect attempt to time out', () => warnings.length > 0, 60_000);
+  } finally {
+    for (const node of nodes) await cluster.cluster.resume(node);
+  }
+  await starting;
+  t.is(streams.state, 'running');
+  await cluster.produce('paused-in', [{ key: 'k', value: 'late' }]);
+  await until('the record through the topology', async () =>
+    (await cluster.readAll('paused-out')).some((m) => m.value?.toString() === 'LATE'),
+  );
+  t.regex(warnings[0] ?? '', /could not connect the admin; trying again/);
+});
 
 const tsxLoader = createRequire(import.meta.url).resolve('tsx');
 const appScript = fileURLToPath(new URL('./word-count-app.ts', import.meta.url));
