@@ -2,7 +2,7 @@
  * Shared by the client benchmarks: a local cluster (or an external one given by
  * --bootstrap), a topic to write, and Kafka-perf-test style reporting.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, silentLogger } from '@tributary/client';
@@ -11,7 +11,22 @@ import { LocalCluster } from '@tributary/launch';
 export interface BenchCluster {
   readonly bootstrap: string[];
   client(clientId: string): Client;
+  /** CPU seconds (user + system) the local nodes have used so far; undefined with --bootstrap. */
+  nodesCpuSeconds(): number | undefined;
   close(): Promise<void>;
+}
+
+/** utime + stime of a process from /proc (Linux), in seconds; 0 if it is gone. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const clockTicksPerSecond = 100;
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return 0;
+  }
 }
 
 export async function benchCluster(options: {
@@ -22,7 +37,12 @@ export async function benchCluster(options: {
     new Client({ clientId, brokers, logger: silentLogger, requestTimeoutMs: 30_000 });
   if (options.bootstrap !== undefined) {
     const brokers = options.bootstrap.split(',');
-    return { bootstrap: brokers, client: makeClient(brokers), close: async () => {} };
+    return {
+      bootstrap: brokers,
+      client: makeClient(brokers),
+      nodesCpuSeconds: () => undefined,
+      close: async () => {},
+    };
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-client-'));
   const cluster = await LocalCluster.create({
@@ -44,7 +64,20 @@ export async function benchCluster(options: {
     await close();
     throw error;
   }
-  return { bootstrap: cluster.bootstrap, client: makeClient(cluster.bootstrap), close };
+  const nodesCpuSeconds = () => {
+    let seconds = 0;
+    for (let nodeId = 1; nodeId <= options.nodes; nodeId += 1) {
+      const pid = cluster.pid(nodeId);
+      if (pid !== undefined) seconds += processCpuSeconds(pid);
+    }
+    return seconds;
+  };
+  return {
+    bootstrap: cluster.bootstrap,
+    client: makeClient(cluster.bootstrap),
+    nodesCpuSeconds,
+    close,
+  };
 }
 
 export async function createTopic(
