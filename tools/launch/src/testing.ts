@@ -15,6 +15,8 @@ export interface ScratchClusterOptions {
   readonly name: string;
   /** Extra flags for every node, e.g. { tickMs: 20 }. */
   readonly settings?: Readonly<Record<string, string | number | boolean>>;
+  /** Extra arguments for each node's `node` binary. */
+  readonly execArgv?: readonly string[];
   readonly healthyTimeoutMs?: number;
 }
 
@@ -43,6 +45,7 @@ export async function startScratchCluster(options: ScratchClusterOptions): Promi
       nodes: options.nodes ?? 3,
       dataDir: join(dir, 'cluster'),
       settings: options.settings ?? {},
+      ...(options.execArgv === undefined ? {} : { execArgv: options.execArgv }),
     });
     await cluster.startAll();
     await cluster.waitHealthy(options.healthyTimeoutMs ?? 180_000);

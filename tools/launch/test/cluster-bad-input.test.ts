@@ -1,18 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  Api,
-  ErrorCode,
-  encodeRecordBatch,
-  initChecksums,
-  ProtocolError,
-} from '@tributary/protocol';
+import { Api, ErrorCode, encodeRecordBatch, ProtocolError } from '@tributary/protocol';
 import test from 'ava';
 import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
-import { LocalCluster } from '../src/local-cluster.ts';
-import { ProtocolDriver, retry } from './protocol-driver.ts';
+import { startDrivenCluster } from './driven-cluster.ts';
+import { retry } from './protocol-driver.ts';
 
 const raw = new Packr({ useRecords: false });
 
@@ -38,21 +31,11 @@ async function rawExchange(
 }
 
 test('bad input gets typed errors, the node stays up, and committed data is intact', async (t) => {
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bad-input-'));
-  const cluster = await LocalCluster.create({
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'bad-input',
     nodes: 1,
-    dataDir,
     settings: { defaultReplicationFactor: 1 },
   });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   const [address] = cluster.bootstrap as [string];
   t.is((await driver.createTopic('good', 1, 1)).error, 0);
   const send = await driver.idempotentSender('good', 0);
@@ -162,26 +145,15 @@ test('bad input gets typed errors, the node stays up, and committed data is inta
 // never synced, and old segments kept only by hard-state/config records waited for a roll
 // that never came. Covered deterministically by the raft package's wal and raft-host tests.
 test('the Raft WAL stays bounded: idle partitions are compacted so old segments can go', async (t) => {
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-wal-bound-'));
-  const cluster = await LocalCluster.create({
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'wal-bound',
     nodes: 1,
-    dataDir,
     settings: {
       defaultReplicationFactor: 1,
       walSegmentBytes: 64 * 1024,
       checkpointIntervalMs: 200,
     },
   });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    if (t.passed) rmSync(dataDir, { recursive: true, force: true });
-    else t.log(dataDir);
-  });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('idle', 1, 1)).error, 0);
   t.is((await driver.createTopic('busy', 1, 1)).error, 0);
   await driver.produce('idle', 0, [{ key: null, value: Buffer.from('once'), timestamp: 1 }]);

@@ -1,25 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Api, ErrorCode, encodeRecordBatch, initChecksums } from '@tributary/protocol';
+import { readFileSync } from 'node:fs';
+import { Api, ErrorCode, encodeRecordBatch } from '@tributary/protocol';
 import test from 'ava';
-import { LocalCluster } from '../src/local-cluster.ts';
-import { ProtocolDriver, retry } from './protocol-driver.ts';
+import { startDrivenCluster } from './driven-cluster.ts';
+import { retry } from './protocol-driver.ts';
 
 test('a three-node cluster creates a topic, takes produces with each acks level, and serves fetches', async (t) => {
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
   // A harmless extra node argument (the default value), to see execArgv reach the nodes.
   const extraNodeArgument = '--max-http-header-size=16384';
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir, execArgv: [extraNodeArgument] });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    rmSync(dataDir, { recursive: true, force: true });
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'e2e',
+    nodes: 3,
+    execArgv: [extraNodeArgument],
   });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   const commandLine = readFileSync(`/proc/${cluster.pid(1)}/cmdline`, 'utf8').split('\0');
   t.true(commandLine.includes(extraNodeArgument), commandLine.join(' '));
   const created = await driver.createTopic('orders', 3, 3);

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Api, encodeRecordBatch, initChecksums } from '@tributary/protocol';
+import { Api, encodeRecordBatch } from '@tributary/protocol';
 import test from 'ava';
-import { LocalCluster } from '../src/local-cluster.ts';
-import { ProtocolDriver, retry } from './protocol-driver.ts';
+import type { LocalCluster } from '../src/local-cluster.ts';
+import { startDrivenCluster } from './driven-cluster.ts';
+import { type ProtocolDriver, retry } from './protocol-driver.ts';
 
 async function metricValue(
   cluster: LocalCluster,
@@ -29,21 +27,11 @@ async function leaderNodeId(
 }
 
 test('acknowledged records survive leader kills and restarts; a restarted node resumes its replicas', async (t) => {
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-faults-'));
-  const cluster = await LocalCluster.create({
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'faults',
     nodes: 3,
-    dataDir,
     settings: { checkpointIntervalMs: 200 },
   });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   const created = await driver.createTopic('events', 1, 3);
   t.is(created.error, 0, created.message);
   const producer = await retry('producer id', () =>
@@ -105,17 +93,10 @@ test('acknowledged records survive leader kills and restarts; a restarted node r
 });
 
 test('a deleted topic is gone from every node and its name can be used again', async (t) => {
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-delete-'));
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: {} });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    rmSync(dataDir, { recursive: true, force: true });
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'delete',
+    nodes: 3,
   });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('temp', 2, 3)).error, 0);
   await driver.produce('temp', 0, [
     { key: null, value: Buffer.from('old'), timestamp: Date.now() },

@@ -2,14 +2,10 @@
  * `waitHealthy` after a restart: the restarted node must be live at the controller (its
  * first heartbeat arrived), not only healthy on its own, so that placement counts it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { initChecksums } from '@tributary/protocol';
 import test from 'ava';
-import { LocalCluster } from '../src/local-cluster.ts';
+import type { LocalCluster } from '../src/local-cluster.ts';
 import { until } from '../src/testing.ts';
-import { ProtocolDriver } from './protocol-driver.ts';
+import { startDrivenCluster } from './driven-cluster.ts';
 
 /** The controller's list of live brokers, from its health report (undefined if none answers). */
 async function liveAtController(cluster: LocalCluster): Promise<number[] | undefined> {
@@ -25,21 +21,11 @@ test('after a restart, waitHealthy returns only once the controller counts the n
   // Regression: waitHealthy returned while the restarted node was known from the replayed
   // metadata but had not yet heartbeated, and a replication-factor-3 topic created then
   // was refused with INVALID_REPLICATION_FACTOR. Slow heartbeats widen that window.
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-health-'));
-  const cluster = await LocalCluster.create({
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'health',
     nodes: 3,
-    dataDir,
     settings: { brokerHeartbeatMs: 4_000, brokerSessionMs: 9_000 },
   });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   t.deepEqual(await liveAtController(cluster), [1, 2, 3]);
   let controllerId = -1;
   for (const { nodeId } of cluster.nodes) {

@@ -1,30 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Api, initChecksums } from '@tributary/protocol';
+import { readFileSync } from 'node:fs';
+import { Api } from '@tributary/protocol';
 import test from 'ava';
-import { LocalCluster } from '../src/local-cluster.ts';
-import { ProtocolDriver, retry } from './protocol-driver.ts';
+import { startDrivenCluster } from './driven-cluster.ts';
+import { retry } from './protocol-driver.ts';
 
 const record = (value: string) => ({ key: null, value: Buffer.from(value), timestamp: Date.now() });
 
 test('a node added at run time joins, takes over a replica by reassignment, and the leaving node drops it', async (t) => {
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-membership-'));
-  const cluster = await LocalCluster.create({
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'membership',
     nodes: 3,
-    dataDir,
     settings: { metadataSnapshotEntries: 10, raftLogRetainEntries: 0, checkpointIntervalMs: 200 },
   });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    if (t.passed) rmSync(dataDir, { recursive: true, force: true });
-    else t.log(`node logs kept in ${dataDir}`);
-  });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('moving', 1, 3)).error, 0);
   // Idempotent: under load an answer can come too late and the send is retried.
   const send = await driver.idempotentSender('moving', 0);
@@ -95,18 +82,10 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
 });
 
 test('leadership returns to the preferred replica once it is back (ElectLeaders)', async (t) => {
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-preferred-'));
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: {} });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    if (t.passed) rmSync(dataDir, { recursive: true, force: true });
-    else t.log(`node logs kept in ${dataDir}`);
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'preferred',
+    nodes: 3,
   });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('pref', 1, 3)).error, 0);
   await driver.produce('pref', 0, [record('x')]);
   const partition = async () =>

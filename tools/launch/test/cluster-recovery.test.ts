@@ -1,13 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { initChecksums } from '@tributary/protocol';
 import test from 'ava';
-import { LocalCluster } from '../src/local-cluster.ts';
-import { ProtocolDriver } from './protocol-driver.ts';
+import { startDrivenCluster } from './driven-cluster.ts';
 
 const tsx = createRequire(import.meta.url).resolve('tsx');
 const tool = new URL('../../../packages/broker/src/tools/force-recovery-main.ts', import.meta.url)
@@ -15,18 +10,10 @@ const tool = new URL('../../../packages/broker/src/tools/force-recovery-main.ts'
 const run = promisify(execFile);
 
 test('records acknowledged with acks=all survive the permanent loss of N-1 replicas, through force recovery', async (t) => {
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-recovery-'));
-  const cluster = await LocalCluster.create({ nodes: 3, dataDir, settings: {} });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    if (t.passed) rmSync(dataDir, { recursive: true, force: true });
-    else t.log(`node logs kept in ${dataDir}`);
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'recovery',
+    nodes: 3,
   });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   t.is((await driver.createTopic('precious', 1, 3)).error, 0);
   const values = Array.from({ length: 20 }, (_, i) => `r${i}`);
   // Idempotent: under load an answer can come too late and the send is retried.

@@ -4,26 +4,16 @@
  * progresses past a batch larger than them). Written to guard a change to concurrent
  * partition reads (measured, no gain, not kept); it holds for the node as it is.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Api, encodeRecordBatch, initChecksums } from '@tributary/protocol';
+import { Api, encodeRecordBatch } from '@tributary/protocol';
 import test from 'ava';
-import { LocalCluster } from '../src/local-cluster.ts';
-import { ProtocolDriver, retry } from './protocol-driver.ts';
+import { startDrivenCluster } from './driven-cluster.ts';
+import { retry } from './protocol-driver.ts';
 
 test('a fetch applies its byte budget in request order; only the first partition with data may exceed its limits', async (t) => {
-  await initChecksums();
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-fetch-budget-'));
-  const cluster = await LocalCluster.create({ nodes: 1, dataDir });
-  const driver = new ProtocolDriver(cluster.bootstrap);
-  t.teardown(async () => {
-    driver.close();
-    await cluster.close({ graceful: false });
-    rmSync(dataDir, { recursive: true, force: true });
+  const { driver } = await startDrivenCluster(t, {
+    name: 'fetch-budget',
+    nodes: 1,
   });
-  await cluster.startAll();
-  await cluster.waitHealthy(180_000);
   const created = await driver.createTopic('budget', 3, 1);
   t.is(created?.error, 0, created?.message ?? undefined);
   const value = Buffer.alloc(1000, 7);
