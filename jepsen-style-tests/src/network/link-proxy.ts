@@ -202,7 +202,10 @@ class ProxiedConnection {
     for (const socket of [this.client, this.upstream]) {
       socket.on('error', () => {});
       if (socket.destroyed) continue;
-      if (socket.connecting) socket.destroy();
+      // A reset while a graceful shutdown (end()) is pending can leave the native handle
+      // referenced at process exit: a test worker of CI once spun in Node's handle cleanup
+      // after all its tests had passed. Such a socket is destroyed without the RST.
+      if (socket.connecting || socket.writableEnded) socket.destroy();
       else socket.resetAndDestroy();
     }
     this.onClose();
