@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Admin, Client, type ConsumerMessage, silentLogger } from '@tributary/client';
 import type { LocalCluster } from '@tributary/launch';
-import { readTopic, startScratchCluster } from '@tributary/launch/testing';
+import { readTopic, startScratchCluster, until as untilHolds } from '@tributary/launch/testing';
 
 const workerMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const tsxLoader = createRequire(import.meta.url).resolve('tsx');
@@ -87,7 +87,14 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
   };
 }
 
-export { readTopic, until } from '@tributary/launch/testing';
+export { readTopic };
+
+/** Polls `condition` (every 200 ms: each poll may read whole topics) until it holds. */
+export const until = (
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 180_000,
+): Promise<void> => untilHolds(what, condition, timeoutMs, 200);
 
 /** A connect worker running as a child process of this test. */
 export interface WorkerProcess {

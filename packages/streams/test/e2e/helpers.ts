@@ -5,7 +5,7 @@
  */
 import { Client, type ConsumerMessage, silentLogger } from '@tributary/client';
 import type { LocalCluster } from '@tributary/launch';
-import { readTopic, startScratchCluster } from '@tributary/launch/testing';
+import { readTopic, startScratchCluster, until as untilHolds } from '@tributary/launch/testing';
 
 export interface TestCluster {
   readonly cluster: LocalCluster;
@@ -105,7 +105,12 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
   };
 }
 
-export { until } from '@tributary/launch/testing';
+/** Polls `condition` (every 300 ms: each poll may read whole topics) until it holds. */
+export const until = (
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 180_000,
+): Promise<void> => untilHolds(what, condition, timeoutMs, 300);
 
 /**
  * One copy of each record: every record the streams runtime writes carries its origin
