@@ -12,11 +12,3 @@ import type { Consumer } from './consumer/consumer.ts';
 export function abandonConsumer(consumer: Consumer): Promise<void> {
   return consumer.abandon();
 }
-
-/** Bytes a consumer holds in its prefetch buffer and has reserved for Fetches in flight. */
-export function consumerPrefetchUsage(consumer: Consumer): {
-  bufferedBytes: number;
-  reservedBytes: number;
-} {
-  return consumer.prefetchUsage();
-}

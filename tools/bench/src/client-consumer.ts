@@ -6,8 +6,7 @@
  *
  *   npx tsx tools/bench/src/client-consumer.ts [--records 2000000] [--record-bytes 100]
  *     [--partitions 6] [--mode batch|message|iterator] [--group] [--partition-fetch-bytes 4194304]
- *     [--fetch-bytes 33554432] [--prefetch-bytes 67108864] [--fetches-inflight N]
- *     [--bootstrap h:p,...]
+ *     [--fetch-bytes 33554432] [--prefetch-bytes 67108864] [--bootstrap h:p,...]
  */
 import { parseArgs } from 'node:util';
 import { benchCluster, createTopic, formatRate } from './client-bench-cluster.ts';
@@ -25,8 +24,6 @@ const { values } = parseArgs({
     'partition-fetch-bytes': { type: 'string', default: String(4 * 1024 * 1024) },
     'fetch-bytes': { type: 'string', default: String(32 * 1024 * 1024) },
     'prefetch-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
-    // Fetches in flight per broker; unset: the consumer's default.
-    'fetches-inflight': { type: 'string' },
   },
 });
 const records = Number(values.records);
@@ -71,9 +68,6 @@ async function consume(
     maxBytes: Number(values['fetch-bytes']),
     prefetchBytesMax: Number(values['prefetch-bytes']),
     autoOffsetReset: 'earliest' as const,
-    ...(values['fetches-inflight'] === undefined
-      ? {}
-      : { fetchesInflightPerBrokerMax: Number(values['fetches-inflight']) }),
   };
   const consumer = client.consumer(
     values.group ? { groupId: `bench-${Date.now()}`, ...sizes } : sizes,

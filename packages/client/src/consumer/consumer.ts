@@ -47,13 +47,8 @@ export interface ConsumerOptions {
   readonly minBytes?: number;
   readonly maxBytes?: number;
   readonly maxBytesPerPartition?: number;
-  /**
-   * Bound on fetched bytes not yet processed, counting what Fetches in flight may bring;
-   * fetching pauses beyond it (default 32 MiB).
-   */
+  /** Bound on fetched bytes not yet processed; fetching pauses beyond it (default 32 MiB). */
   readonly prefetchBytesMax?: number;
-  /** Fetches in flight to one broker at once, over different partitions (default 2). */
-  readonly fetchesInflightPerBrokerMax?: number;
   /** How often pattern subscriptions look for new topics and partition counts (default 10 s). */
   readonly topicCheckIntervalMs?: number;
   readonly rebalanceListener?: RebalanceListener;
@@ -90,7 +85,6 @@ export const consumerDefaults = {
   maxBytes: 16 * 1024 * 1024,
   maxBytesPerPartition: 1024 * 1024,
   prefetchBytesMax: 32 * 1024 * 1024,
-  fetchesInflightPerBrokerMax: 2,
   autoCommitIntervalMs: 5_000,
   topicCheckIntervalMs: 10_000,
 } as const;
@@ -131,11 +125,6 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     if (!['earliest', 'latest', 'none'].includes(reset)) {
       throw new InvalidArgumentError(`autoOffsetReset must be 'earliest', 'latest' or 'none'`);
     }
-    const fetchesInflightPerBrokerMax =
-      options.fetchesInflightPerBrokerMax ?? consumerDefaults.fetchesInflightPerBrokerMax;
-    if (!Number.isSafeInteger(fetchesInflightPerBrokerMax) || fetchesInflightPerBrokerMax < 1) {
-      throw new InvalidArgumentError('fetchesInflightPerBrokerMax must be a positive integer');
-    }
     this.buffer = new MessageBuffer(
       options.prefetchBytesMax ?? consumerDefaults.prefetchBytesMax,
       () => this.fetcher?.wake(),
@@ -149,7 +138,6 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         minBytes: options.minBytes ?? consumerDefaults.minBytes,
         maxBytes: options.maxBytes ?? consumerDefaults.maxBytes,
         maxBytesPerPartition: options.maxBytesPerPartition ?? consumerDefaults.maxBytesPerPartition,
-        fetchesInflightPerBrokerMax,
       },
       {
         onOutOfRange: (state, error) => this.onOutOfRange(state, error),
@@ -392,14 +380,6 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     this.membership?.abandon();
     this.buffer.close(new ClientClosedError('consumer abandoned'));
     await this.cluster.close();
-  }
-
-  /**
-   * For tests: bytes in the prefetch buffer (untaken and being processed) and bytes reserved
-   * for Fetches in flight. Exposed through `@tributary/client/internal`.
-   */
-  prefetchUsage(): { bufferedBytes: number; reservedBytes: number } {
-    return { bufferedBytes: this.buffer.bytes, reservedBytes: this.buffer.reserved };
   }
 
   async disconnect(options: CallOptions = {}): Promise<void> {

@@ -1,13 +1,7 @@
 /**
- * The fetcher keeps long-poll Fetches in flight to each broker (up to
- * `fetchesInflightPerBrokerMax`, over disjoint partitions) for the partitions that broker
- * leads and that are ready: position known, not paused, not backing off after an error, not
- * already in a Fetch in flight, and with fewer than `chunksAheadPerPartition` untaken chunks
- * in the prefetch buffer (which also has to have room). So a partition's next chunk is on
- * its way while the application works on the current one, and one partition's round trip
- * does not hold back another's. A partition is in at most one Fetch at a time, so its chunks
- * reach the buffer in offset order. Each Fetch reserves the most bytes its answer can carry
- * in the buffer until it is answered, which bounds memory with any number in flight.
+ * The fetcher keeps one long-poll Fetch in flight per broker, for the partitions that
+ * broker leads and that are ready: position known, not paused, not backing off after an
+ * error, and with no untaken chunk in the prefetch buffer (which also has to have room).
  * The broker answers as soon as `minBytes` are there or after `maxWaitMs`, so a consumer at
  * the end of the log receives new records as they are committed.
  *
@@ -35,15 +29,7 @@ export interface FetcherOptions {
   readonly minBytes: number;
   readonly maxBytes: number;
   readonly maxBytesPerPartition: number;
-  /** Fetches in flight to one broker at once, each for different partitions. */
-  readonly fetchesInflightPerBrokerMax: number;
 }
-
-/**
- * Untaken chunks a partition may have in the buffer before it is fetched again: with two,
- * the next Fetch goes out as soon as a chunk arrives, not only once the one before is taken.
- */
-export const chunksAheadPerPartition = 2;
 
 export interface FetcherHooks {
   /** A partition's offset is outside the log: apply the reset policy. */
@@ -60,10 +46,7 @@ interface Requested {
 }
 
 export class Fetcher {
-  /** Fetches in flight per broker. */
-  private readonly inflightByBroker = new Map<number, number>();
-  /** Partitions in a Fetch in flight: never fetched twice at once, so chunks stay in order. */
-  private readonly fetching = new Set<PartitionState>();
+  private readonly busyBrokers = new Set<number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private refreshing = false;
@@ -107,16 +90,13 @@ export class Fetcher {
         this.refreshMetadata();
         continue;
       }
-      if (this.inflightTo(leader) >= this.options.fetchesInflightPerBrokerMax) continue;
+      if (this.busyBrokers.has(leader)) continue;
       const list = byBroker.get(leader) ?? [];
       list.push({ state, epoch: state.epoch, offset: state.fetchOffset });
       byBroker.set(leader, list);
     }
     if (positionsNeeded) this.hooks.onPositionsNeeded();
-    for (const [nodeId, requested] of byBroker) {
-      if (!this.buffer.hasRoom) break; // the fetches just sent reserved the rest
-      this.fetch(nodeId, requested);
-    }
+    for (const [nodeId, requested] of byBroker) this.fetch(nodeId, requested);
     if (earliestRetryMs < Number.POSITIVE_INFINITY) this.wakeAt(earliestRetryMs);
   }
 
@@ -125,26 +105,13 @@ export class Fetcher {
       state.pending === undefined &&
       !state.paused &&
       state.fetchOffset >= 0 &&
-      !this.fetching.has(state) &&
       this.buffer.hasRoom &&
-      this.buffer.chunksOf(state.topic, state.partition) < chunksAheadPerPartition
+      !this.buffer.holds(state.topic, state.partition)
     );
-  }
-
-  private inflightTo(nodeId: number): number {
-    return this.inflightByBroker.get(nodeId) ?? 0;
   }
 
   private fetch(nodeId: number, requested: Requested[]): void {
-    this.inflightByBroker.set(nodeId, this.inflightTo(nodeId) + 1);
-    for (const { state } of requested) this.fetching.add(state);
-    // The most the answer can carry (the first batch may exceed the limits; see
-    // docs/client.md), held in the buffer's count until the answer is in it.
-    const reservedBytes = Math.min(
-      this.options.maxBytes,
-      requested.length * this.options.maxBytesPerPartition,
-    );
-    this.buffer.reserve(reservedBytes);
+    this.busyBrokers.add(nodeId);
     const request = this.request(requested);
     const scope = new CallScope(
       'fetch',
@@ -164,9 +131,7 @@ export class Fetcher {
       )
       .finally(() => {
         scope.dispose();
-        this.inflightByBroker.set(nodeId, this.inflightTo(nodeId) - 1);
-        for (const { state } of requested) this.fetching.delete(state);
-        this.buffer.unreserve(reservedBytes);
+        this.busyBrokers.delete(nodeId);
         this.wake();
       });
   }

@@ -1,10 +1,9 @@
 /**
  * The prefetch buffer between fetching and the application: whole fetched chunks (a
  * partition's batches from one Fetch answer), bounded in bytes. The fetcher only fetches
- * while there is room (counting the bytes reserved by Fetches in flight) and while a
- * partition has few untaken chunks, so a slow application pauses fetching instead of
- * growing memory. A chunk's bytes count until the application has finished with it
- * (`release`). Chunks of one partition are handed out in the order they were pushed.
+ * while there is room and no untaken chunk of the same partition, so a slow application
+ * pauses fetching instead of growing memory. A chunk's bytes count until the application
+ * has finished with it (`release`).
  */
 import { assert } from '../assert.ts';
 import { tpKey } from './topic-partition.ts';
@@ -33,7 +32,6 @@ export class MessageBuffer {
   private readonly chunks: FetchedChunk[] = [];
   private readonly takers: Taker[] = [];
   private usedBytes = 0;
-  private reservedBytes = 0;
   private closedWith: unknown;
   private closed = false;
 
@@ -46,33 +44,14 @@ export class MessageBuffer {
     return this.usedBytes;
   }
 
-  /** Bytes set aside for answers of Fetches in flight. */
-  get reserved(): number {
-    return this.reservedBytes;
-  }
-
   get hasRoom(): boolean {
-    return this.usedBytes + this.reservedBytes < this.capacityBytes;
+    return this.usedBytes < this.capacityBytes;
   }
 
-  /** How many chunks of this partition wait untaken. */
-  chunksOf(topic: string, partition: number): number {
-    let count = 0;
-    for (const chunk of this.chunks)
-      if (chunk.partition === partition && chunk.topic === topic) count += 1;
-    return count;
-  }
-
-  /** Counts bytes a Fetch in flight may bring, so further Fetches see less room. */
-  reserve(bytes: number): void {
-    assert(bytes >= 0, 'negative reservation');
-    this.reservedBytes += bytes;
-  }
-
-  /** The Fetch was answered (its chunks, if any, are pushed) or failed. */
-  unreserve(bytes: number): void {
-    this.reservedBytes -= bytes;
-    assert(this.reservedBytes >= 0, 'buffer unreserved more than was reserved');
+  /** Whether a chunk of this partition waits untaken. */
+  holds(topic: string, partition: number): boolean {
+    const key = tpKey(topic, partition);
+    return this.chunks.some((c) => tpKey(c.topic, c.partition) === key);
   }
 
   push(chunk: FetchedChunk): void {

@@ -128,7 +128,7 @@ test('the message buffer bounds bytes, hands out chunks in order, and skips lock
   buffer.push(make(0, 60));
   buffer.push(make(1, 60));
   t.false(buffer.hasRoom);
-  t.is(buffer.chunksOf('t', 0), 1);
+  t.true(buffer.holds('t', 0));
   const signal = new AbortController().signal;
   const second = await buffer.take(signal, (key) => !key.endsWith('\u00000'));
   t.is(second.partition, 1);
@@ -139,7 +139,7 @@ test('the message buffer bounds bytes, hands out chunks in order, and skips lock
   buffer.push(make(2, 10));
   t.is((await waiting).partition, 2);
   buffer.discard((c) => c.partition === 0);
-  t.is(buffer.chunksOf('t', 0), 0);
+  t.false(buffer.holds('t', 0));
   const aborted = new AbortController();
   const pending = buffer.take(aborted.signal);
   aborted.abort(new Error('stop'));
