@@ -35,23 +35,17 @@ function usage(message: string): never {
 }
 
 function parse() {
-  const { values } = parseArgs({
-    options: {
-      time: { type: 'string', default: '60' },
-      nemesis: { type: 'string', default: 'all' },
-      seed: { type: 'string', default: String(Date.now() % 1_000_000) },
-      target: { type: 'string', default: 'broker' },
-      workload: { type: 'string', default: 'all' },
-      scenario: { type: 'string' },
-      bug: { type: 'string' },
-      nodes: { type: 'string', default: '3' },
-      partitions: { type: 'string', default: '3' },
-      clients: { type: 'string', default: '3' },
-      results: { type: 'string', default: defaultResultsRoot },
-      'op-timeout-ms': { type: 'string', default: '10000' },
-      'keep-data': { type: 'boolean', default: false },
-    },
-  });
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(usageText);
+    process.exit(0);
+  }
+  let values: ReturnType<typeof parseOptions>['values'];
+  try {
+    ({ values } = parseOptions());
+  } catch (error) {
+    // Unknown options and missing values: a usage line, never a stack trace.
+    usage((error as Error).message);
+  }
   const integer = (name: string, text: string, min: number): number => {
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n < min)
@@ -88,6 +82,26 @@ function parse() {
     operationTimeoutMs: integer('op-timeout-ms', values['op-timeout-ms'], 100),
     keepData: values['keep-data'],
   };
+}
+
+function parseOptions() {
+  return parseArgs({
+    options: {
+      time: { type: 'string', default: '60' },
+      nemesis: { type: 'string', default: 'all' },
+      seed: { type: 'string', default: String(Date.now() % 1_000_000) },
+      target: { type: 'string', default: 'broker' },
+      workload: { type: 'string', default: 'all' },
+      scenario: { type: 'string' },
+      bug: { type: 'string' },
+      nodes: { type: 'string', default: '3' },
+      partitions: { type: 'string', default: '3' },
+      clients: { type: 'string', default: '3' },
+      results: { type: 'string', default: defaultResultsRoot },
+      'op-timeout-ms': { type: 'string', default: '10000' },
+      'keep-data': { type: 'boolean', default: false },
+    },
+  });
 }
 
 type Arguments = ReturnType<typeof parse>;
