@@ -9,11 +9,14 @@
  * concatenated first and then copied again into msgpackr's buffer. Here the caller copies
  * them once (or not at all), straight from the storage read into the frame.
  */
-import { Packr } from 'msgpackr';
 import type { FetchPartitionResult, FetchResponse } from '../messages/fetch.ts';
-import { assert } from '../record-batch/assert.ts';
-
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+import {
+  arrayHeader,
+  arrayWithRoomForOne,
+  binHeader,
+  mapWithRoomFor,
+  piecesPackr as packr,
+} from './msgpack-pieces.ts';
 
 /** A partition's answer with its records as the stored batches, not yet concatenated. */
 export type FetchPartitionParts = Omit<FetchPartitionResult, 'records'> & {
@@ -28,43 +31,6 @@ export interface FetchResponseParts {
 }
 
 const responseKind = 1;
-
-function arrayHeader(length: number): Uint8Array {
-  if (length <= 15) return Uint8Array.of(0x90 | length);
-  if (length <= 0xffff) return Uint8Array.of(0xdc, length >> 8, length & 0xff);
-  const header = new Uint8Array(5);
-  header[0] = 0xdd;
-  new DataView(header.buffer).setUint32(1, length);
-  return header;
-}
-
-function binHeader(length: number): Uint8Array {
-  // bin32 always: a reader takes any bin width, and this keeps the header one shape.
-  const header = new Uint8Array(5);
-  header[0] = 0xc6;
-  new DataView(header.buffer).setUint32(1, length);
-  return header;
-}
-
-/** A map packed by msgpackr, re-announced with `extraKeys` more entries (written after it). */
-function mapWithRoomFor(fields: Record<string, unknown>, extraKeys: number): Uint8Array[] {
-  const packed = packr.pack(fields);
-  let count: number;
-  let headerBytes: number;
-  if ((packed[0] as number) >= 0x80 && (packed[0] as number) <= 0x8f) {
-    count = (packed[0] as number) & 0x0f;
-    headerBytes = 1;
-  } else {
-    // msgpackr writes objects as map16 unless told otherwise.
-    assert(packed[0] === 0xde, 'msgpackr packs a small object as a fixmap or map16');
-    count = ((packed[1] as number) << 8) | (packed[2] as number);
-    headerBytes = 3;
-  }
-  assert(count === Object.keys(fields).length, 'the map holds every field');
-  const total = count + extraKeys;
-  assert(total <= 0xffff, 'fetch maps are small');
-  return [Uint8Array.of(0xde, total >> 8, total & 0xff), packed.subarray(headerBytes)];
-}
 
 function partitionPieces(result: FetchPartitionParts, pieces: Uint8Array[]): void {
   const { records, ...fields } = result;
@@ -81,9 +47,7 @@ export function encodeFetchResponseFrame(
 ): Uint8Array[] {
   // [kind, correlationId, errorCode 0, message nil, body]: the envelope's first four
   // elements packed as a 4-element array, re-announced as the 5 it is.
-  const envelope = packr.pack([responseKind, correlationId, 0, null]);
-  assert(envelope[0] === 0x94, 'msgpackr packs a short array as a fixarray');
-  const pieces: Uint8Array[] = [Uint8Array.of(0x95), envelope.subarray(1)];
+  const pieces: Uint8Array[] = arrayWithRoomForOne([responseKind, correlationId, 0, null]);
   pieces.push(Uint8Array.of(0x81), packr.pack('topics'), arrayHeader(response.topics.length));
   for (const topic of response.topics) {
     pieces.push(

@@ -12,13 +12,8 @@
 import { Packr } from 'msgpackr';
 import { ErrorCode, ProtocolError } from '../errors.ts';
 import { frameBytesMax } from '../limits.ts';
-import {
-  type Api,
-  apiDefinitions,
-  isApi,
-  type RequestOf,
-  type ResponseOf,
-} from '../messages/apis.ts';
+import { Api, apiDefinitions, isApi, type RequestOf, type ResponseOf } from '../messages/apis.ts';
+import { encodeProduceRequestFrame, isProduceRequestShape } from './produce-frame.ts';
 import { SchemaViolation } from './schema.ts';
 
 const requestKind = 0;
@@ -51,6 +46,10 @@ export interface ResponseFrameHead {
 }
 
 export function encodeRequest<A extends Api>(frame: RequestFrame<A>): Uint8Array {
+  if (frame.api === Api.Produce && isProduceRequestShape(frame.body)) {
+    // Batches by reference, copied once (see produce-frame.ts); the same request to a reader.
+    return encodeProduceRequestFrame(frame.correlationId, frame.version, frame.body);
+  }
   return packr.pack([requestKind, frame.correlationId, frame.api, frame.version, frame.body]);
 }
 
