@@ -17,6 +17,14 @@ export const metadataRefreshMsMin = 50;
 export const operationTimeoutMsDefault = 120_000;
 export const frameBytesMax = wire.frameBytesMax;
 export const batchBytesMax = wire.batchBytesMax;
+/**
+ * Produce frames up to this size are built in memory a connection reuses (see
+ * net/frame-pool.ts), at most `framePoolBuffersMax` buffers per connection: frames are
+ * returned once written, so a few cover the requests of a busy producer.
+ */
+export const framePoolBufferBytesMax = 4 * 1024 * 1024;
+export const framePoolBuffersMax = 4;
 
 if (inflightRequestsMaxDefault < 1) throw new Error('inflightRequestsMaxDefault must be >= 1');
 if (metadataRefreshMsMin >= metadataMaxAgeMsDefault) throw new Error('metadata limits inverted');
+if (framePoolBufferBytesMax > frameBytesMax) throw new Error('a pooled frame must fit in a frame');

@@ -38,8 +38,14 @@ import {
   TributaryClientError,
 } from '../errors.ts';
 import type { ClientEmitter } from '../instrumentation.ts';
-import { closeHandshakeMsMax, frameBytesMax } from '../limits.ts';
+import {
+  closeHandshakeMsMax,
+  frameBytesMax,
+  framePoolBufferBytesMax,
+  framePoolBuffersMax,
+} from '../limits.ts';
 import type { Logger } from '../logger.ts';
+import { FramePool } from './frame-pool.ts';
 import { InflightSlots } from './inflight-slots.ts';
 import { negotiateVersions } from './versions.ts';
 
@@ -77,6 +83,8 @@ export class Connection {
   private readonly options: ConnectionOptions;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly slots: InflightSlots;
+  /** Memory for Produce frames, reused once the socket has written them. */
+  private readonly framePool = new FramePool(framePoolBufferBytesMax, framePoolBuffersMax);
   private versions = new Map<Api, number>([[Api.ApiVersions, 1]]);
   private nextCorrelationId = 0;
   private closeError: TributaryClientError | undefined;
@@ -196,6 +204,7 @@ export class Connection {
       const { bytes } = this.encode(api, body);
       await new Promise<void>((resolve, reject) =>
         this.socket.send(bytes, { binary: true }, (error) => {
+          this.framePool.release(bytes);
           if (error) reject(new ConnectionError(`send to ${this.address} failed`, error));
           else resolve();
         }),
@@ -266,7 +275,10 @@ export class Connection {
       );
     }
     const correlationId = this.takeCorrelationId();
-    const bytes = encodeRequest({ correlationId, api, version, body: body as never });
+    const bytes = encodeRequest(
+      { correlationId, api, version, body: body as never },
+      this.framePool.allocate,
+    );
     if (bytes.byteLength > frameBytesMax) {
       throw protocolError(
         ErrorCode.RecordListTooLarge.code,
@@ -287,6 +299,7 @@ export class Connection {
 
   private write(bytes: Uint8Array, correlationId: number): void {
     this.socket.send(bytes, { binary: true }, (error) => {
+      this.framePool.release(bytes);
       if (error) {
         this.settle(correlationId, undefined, new ConnectionError(`send failed`, error));
       }

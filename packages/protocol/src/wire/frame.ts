@@ -13,6 +13,7 @@ import { Packr } from 'msgpackr';
 import { ErrorCode, ProtocolError } from '../errors.ts';
 import { frameBytesMax } from '../limits.ts';
 import { Api, apiDefinitions, isApi, type RequestOf, type ResponseOf } from '../messages/apis.ts';
+import type { FrameAllocator } from './msgpack-pieces.ts';
 import { encodeProduceRequestFrame, isProduceRequestShape } from './produce-frame.ts';
 import { SchemaViolation } from './schema.ts';
 
@@ -45,10 +46,17 @@ export interface ResponseFrameHead {
   readonly body: unknown;
 }
 
-export function encodeRequest<A extends Api>(frame: RequestFrame<A>): Uint8Array {
+/**
+ * A request frame. A Produce request is written into memory from `allocate` (see
+ * produce-frame.ts); any other is a view into msgpackr's own buffer.
+ */
+export function encodeRequest<A extends Api>(
+  frame: RequestFrame<A>,
+  allocate?: FrameAllocator,
+): Uint8Array {
   if (frame.api === Api.Produce && isProduceRequestShape(frame.body)) {
     // Batches by reference, copied once (see produce-frame.ts); the same request to a reader.
-    return encodeProduceRequestFrame(frame.correlationId, frame.version, frame.body);
+    return encodeProduceRequestFrame(frame.correlationId, frame.version, frame.body, allocate);
   }
   return packr.pack([requestKind, frame.correlationId, frame.api, frame.version, frame.body]);
 }

@@ -60,13 +60,25 @@ export function arrayWithRoomForOne(elements: readonly unknown[]): Uint8Array[] 
   return [Uint8Array.of(0x90 | (elements.length + 1)), packed.subarray(1)];
 }
 
-/** The pieces written one after another into one buffer, which is returned. */
-export function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
+/**
+ * Gives memory for a frame of exactly `bytes` (its contents need not be zero: every byte is
+ * written). Callers may recycle memory (a pool), as long as they keep it untouched until
+ * the frame has been written.
+ */
+export type FrameAllocator = (bytes: number) => Uint8Array;
+
+/** A fresh allocation without the zero fill (every byte of a frame is written). */
+export const freshFrame: FrameAllocator = (bytes) => Buffer.allocUnsafe(bytes);
+
+/** The pieces written one after another into one buffer from `allocate`, which is returned. */
+export function joinPieces(
+  pieces: readonly Uint8Array[],
+  allocate: FrameAllocator = freshFrame,
+): Uint8Array {
   let size = 0;
   for (const piece of pieces) size += piece.byteLength;
-  // Every byte is written below: skip the zero fill (on this project's machines a fresh,
-  // zeroed allocation of a few hundred KB costs several times the copy).
-  const joined = Buffer.allocUnsafe(size);
+  const joined = allocate(size);
+  assert(joined.byteLength === size, 'a frame buffer has exactly the frame size');
   let at = 0;
   for (const piece of pieces) {
     joined.set(piece, at);

@@ -15,6 +15,8 @@ import {
   arrayHeader,
   arrayWithRoomForOne,
   binHeader,
+  type FrameAllocator,
+  freshFrame,
   joinPieces,
   mapWithRoomFor,
   piecesPackr as packr,
@@ -70,13 +72,17 @@ export function isProduceRequestShape(body: unknown): body is ProduceRequest {
   });
 }
 
-/** The whole request frame `[0, correlationId, Api.Produce, version, request]`, in one buffer. */
+/**
+ * The whole request frame `[0, correlationId, Api.Produce, version, request]`, in one
+ * buffer from `allocate`.
+ */
 export function encodeProduceRequestFrame(
   correlationId: number,
   version: number,
   request: ProduceRequest,
+  allocate: FrameAllocator = freshFrame,
 ): Uint8Array {
   const pieces = arrayWithRoomForOne([requestKind, correlationId, Api.Produce, version]);
   produceBodyPieces(request, pieces);
-  return joinPieces(pieces);
+  return joinPieces(pieces, allocate);
 }
