@@ -28,5 +28,6 @@ export type {
   SegmentInfo,
 } from './partition-log.ts';
 export { PartitionLog } from './partition-log.ts';
+export { ReadBufferPool } from './read-buffer-pool.ts';
 export type { TimestampHit } from './read-path.ts';
 export type { RecoveryReport } from './recovery.ts';

@@ -21,9 +21,12 @@ export const writevBuffersMax = 1024;
 export const readChunkBytesMin = 64 * 1024;
 /** Recovery and compaction scan segments this much at a time (plus one batch). */
 export const scanChunkBytes = 1024 * 1024;
+/** Idle read buffers one pool keeps for reuse (one pool serves every log of a process). */
+export const readBufferPoolBytesMax = 16 * 1024 * 1024;
 
 export { batchFrameHeaderBytes, recordBatchBytesMax };
 
 if (segmentBytesMin >= segmentBytesMax) throw new Error('segmentBytesMin < segmentBytesMax');
 if (segmentBytesMax > 2 ** 31 - 1) throw new Error('positions must fit an int32');
 if (readChunkBytesMin > scanChunkBytes) throw new Error('read chunks fit in scan chunks');
+if (readBufferPoolBytesMax < scanChunkBytes) throw new Error('the read pool holds a 1 MiB read');

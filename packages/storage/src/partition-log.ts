@@ -42,6 +42,7 @@ import { nodeFileSystem } from './fs/node-file-system.ts';
 import { segmentOffsetSpanMax } from './limits.ts';
 import { LogSegments } from './log-segments.ts';
 import { LogWriter } from './log-writer.ts';
+import { type ReadBufferPool, sharedReadBufferPool } from './read-buffer-pool.ts';
 import { findTimestamp, readSegmentBatches, type TimestampHit } from './read-path.ts';
 import { type RecoveryReport, recoverLog } from './recovery.ts';
 import { segmentsToDelete } from './retention.ts';
@@ -60,6 +61,8 @@ export interface PartitionLogOptions {
   readonly initialOffset?: number;
   /** Awaited by compaction between batches so it never holds up appends and reads. */
   readonly compactionYield?: () => Promise<void>;
+  /** Where reads take their buffers (default: one pool shared by the process's logs). */
+  readonly readBufferPool?: ReadBufferPool;
 }
 
 export interface AppendOptions {
@@ -76,13 +79,37 @@ export interface AppendResult {
 }
 
 export interface ReadResult {
-  /** Whole stored batches (views into read buffers), in offset order. */
+  /**
+   * Whole stored batches (views into read buffers), in offset order. They stay as read for
+   * as long as the caller holds them, unless it calls `release`.
+   */
   readonly batches: Uint8Array[];
   readonly sizeBytes: number;
   /** Where the next read should start: one past the last returned batch. */
   readonly nextOffset: number;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
+  /**
+   * Optional: gives the memory behind `batches` back, for later reads to reuse (which makes
+   * them cheaper). Call it only when nothing will read `batches`, or any view or copy by
+   * reference of them, again: their bytes may be overwritten from then on. Calling it twice
+   * is a programmer error. A result never released is garbage collected as usual.
+   */
+  readonly release: () => void;
+}
+
+/** `release` of a result that holds no pooled memory (empty, or from the tail cache). */
+const nothingToRelease = () => {};
+
+/** `release` for a result whose batches are views of `buffers`, lent by `pool`. */
+function releaseOnce(pool: ReadBufferPool, buffers: readonly Uint8Array[]): () => void {
+  if (buffers.length === 0) return nothingToRelease;
+  let released = false;
+  return () => {
+    assert(!released, 'a read result released twice');
+    released = true;
+    for (const buffer of buffers) pool.give(buffer);
+  };
 }
 
 export interface RetentionResult {
@@ -113,6 +140,7 @@ export class PartitionLog {
   private readonly checkpoint: CheckpointStore;
   private readonly segments: LogSegments;
   private readonly compactionYield: () => Promise<void>;
+  private readonly readBuffers: ReadBufferPool;
   private nextOffset: number;
   private durable: number;
   private fencedBy: StorageError | null = null;
@@ -133,6 +161,7 @@ export class PartitionLog {
     checkpoint: CheckpointStore;
     recovery: RecoveryReport;
     compactionYield: () => Promise<void>;
+    readBuffers: ReadBufferPool;
   }) {
     this.directory = init.directory;
     this.config = init.config;
@@ -141,6 +170,7 @@ export class PartitionLog {
     this.checkpoint = init.checkpoint;
     this.recovery = init.recovery;
     this.compactionYield = init.compactionYield;
+    this.readBuffers = init.readBuffers;
     this.segments = new LogSegments(init.fs, init.config, init.segments);
     this.tail = new TailCache(init.config.tailCacheBytes);
     this.writer = new LogWriter({
@@ -177,6 +207,7 @@ export class PartitionLog {
       checkpoint: recovered.checkpoint,
       recovery: recovered.report,
       compactionYield: options.compactionYield ?? yieldToEventLoop,
+      readBuffers: options.readBufferPool ?? sharedReadBufferPool,
     });
   }
 
@@ -278,14 +309,20 @@ export class PartitionLog {
 
   // ---- append ------------------------------------------------------------------------
 
-  private checkBatch(batch: Uint8Array, crcAlreadyVerified = false): RecordBatchView {
+  /** Header checks: size, lengths, magic, field ranges, at least one record. Cheap. */
+  private checkBatchHeader(batch: Uint8Array): RecordBatchView {
     if (!(batch instanceof Uint8Array)) throw new InvalidBatchError('a batch must be a Uint8Array');
     if (batch.length > this.config.maxBatchBytes) {
       throw new BatchTooLargeError(batch.length, this.config.maxBatchBytes);
     }
-    let view: RecordBatchView;
+    const view = this.checkWithCodec(batch, true);
+    if (view.recordCount < 1) throw new InvalidBatchError('a batch must hold at least one record');
+    return view;
+  }
+
+  private checkWithCodec(batch: Uint8Array, crcAlreadyVerified: boolean): RecordBatchView {
     try {
-      view = checkRecordBatch(batch, {
+      return checkRecordBatch(batch, {
         sizeBytesMax: this.config.maxBatchBytes,
         crcAlreadyVerified,
       });
@@ -296,8 +333,23 @@ export class PartitionLog {
       if (error instanceof ProtocolError) throw new InvalidBatchError(error.message, error);
       throw error;
     }
-    if (view.recordCount < 1) throw new InvalidBatchError('a batch must hold at least one record');
-    return view;
+  }
+
+  /**
+   * After room for the frame was granted: checks the log is still usable and the batch's
+   * CRC-32C (unless told it was verified), giving the room back on failure. The CRC is
+   * checked here rather than before waiting for room so that appenders in a burst check
+   * their batches one by one as room frees, while the writer's previous write runs, rather
+   * than all at once ahead of it.
+   */
+  private checkReserved(batch: Uint8Array, frameBytes: number, crcAlreadyVerified: boolean): void {
+    try {
+      this.checkUsable();
+      if (!crcAlreadyVerified) this.checkWithCodec(batch, false);
+    } catch (error) {
+      this.writer.release(frameBytes);
+      throw error;
+    }
   }
 
   /**
@@ -308,19 +360,14 @@ export class PartitionLog {
    */
   async append(batch: Uint8Array, options: AppendOptions = {}): Promise<AppendResult> {
     this.checkUsable();
-    const view = this.checkBatch(batch, options.crcAlreadyVerified);
+    const view = this.checkBatchHeader(batch);
     const frameBytes = batchFrameHeaderBytes + batch.length;
     const waiting = this.writer.reserve(frameBytes);
     if (waiting !== null) {
       await waiting;
       this.writer.resumed();
-      try {
-        this.checkUsable();
-      } catch (error) {
-        this.writer.release(frameBytes);
-        throw error;
-      }
     }
+    this.checkReserved(batch, frameBytes, options.crcAlreadyVerified ?? false);
     return this.appendReserved(batch, view, frameBytes);
   }
 
@@ -331,7 +378,7 @@ export class PartitionLog {
    */
   async appendCopied(batch: Uint8Array): Promise<AppendResult> {
     this.checkUsable();
-    const view = this.checkBatch(batch);
+    const view = this.checkBatchHeader(batch);
     const baseOffset = view.baseOffset;
     if (!Number.isSafeInteger(baseOffset) || baseOffset < this.nextOffset) {
       throw new InvalidBatchError(
@@ -343,13 +390,8 @@ export class PartitionLog {
     if (waiting !== null) {
       await waiting;
       this.writer.resumed();
-      try {
-        this.checkUsable();
-      } catch (error) {
-        this.writer.release(frameBytes);
-        throw error;
-      }
     }
+    this.checkReserved(batch, frameBytes, false);
     if (baseOffset < this.nextOffset) {
       this.writer.release(frameBytes);
       throw new InvalidBatchError(
@@ -471,6 +513,7 @@ export class PartitionLog {
       nextOffset: offset,
       logStartOffset: this.logStartOffset,
       logEndOffset: this.nextOffset,
+      release: nothingToRelease,
     };
   }
 
@@ -491,10 +534,17 @@ export class PartitionLog {
       const cached =
         from >= this.segments.active.baseOffset ? this.tail.read(from, maxBytes) : undefined;
       if (cached !== undefined) {
-        return { ...cached, logStartOffset: this.logStartOffset, logEndOffset: this.nextOffset };
+        return {
+          ...cached,
+          logStartOffset: this.logStartOffset,
+          logEndOffset: this.nextOffset,
+          // The cache's batches are the appended buffers themselves, not pooled memory.
+          release: nothingToRelease,
+        };
       }
+      const context = { ...this.readContext(), pool: this.readBuffers };
       const found = await this.withSegmentFor(from, (segment, limit) =>
-        readSegmentBatches(segment, { offset: from, maxBytes, limit }, this.readContext()),
+        readSegmentBatches(segment, { offset: from, maxBytes, limit }, context),
       );
       if (found === 'retry') continue;
       if (found.value.nextOffset !== null) {
@@ -504,6 +554,7 @@ export class PartitionLog {
           nextOffset: found.value.nextOffset,
           logStartOffset: this.logStartOffset,
           logEndOffset: this.nextOffset,
+          release: releaseOnce(this.readBuffers, found.value.buffers),
         };
       }
       // Compaction emptied the rest of that segment: go on with the next one.

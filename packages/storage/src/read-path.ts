@@ -14,6 +14,7 @@ import {
 import { assert } from './assert.ts';
 import { CorruptLogError, InvalidTruncationError } from './errors.ts';
 import { readChunkBytesMin } from './limits.ts';
+import type { ReadBufferPool } from './read-buffer-pool.ts';
 import { type FrameScanResult, scanFrames } from './segment/frame-scanner.ts';
 import type { Segment } from './segment/segment.ts';
 
@@ -22,11 +23,17 @@ export interface SegmentRead {
   readonly sizeBytes: number;
   /** One past the last returned batch's last offset (null when nothing was returned). */
   readonly nextOffset: number | null;
+  /** The pool's buffers the batches are views of: the caller's until it gives them back. */
+  readonly buffers: Uint8Array[];
 }
 
 interface ReadContext {
   readonly indexIntervalBytes: number;
   readonly batchBytesMax: number;
+}
+
+interface BatchReadContext extends ReadContext {
+  readonly pool: ReadBufferPool;
 }
 
 const twoTo32 = 0x1_0000_0000;
@@ -61,12 +68,14 @@ function checkScan(segment: Segment, stop: FrameScanResult): void {
 
 /**
  * Whole batches holding `offset` and after, up to `maxBytes` of batch bytes (at least one
- * batch, however large, so a reader always progresses), from bytes [.., limit).
+ * batch, however large, so a reader always progresses), from bytes [.., limit). The chunks
+ * are read into buffers from `context.pool`; those that hold returned batches are the
+ * caller's (`buffers`), the others go back to the pool at once.
  */
 export async function readSegmentBatches(
   segment: Segment,
   request: { offset: number; maxBytes: number; limit: number },
-  context: ReadContext,
+  context: BatchReadContext,
 ): Promise<SegmentRead> {
   assert(segment.handle !== null && segment.indexes !== null, 'reading an unloaded segment');
   const start = Math.min(segment.indexes.offsets.floorPosition(request.offset), request.limit);
@@ -77,21 +86,58 @@ export async function readSegmentBatches(
     readChunkBytesMin,
     request.maxBytes + context.indexIntervalBytes + 2 * batchFrameHeaderBytes,
   );
-  const stop = await scanFrames(
-    segment.handle,
-    { start, end: request.limit, chunkBytes, batchBytesMax: context.batchBytesMax },
-    (_position, batch) => {
-      const lastOffset = batchLastOffset(batch);
-      if (lastOffset < request.offset) return true;
-      if (batches.length > 0 && sizeBytes + batch.length > request.maxBytes) return false;
-      batches.push(batch);
-      sizeBytes += batch.length;
-      nextOffset = lastOffset + 1;
-      return sizeBytes < request.maxBytes;
-    },
-  );
-  checkScan(segment, stop);
-  return { batches, sizeBytes, nextOffset };
+  const taken: Uint8Array[] = [];
+  const takeChunk = (bytes: number) => {
+    const chunk = context.pool.take(bytes);
+    taken.push(chunk);
+    return chunk;
+  };
+  try {
+    const stop = await scanFrames(
+      segment.handle,
+      {
+        start,
+        end: request.limit,
+        chunkBytes,
+        batchBytesMax: context.batchBytesMax,
+        takeChunk,
+        // Once a batch is taken, every later one counts against maxBytes: do not read on
+        // for one that cannot be taken (a 1 MiB batch after a 1 MiB batch, say).
+        wantsBatchOf: (batchBytes) =>
+          batches.length === 0 || sizeBytes + batchBytes <= request.maxBytes,
+      },
+      (_position, batch) => {
+        const lastOffset = batchLastOffset(batch);
+        if (lastOffset < request.offset) return true;
+        if (batches.length > 0 && sizeBytes + batch.length > request.maxBytes) return false;
+        batches.push(batch);
+        sizeBytes += batch.length;
+        nextOffset = lastOffset + 1;
+        return sizeBytes < request.maxBytes;
+      },
+    );
+    checkScan(segment, stop);
+  } catch (error) {
+    for (const chunk of taken) context.pool.give(chunk);
+    throw error;
+  }
+  return { batches, sizeBytes, nextOffset, buffers: keepUsedChunks(taken, batches, context.pool) };
+}
+
+/** The chunks some batch is a view of; gives the others back to the pool. */
+function keepUsedChunks(
+  taken: readonly Uint8Array[],
+  batches: readonly Uint8Array[],
+  pool: ReadBufferPool,
+): Uint8Array[] {
+  const used = new Set<ArrayBufferLike>();
+  for (const batch of batches) used.add(batch.buffer);
+  const kept: Uint8Array[] = [];
+  for (const chunk of taken) {
+    if (used.has(chunk.buffer)) kept.push(chunk);
+    else pool.give(chunk);
+  }
+  return kept;
 }
 
 export interface TimestampHit {

@@ -10,6 +10,7 @@ import {
   ManualClock,
   PartitionLog,
   type PartitionLogOptions,
+  ReadBufferPool,
 } from '../src/index.ts';
 import { SimFileSystem } from '../src/internal.ts';
 
@@ -93,6 +94,8 @@ export async function readLog(
       batches.push({ baseOffset: view.baseOffset, lastOffset: view.lastOffset });
     }
     offset = result.nextOffset;
+    // Decoded into copies: the buffers may serve the next reads.
+    result.release();
   }
   return { records, batches };
 }
@@ -115,6 +118,7 @@ export const smallConfig: Partial<LogConfig> = {
 export interface SimLogEnvironment {
   readonly fs: SimFileSystem;
   readonly clock: ManualClock;
+  readonly readBufferPool: ReadBufferPool;
   open(overrides?: Partial<PartitionLogOptions>): Promise<PartitionLog>;
 }
 
@@ -123,15 +127,19 @@ export function simEnvironment(seed = 1, overrides: Partial<LogConfig> = {}): Si
   const config = { ...smallConfig, ...overrides };
   const fs = new SimFileSystem({ random: seededRandom(seed) });
   const clock = new ManualClock(1_000_000);
+  // Small, so that reads reuse a few buffers and give others up; it outlives reopenings.
+  const readBufferPool = new ReadBufferPool({ bytesMax: 256 * 1024 });
   return {
     fs,
     clock,
+    readBufferPool,
     open: (overrides = {}) =>
       PartitionLog.open({
         directory,
         fileSystem: fs,
         clock,
         config,
+        readBufferPool,
         compactionYield: () => Promise.resolve(),
         ...overrides,
       }),

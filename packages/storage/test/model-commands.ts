@@ -10,6 +10,7 @@ import {
   type LogConfig,
   OffsetOutOfRangeError,
   type PartitionLog,
+  type ReadResult,
 } from '../src/index.ts';
 import {
   batchOf,
@@ -34,6 +35,43 @@ export interface Real {
   /** Whether every key fits the compactor's map in one pass (enables the strict check). */
   readonly fullCompaction: boolean;
   log: PartitionLog;
+  /** Read results kept unreleased, with a copy of their bytes: they must never change. */
+  readonly held: HeldRead[];
+}
+
+interface HeldRead {
+  readonly result: ReadResult;
+  readonly copies: Uint8Array[];
+  readonly where: string;
+}
+
+const heldReadsMax = 4;
+
+/** Every unreleased read result still holds the bytes it was read with. */
+function checkHeld(real: Real, where: string): void {
+  for (const held of real.held) {
+    held.result.batches.forEach((batch, i) => {
+      if (!Buffer.from(batch).equals(held.copies[i]!)) {
+        throw new Error(`${where}: batch ${i} of the unreleased ${held.where} changed`);
+      }
+    });
+  }
+}
+
+/**
+ * Keeps about one read result in four unreleased (the oldest released when more than
+ * `heldReadsMax` are held) and releases the others at once, so reads reuse buffers while
+ * results held across appends, reads, compaction, truncation and crashes are checked.
+ */
+function holdOrRelease(real: Real, result: ReadResult, pick: number, where: string): void {
+  if ((pick >>> 3) % 4 !== 0) {
+    result.release();
+    count('read.released');
+    return;
+  }
+  real.held.push({ result, copies: result.batches.map((b) => Buffer.from(b)), where });
+  count('read.held');
+  if (real.held.length > heldReadsMax) real.held.shift()!.result.release();
 }
 
 type Command = fc.AsyncCommand<LogModel, Real>;
@@ -54,6 +92,7 @@ function expectEqual<T>(actual: T, expected: T, what: string): void {
 }
 
 async function checkBounds(model: LogModel, real: Real, where: string): Promise<void> {
+  checkHeld(real, where);
   expectEqual(real.log.logStartOffset, model.logStart, `${where}: logStartOffset`);
   expectEqual(real.log.logEndOffset, model.logEnd, `${where}: logEndOffset`);
 }
@@ -147,6 +186,15 @@ class ReadCommand implements Command {
     }
     const offset = model.logStart + (this.pick % (model.logEnd - model.logStart + 1));
     const result = await real.log.read(offset, this.maxBytes);
+    try {
+      this.verify(model, offset, result);
+    } finally {
+      holdOrRelease(real, result, this.pick, `read(${offset}, ${this.maxBytes})`);
+    }
+    checkHeld(real, `read(${offset}, ${this.maxBytes})`);
+  }
+
+  private verify(model: LogModel, offset: number, result: ReadResult): void {
     if (offset === model.logEnd) {
       expectEqual(result.batches.length, 0, 'read at the end');
       return;

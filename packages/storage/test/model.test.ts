@@ -93,9 +93,12 @@ function property(keySpace: number, replayPath?: string, fixed: Partial<LogConfi
         config,
         fullCompaction: config.compactionKeysMax >= keySpace + 6,
         log: await env.open(),
+        held: [],
       };
       await fc.asyncModelRun(() => ({ model: new LogModel(), real }), commands);
       await real.log.close();
+      const reuses = (coverage.get('read.bufferReuses') ?? 0) + env.readBufferPool.reuses;
+      coverage.set('read.bufferReuses', reuses);
     },
   );
 }
@@ -114,6 +117,8 @@ test('the log matches the model under appends, reads, retention, compaction, tru
   t.true((coverage.get('compact.recordsRemoved') ?? 0) > 0, 'compaction removed records');
   t.true((coverage.get('crash.lostUnflushed') ?? 0) > 0, 'crashes lost unflushed data');
   t.true((coverage.get('crash.tornTailTruncated') ?? 0) > 0, 'recovery truncated torn tails');
+  t.true((coverage.get('read.bufferReuses') ?? 0) > 0, 'reads reused released buffers');
+  t.true((coverage.get('read.held') ?? 0) > 0, 'read results were held unreleased');
 });
 
 test('the same with many keys, so the compactor map fills and cleans in several passes', async (t) => {

@@ -124,3 +124,36 @@ test('appenders refill the append buffer while a write is in flight, and no furt
   );
   await log.close();
 });
+
+test('a batch with a bad CRC that waited for room is refused in its turn and gives the room back', async (t) => {
+  const env = simEnvironment(23, {
+    appendBufferBytesMax: 4096,
+    maxBatchBytes: 1024,
+    segmentBytes: 64 * 1024,
+  });
+  const gated = gatedLogWrites(env.fs);
+  const log = await env.open({ fileSystem: gated.fileSystem });
+  const batch = () => batchOfCount(10, 1000, 80);
+  const damaged = batch();
+  damaged[damaged.length - 1]! ^= 0x01; // a record byte: only the CRC-32C can tell
+  // The first five fill the disk's held write and the buffer; the damaged one waits for room.
+  const before = Array.from({ length: 5 }, () => log.append(batch()));
+  const refused = log.append(damaged).then(
+    () => 'appended',
+    (error: Error) => error.name,
+  );
+  const after = Array.from({ length: 3 }, () => log.append(batch()));
+  await Promise.all(before);
+  await settle();
+  gated.open();
+  t.is(await refused, 'InvalidBatchError');
+  const offsets = (await Promise.all([...before, ...after])).map((r) => r.baseOffset);
+  t.deepEqual(
+    offsets,
+    Array.from({ length: 8 }, (_, i) => i * 10),
+    'the refused batch took no offsets and the later appends kept their order',
+  );
+  await log.flush();
+  t.is((await readAll(log)).length, 80);
+  await log.close();
+});

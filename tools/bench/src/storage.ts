@@ -8,16 +8,22 @@
  *
  * For records of 100 bytes and 1 KiB, in batches of 16 KiB, 64 KiB, 256 KiB and 1 MiB:
  *
- * 1. raw: plain `writeSync` of buffers of the batch size into one file, one fdatasync at
- *    the end (the disk's sequential write bandwidth through the page cache);
+ * 1. raw: plain `writeSync` of buffers of the batch size into one new file, one fdatasync
+ *    at the end (the disk's sequential write bandwidth through the page cache, written the
+ *    way a naive writer of those batches would); and "disk": the same bytes written the
+ *    same way in 1 MiB writes (the disk's bandwidth whatever the batch size);
  * 2. append: `PartitionLog.append` of distinct, pre-encoded batches (each is checked, its
  *    CRC-32C verified, its base offset stamped, framed with its xxhash64 and queued for the
- *    writer), with no fsync per batch and one `flush()` at the end; MB/s of batch bytes,
- *    records/s, and the ratio to raw;
+ *    writer), with no fsync per batch and one `flush()` at the end (which also writes the
+ *    log's checkpoint); MB/s of batch bytes, records/s, and the ratios to raw and to disk;
  * 3. read: sequential `read(offset, 1 MiB)` over the whole log just written (from the page
- *    cache; every frame's xxhash64 is checked), MB/s;
- * 4. the CPU time (user + system) raw and append spent per byte, which a loaded machine
- *    does not inflate the way it inflates wall-clock throughput.
+ *    cache; every frame's xxhash64 is checked), MB/s, twice: first dropping each result
+ *    without releasing it ("kept": fresh memory for every read, as for a caller that never
+ *    calls `release()`), then releasing each result once counted (its buffer serves a later
+ *    read), which is the figure "read" reports;
+ * 4. the CPU time (user + system, all threads) raw, append and the released read spent per
+ *    byte, which a loaded machine does not inflate the way it inflates wall-clock
+ *    throughput. The 1-minute load average is printed before and after.
  *
  * Before the first case, one untimed append and read of `--warmup-mb` MiB of its batches.
  *
@@ -25,7 +31,7 @@
  * dispatches it (native from `nativeCrc32cBytesMin` bytes up when `@node-rs/crc32` loaded)
  * and for the JavaScript implementation alone; xxhash64 MB/s; and batch encoding
  * (RecordBatchBuilder) MB/s and records/s. Medians over `repeat` runs; the
- * ratio is the median of the per-run ratios (raw and append run back to back).
+ * ratios are the medians of the per-run ratios (raw, disk and append run back to back).
  * Results also go to tools/bench/results/storage-<time>.json.
  */
 import {
@@ -38,6 +44,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -105,10 +112,13 @@ function templateBatch(
   return { batch: encodeRecordBatch(records), records: count };
 }
 
-/** Distinct copies (append takes ownership of its bytes and stamps them in place). */
+/**
+ * Distinct copies (append takes ownership of its bytes and stamps them in place). Copied
+ * with the Uint8Array constructor: `slice()` of a Buffer would share the memory.
+ */
 function batchPool(template: Uint8Array): Uint8Array[] {
   const count = Math.max(1, Math.floor(totalBytes / template.length));
-  return Array.from({ length: count }, () => template.slice());
+  return Array.from({ length: count }, () => new Uint8Array(template));
 }
 
 /** CPU seconds (user + system) this process used since `since`. */
@@ -117,28 +127,67 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
+/** Writes `buffers` to a new file with `writeSync`, then one fdatasync; MB/s and CPU ns/B. */
 function rawWrite(
   dir: string,
-  pool: readonly Uint8Array[],
+  buffers: readonly Uint8Array[],
 ): { mbps: number; cpuNsPerByte: number } {
   const path = join(dir, 'raw-write.probe');
   const fd = openSync(path, 'w');
+  let bytes = 0;
+  for (const buffer of buffers) bytes += buffer.length;
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
-  for (const buffer of pool) writeSync(fd, buffer);
+  for (const buffer of buffers) writeSync(fd, buffer);
   fdatasyncSync(fd);
   const elapsed = seconds(start);
-  const bytes = pool.length * pool[0]!.length;
   const cpuNsPerByte = (cpuSeconds(cpu) * 1e9) / bytes;
   closeSync(fd);
   rmSync(path);
   return { mbps: bytes / elapsed / mega, cpuNsPerByte };
 }
 
+/** The bytes of `pool`, as views of one 1 MiB buffer (the last one shorter). */
+function megabyteWrites(pool: readonly Uint8Array[]): Uint8Array[] {
+  const chunk = new Uint8Array(1024 * 1024).fill(0x5a);
+  const writes: Uint8Array[] = [];
+  for (let left = pool.length * pool[0]!.length; left > 0; left -= chunk.length) {
+    writes.push(chunk.subarray(0, Math.min(chunk.length, left)));
+  }
+  return writes;
+}
+
+/** Reads the whole log sequentially, 1 MiB a call; MB/s and CPU ns/B. */
+async function readWholeLog(
+  log: PartitionLog,
+  bytes: number,
+  release: boolean,
+): Promise<{ mbps: number; cpuNsPerByte: number }> {
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  let offset = 0;
+  let readBytes = 0;
+  while (offset < log.logEndOffset) {
+    const result = await log.read(offset, 1024 * 1024);
+    readBytes += result.sizeBytes;
+    offset = result.nextOffset;
+    if (release) result.release();
+  }
+  const mbps = readBytes / seconds(start) / mega;
+  if (readBytes !== bytes) throw new Error(`read ${readBytes} bytes of ${bytes}`);
+  return { mbps, cpuNsPerByte: (cpuSeconds(cpu) * 1e9) / bytes };
+}
+
 async function appendAndRead(
   dir: string,
   pool: readonly Uint8Array[],
-): Promise<{ appendMBps: number; appendCpuNsPerByte: number; readMBps: number }> {
+): Promise<{
+  appendMBps: number;
+  appendCpuNsPerByte: number;
+  readMBps: number;
+  readCpuNsPerByte: number;
+  readKeptMBps: number;
+}> {
   const directory = mkdtempSync(join(dir, 'log-'));
   const log = await PartitionLog.open({ directory });
   const bytes = pool.length * pool[0]!.length;
@@ -153,19 +202,17 @@ async function appendAndRead(
   await log.flush();
   const appendSeconds = seconds(start);
   const appendCpuNsPerByte = (cpuSeconds(cpu) * 1e9) / bytes;
-  const readStart = process.hrtime.bigint();
-  let offset = 0;
-  let readBytes = 0;
-  while (offset < log.logEndOffset) {
-    const result = await log.read(offset, 1024 * 1024);
-    readBytes += result.sizeBytes;
-    offset = result.nextOffset;
-  }
-  const readMBps = readBytes / seconds(readStart) / mega;
-  if (readBytes !== bytes) throw new Error(`read ${readBytes} bytes of ${bytes}`);
+  const kept = await readWholeLog(log, bytes, false);
+  const released = await readWholeLog(log, bytes, true);
   await log.close();
   rmSync(directory, { recursive: true, force: true });
-  return { appendMBps: bytes / appendSeconds / mega, appendCpuNsPerByte, readMBps };
+  return {
+    appendMBps: bytes / appendSeconds / mega,
+    appendCpuNsPerByte,
+    readMBps: released.mbps,
+    readCpuNsPerByte: released.cpuNsPerByte,
+    readKeptMBps: kept.mbps,
+  };
 }
 
 interface StoreResult {
@@ -173,13 +220,19 @@ interface StoreResult {
   readonly batchBytes: number;
   readonly recordsPerBatch: number;
   readonly rawMBps: number;
+  /** The same bytes in 1 MiB writes. */
+  readonly diskMBps: number;
   readonly appendMBps: number;
   readonly appendRecordsPerSecond: number;
   readonly appendToRaw: number;
+  readonly appendToDisk: number;
+  /** Reads releasing each result; `readKeptMBps` without releasing. */
   readonly readMBps: number;
+  readonly readKeptMBps: number;
   /** CPU time of this process per byte (user + system), which load does not inflate. */
   readonly rawCpuNsPerByte: number;
   readonly appendCpuNsPerByte: number;
+  readonly readCpuNsPerByte: number;
 }
 
 /**
@@ -194,7 +247,7 @@ async function warmUp(dir: string): Promise<void> {
   const count = Math.max(1, Math.floor(warmupBytes / template.batch.length));
   await appendAndRead(
     dir,
-    Array.from({ length: count }, () => template.batch.slice()),
+    Array.from({ length: count }, () => new Uint8Array(template.batch)),
   );
 }
 
@@ -205,36 +258,45 @@ async function benchmarkStore(dir: string): Promise<StoreResult[]> {
     for (const batchBytes of batchSizes) {
       const template = templateBatch(recordBytes, batchBytes);
       const pool = batchPool(template.batch);
-      const raw: number[] = [];
-      const append: number[] = [];
-      const ratios: number[] = [];
-      const read: number[] = [];
-      const rawCpu: number[] = [];
-      const appendCpu: number[] = [];
+      const samples = new Map<string, number[]>();
+      const sample = (name: string, value: number) => {
+        samples.set(name, [...(samples.get(name) ?? []), value]);
+      };
+      const medianOf = (name: string) => median(samples.get(name) ?? []);
+      const diskWrites = megabyteWrites(pool);
       for (let run = 0; run < repeat; run++) {
-        // Raw and append alternate, and each append is compared with the raw run next to
-        // it, so a noisy neighbour moves both sides of a ratio alike.
+        // Raw, disk and append alternate, and each append is compared with the raw runs
+        // next to it, so a noisy neighbour moves both sides of a ratio alike.
         const rawRun = rawWrite(dir, pool);
+        const diskRun = rawWrite(dir, diskWrites);
         const measured = await appendAndRead(dir, pool);
-        raw.push(rawRun.mbps);
-        rawCpu.push(rawRun.cpuNsPerByte);
-        append.push(measured.appendMBps);
-        appendCpu.push(measured.appendCpuNsPerByte);
-        ratios.push(measured.appendMBps / rawRun.mbps);
-        read.push(measured.readMBps);
+        sample('raw', rawRun.mbps);
+        sample('rawCpu', rawRun.cpuNsPerByte);
+        sample('disk', diskRun.mbps);
+        sample('append', measured.appendMBps);
+        sample('appendCpu', measured.appendCpuNsPerByte);
+        sample('toRaw', measured.appendMBps / rawRun.mbps);
+        sample('toDisk', measured.appendMBps / diskRun.mbps);
+        sample('read', measured.readMBps);
+        sample('readCpu', measured.readCpuNsPerByte);
+        sample('readKept', measured.readKeptMBps);
       }
-      const appendMBps = median(append);
-      const result = {
+      const appendMBps = medianOf('append');
+      const result: StoreResult = {
         recordBytes,
         batchBytes: template.batch.length,
         recordsPerBatch: template.records,
-        rawMBps: median(raw),
+        rawMBps: medianOf('raw'),
+        diskMBps: medianOf('disk'),
         appendMBps,
         appendRecordsPerSecond: (appendMBps * mega * template.records) / template.batch.length,
-        appendToRaw: median(ratios),
-        readMBps: median(read),
-        rawCpuNsPerByte: median(rawCpu),
-        appendCpuNsPerByte: median(appendCpu),
+        appendToRaw: medianOf('toRaw'),
+        appendToDisk: medianOf('toDisk'),
+        readMBps: medianOf('read'),
+        readKeptMBps: medianOf('readKept'),
+        rawCpuNsPerByte: medianOf('rawCpu'),
+        appendCpuNsPerByte: medianOf('appendCpu'),
+        readCpuNsPerByte: medianOf('readCpu'),
       };
       results.push(result);
       printStoreRow(result);
@@ -243,17 +305,25 @@ async function benchmarkStore(dir: string): Promise<StoreResult[]> {
   return results;
 }
 
+const storeHeader =
+  ' record     batch  raw MB/s disk MB/s append MB/s   records/s  of raw of disk read MB/s' +
+  ' kept MB/s raw ns/B app ns/B read ns/B';
+
 function printStoreRow(r: StoreResult): void {
   const cells = [
     `${r.recordBytes} B`.padStart(7),
     `${(r.batchBytes / 1024).toFixed(0)} KiB`.padStart(9),
-    r.rawMBps.toFixed(0).padStart(8),
-    r.appendMBps.toFixed(0).padStart(10),
-    Math.round(r.appendRecordsPerSecond).toLocaleString('en-US').padStart(12),
-    `${(r.appendToRaw * 100).toFixed(0)}%`.padStart(8),
+    r.rawMBps.toFixed(0).padStart(9),
+    r.diskMBps.toFixed(0).padStart(9),
+    r.appendMBps.toFixed(0).padStart(11),
+    Math.round(r.appendRecordsPerSecond).toLocaleString('en-US').padStart(11),
+    `${(r.appendToRaw * 100).toFixed(0)}%`.padStart(6),
+    `${(r.appendToDisk * 100).toFixed(0)}%`.padStart(7),
     r.readMBps.toFixed(0).padStart(9),
+    r.readKeptMBps.toFixed(0).padStart(9),
     r.rawCpuNsPerByte.toFixed(2).padStart(8),
     r.appendCpuNsPerByte.toFixed(2).padStart(8),
+    r.readCpuNsPerByte.toFixed(2).padStart(9),
   ];
   console.log(cells.join(' '));
 }
@@ -325,9 +395,9 @@ async function main(): Promise<void> {
   console.log(
     `storage benchmark: ${totalBytes / 1024 / 1024} MiB per case, median of ${repeat}, in ${dir}`,
   );
-  console.log(
-    ' record     batch  raw MB/s append MB/s   records/s  of raw read MB/s raw ns/B app ns/B',
-  );
+  const loadBefore = loadavg()[0]!;
+  console.log(`load average (1 min) before: ${loadBefore.toFixed(2)}`);
+  console.log(storeHeader);
   try {
     const store = await benchmarkStore(dir);
     console.log('');
@@ -336,7 +406,10 @@ async function main(): Promise<void> {
       values.dir,
       `storage-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
     );
-    writeFileSync(resultPath, JSON.stringify({ totalBytes, repeat, store, codec }, null, 2));
+    const loadAfter = loadavg()[0]!;
+    console.log(`load average (1 min) after: ${loadAfter.toFixed(2)}`);
+    const load = { before: loadBefore, after: loadAfter };
+    writeFileSync(resultPath, JSON.stringify({ totalBytes, repeat, load, store, codec }, null, 2));
     console.log(`\nresults: ${resultPath}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

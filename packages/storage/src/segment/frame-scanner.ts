@@ -3,9 +3,11 @@
  * each frame (length, xxhash64, agreement with the batch's own length) and handing each
  * good batch to a visitor. It stops at the first frame that is not good and says why and
  * where, leaving the decision (torn tail, corruption) to the caller. Batches handed out are
- * views into freshly read chunks, so a visitor may keep them.
+ * views into the chunks read, which are new buffers (a visitor may keep them) unless the
+ * caller supplies them (`takeChunk`, then the caller decides when they may be reused).
  */
 import { BatchFrameStatus, batchFrameHeaderBytes, inspectBatchFrame } from '@tributary/protocol';
+import { assert } from '../assert.ts';
 import type { FileHandle } from '../fs/file-system.ts';
 
 export interface FrameScanOptions {
@@ -15,6 +17,14 @@ export interface FrameScanOptions {
   /** Bytes read at a time; grown for a frame that does not fit. */
   readonly chunkBytes: number;
   readonly batchBytesMax: number;
+  /** Where chunks are read into (default: a new buffer each); the caller owns them. */
+  readonly takeChunk?: (bytes: number) => Uint8Array;
+  /**
+   * Asked with a frame's claimed batch size before the scan reads on to complete that frame
+   * (it ends past the chunk): false stops the scan there, as the visitor returning false
+   * would, sparing a read of bytes the caller would not take.
+   */
+  readonly wantsBatchOf?: (batchBytes: number) => boolean;
 }
 
 /** Return false to stop the scan after this batch. */
@@ -31,14 +41,20 @@ export interface FrameScanResult {
   readonly stoppedByVisitor: boolean;
 }
 
+/** A new buffer of `bytes`, not zero-filled: only the bytes read into it are handed out. */
+function newChunk(bytes: number): Uint8Array {
+  // The zero-fill would cost several times the read itself for a chunk of megabytes.
+  return Buffer.allocUnsafe(bytes);
+}
+
 export async function readFully(
   handle: FileHandle,
   position: number,
   length: number,
+  takeChunk: (bytes: number) => Uint8Array = newChunk,
 ): Promise<Uint8Array> {
-  // Only the bytes read are handed out, so skip the zero-fill (which costs several times
-  // the read itself for a chunk of megabytes).
-  const chunk = Buffer.allocUnsafe(length);
+  const chunk = takeChunk(length);
+  assert(chunk.length === length, 'a chunk of the size asked for');
   let filled = 0;
   while (filled < length) {
     const count = await handle.read(chunk.subarray(filled), position + filled);
@@ -57,7 +73,7 @@ export async function scanFrames(
   let chunkBytes = options.chunkBytes;
   while (position < options.end) {
     const wanted = Math.min(chunkBytes, options.end - position);
-    const chunk = await readFully(handle, position, wanted);
+    const chunk = await readFully(handle, position, wanted, options.takeChunk);
     if (chunk.length === 0) {
       return { status: BatchFrameStatus.truncated, position, stoppedByVisitor: false };
     }
@@ -86,6 +102,9 @@ export async function scanFrames(
         position + at + frameBytes <= options.end;
       if (!continuesInNextChunk) {
         return { status: found.status, position: position + at, stoppedByVisitor: false };
+      }
+      if (found.batchBytes >= 0 && options.wantsBatchOf?.(found.batchBytes) === false) {
+        return { status: BatchFrameStatus.ok, position: position + at, stoppedByVisitor: true };
       }
       if (at === 0) chunkBytes = Math.max(chunkBytes, frameBytes);
       break;
