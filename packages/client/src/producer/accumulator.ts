@@ -4,6 +4,7 @@
  * or when a flush asks. Pure apart from the buffer bound; the clock comes in as arguments.
  */
 import type { RecordInput } from '@tributary/protocol';
+import type { FramePool } from '../net/frame-pool.ts';
 import { type BatchSettings, ProducerBatch } from './batch.ts';
 import { PartitionQueue } from './partition-queue.ts';
 import type { SendTracker } from './send-tracker.ts';
@@ -15,6 +16,8 @@ export interface AccumulatorOptions {
   readonly deliveryTimeoutMs: number;
   /** Called once per batch when it is acknowledged or fails (to release its buffer bytes). */
   readonly onBatchDone: (batch: ProducerBatch) => void;
+  /** Memory batches are encoded in, given back when they are done (see batch.ts). */
+  readonly batchMemory?: FramePool;
 }
 
 export class RecordAccumulator {
@@ -73,6 +76,7 @@ export class RecordAccumulator {
     if (batch === undefined || !batch.accepts(sizeBytes, settings, this.options.batchBytes)) {
       batch = new ProducerBatch(topic, partition, settings, nowMs, this.options.deliveryTimeoutMs);
       batch.onDone = this.options.onBatchDone;
+      batch.memory = this.options.batchMemory;
       queue.push(batch);
     }
     batch.append(record, sizeBytes, tracker);

@@ -4,15 +4,21 @@
  * producer id, epoch and base sequence in the header) and a retry resends exactly those
  * bytes, so the broker recognises a duplicate. Only when the partition's sequences must be
  * rewritten (a rewind, or a new epoch) is the batch re-encoded, from its own bytes.
+ *
+ * An uncompressed batch is built in memory lent by the producer's pool, which gets it back
+ * once the batch is done and no Produce request carrying it is still unsettled (a request
+ * copies the bytes into its frame only when it gets a connection slot, which may be after
+ * the batch timed out): until then something may still read the bytes.
  */
 import {
   type Acks,
-  type CompressionType,
+  CompressionType,
   iterateRecords,
   RecordBatchBuilder,
   type RecordInput,
 } from '@tributary/protocol';
 import { assert } from '../assert.ts';
+import type { FramePool } from '../net/frame-pool.ts';
 import type { SendTracker } from './send-tracker.ts';
 import type { ProducerIdentity } from './sequence.ts';
 
@@ -58,6 +64,12 @@ export class ProducerBatch {
   retryAtMs = 0;
   done = false;
   onDone: ((batch: ProducerBatch) => void) | undefined;
+  /** Where the encoded bytes' memory comes from (undefined: fresh memory each time). */
+  memory: FramePool | undefined;
+  /** The pooled memory `bytes` is a view of, until given back. */
+  private lentMemory: Uint8Array | undefined;
+  /** Produce requests carrying `bytes` that have not settled yet. */
+  private requestsHolding = 0;
   private doneListeners: (() => void)[] | undefined;
 
   constructor(
@@ -110,7 +122,14 @@ export class ProducerBatch {
       baseSequence: identity === undefined ? -1 : baseSequence,
       initialCapacityBytes: Math.min(this.sizeBytes + 128, 1 << 24),
     };
-    const builder = new RecordBatchBuilder(options);
+    const previousMemory = this.lentMemory;
+    const memory =
+      this.memory !== undefined && this.settings.compression === CompressionType.none
+        ? this.memory.allocate(options.initialCapacityBytes)
+        : undefined;
+    const builder = new RecordBatchBuilder(
+      memory === undefined ? options : { ...options, buffer: memory },
+    );
     if (this.records !== undefined) {
       for (const record of this.records) builder.append(record);
     } else {
@@ -119,10 +138,40 @@ export class ProducerBatch {
     }
     this.records = undefined;
     this.bytes = builder.build();
+    this.lentMemory =
+      memory !== undefined && this.bytes.buffer === memory.buffer ? memory : undefined;
+    // The builder outgrew the lent memory: nothing reads it any more.
+    if (memory !== undefined && this.lentMemory === undefined) this.memory?.release(memory);
+    if (previousMemory !== undefined) this.retire(previousMemory);
     this.producerId = options.producerId;
     this.producerEpoch = options.producerEpoch;
     this.baseSequence = options.baseSequence;
     return this.bytes;
+  }
+
+  /** A Produce request now carries `bytes`; `requestSettled` must follow. */
+  requestTaken(): void {
+    this.requestsHolding += 1;
+  }
+
+  /** A request that carried the bytes got its answer or failed: nothing of it reads them now. */
+  requestSettled(): void {
+    assert(this.requestsHolding > 0, 'a request settled that was never taken');
+    this.requestsHolding -= 1;
+    if (this.done && this.lentMemory !== undefined) this.giveBackMemory();
+  }
+
+  /** Memory of bytes replaced by a re-encoding: back to the pool unless a request may read it. */
+  private retire(memory: Uint8Array): void {
+    if (this.requestsHolding === 0) this.memory?.release(memory);
+    else this.memory?.discard(memory); // the garbage collector takes it once it is unread
+  }
+
+  private giveBackMemory(): void {
+    if (this.requestsHolding > 0 || this.lentMemory === undefined) return;
+    this.memory?.release(this.lentMemory);
+    this.lentMemory = undefined;
+    this.bytes = undefined;
   }
 
   /** Forgets the sequence so the next send encodes it afresh (after a rewind or new epoch). */
@@ -151,6 +200,7 @@ export class ProducerBatch {
     this.onDone?.(this);
     for (const listener of this.doneListeners ?? []) listener();
     this.doneListeners = undefined;
+    this.giveBackMemory();
   }
 
   written(baseOffset: number, logStartOffset: number): void {

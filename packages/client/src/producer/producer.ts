@@ -18,8 +18,10 @@ import {
   protocolError,
 } from '../errors.ts';
 import type { ClientEmitter } from '../instrumentation.ts';
+import { batchBytesMax } from '../limits.ts';
 import type { Logger } from '../logger.ts';
 import type { Cluster } from '../net/cluster.ts';
+import { FramePool } from '../net/frame-pool.ts';
 import { RecordAccumulator } from './accumulator.ts';
 import type { BatchSettings } from './batch.ts';
 import { BufferPool } from './buffer-pool.ts';
@@ -106,6 +108,7 @@ export class Producer {
       lingerMs: this.settings.lingerMs,
       deliveryTimeoutMs: this.settings.deliveryTimeoutMs,
       onBatchDone: (batch) => this.pool.release(batch.sizeBytes),
+      batchMemory: batchMemoryPool(this.settings),
     });
     this.identities = this.settings.idempotent ? new IdentityManager(cluster) : undefined;
     this.sender = new Sender(
@@ -336,6 +339,16 @@ export class Producer {
     }
     return partition;
   }
+}
+
+/**
+ * Reused memory for encoded batches: as many buffers as batches of `batchBytes` fit in the
+ * producer's buffer bound, so the pool never holds more than that bound (plus the slack
+ * of one encoding's size estimate per buffer).
+ */
+function batchMemoryPool(settings: { batchBytes: number; bufferBytesMax: number }): FramePool {
+  const batchesMax = Math.ceil(settings.bufferBytesMax / settings.batchBytes);
+  return new FramePool(Math.min(settings.batchBytes * 2, batchBytesMax), Math.min(batchesMax, 256));
 }
 
 function compressionType(option: CompressionOption): CompressionType {

@@ -165,6 +165,7 @@ export class Sender {
         requests.set(key, request);
       }
       const bytes = queue.take(batch, this.options.idempotent);
+      batch.requestTaken();
       request.entries.push({ queue, batch, bytes });
       request.sizeBytes += bytes.byteLength;
     }
@@ -190,6 +191,7 @@ export class Sender {
         (error: unknown) => this.onRequestFailed(request, error),
       )
       .finally(() => {
+        for (const { batch } of request.entries) batch.requestSettled();
         scope.dispose();
         this.inflightPerBroker.set(nodeId, (this.inflightPerBroker.get(nodeId) ?? 1) - 1);
         this.wake();

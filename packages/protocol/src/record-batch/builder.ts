@@ -48,6 +48,12 @@ export interface RecordBatchOptions {
   readonly baseSequence?: number;
   readonly codecs?: CompressionCodecTable;
   readonly initialCapacityBytes?: number;
+  /**
+   * Memory to build the batch in (its contents are overwritten), instead of a fresh
+   * allocation of `initialCapacityBytes`; the builder moves to fresh memory if the batch
+   * outgrows it. An uncompressed batch built here is a view of it.
+   */
+  readonly buffer?: Uint8Array;
 }
 
 export interface BuildOptions {
@@ -86,7 +92,12 @@ export class RecordBatchBuilder {
   constructor(options: RecordBatchOptions = {}) {
     this.options = options;
     checkBatchOptions(options);
-    this.buffer = uninitializedBytes(options.initialCapacityBytes ?? initialCapacityBytesDefault);
+    if (options.buffer !== undefined) {
+      assert(options.buffer.byteLength >= batchHeaderBytes, 'a batch buffer holds the header');
+      this.buffer = options.buffer;
+    } else {
+      this.buffer = uninitializedBytes(options.initialCapacityBytes ?? initialCapacityBytesDefault);
+    }
   }
 
   get recordCount(): number {
