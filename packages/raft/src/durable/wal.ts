@@ -34,7 +34,7 @@ import { assert } from './assert.ts';
 import type { ByteBuffer } from './byte-buffer.ts';
 import { loadChecksum } from './checksum.ts';
 import { RaftStorageError } from './errors.ts';
-import { nodeWalFileSystem, type WalFileSystem } from './file-system.ts';
+import { nodeWalFileSystem, type WalFileSystem, writeDurably } from './file-system.ts';
 import { GroupLog, type GroupLogContext } from './group-log.ts';
 import { type GroupRecovery, type GroupStager, GroupStorage } from './group-storage.ts';
 import {
@@ -646,10 +646,10 @@ export class RaftWal implements GroupStager, GroupLogContext {
     }
     const position = segment.size;
     if (bytes.byteLength > 0) {
-      await segment.file.write(bytes, position);
+      // One completion, not a write's then an fdatasync's (see WalFile.writeDurable).
+      await writeDurably(segment.file, bytes, position);
       segment.size += bytes.byteLength;
       this.locateRefs(batch, segment.sequence, position);
-      await segment.file.datasync();
       this.counters.segmentSyncs += 1;
       this.counters.bytesWritten += bytes.byteLength;
       this.counters.recordsWritten += batch.recordCount;

@@ -129,8 +129,13 @@ export class CrashFileSystem implements WalFileSystem {
 
   private wrap(real: WalFile, inode: Inode): WalFile {
     const check = () => this.check();
-    return {
+    const file: WalFile = {
       path: real.path,
+      // A crash while it runs may leave any torn state of the write, as with the two calls.
+      async writeDurable(data, position) {
+        await file.write(data, position);
+        await file.datasync();
+      },
       async write(data, position) {
         check();
         await real.write(data, position);
@@ -165,6 +170,7 @@ export class CrashFileSystem implements WalFileSystem {
       },
       close: () => real.close(),
     };
+    return file;
   }
 
   private change(state: DirectoryState, name: string, inode: Inode | undefined): void {
