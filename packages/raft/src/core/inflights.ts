@@ -41,7 +41,8 @@ export class Inflights {
     assert(!this.full(), 'inflights: add to a full window');
     if (this.length > 0) {
       const last = this.indexes[(this.start + this.length - 1) % this.countMax] as number;
-      assert(index > last, `inflights: index ${index} not above last in flight ${last}`);
+      if (index <= last)
+        assert(false, `inflights: index ${index} not above last in flight ${last}`);
     }
     const at = (this.start + this.length) % this.countMax;
     this.indexes[at] = index;

@@ -52,10 +52,8 @@ export class MemoryLog implements LogReader {
   }
 
   entries(low: number, high: number, bytesMax: number): Entry[] {
-    assert(
-      low >= this.offset && high <= this.last + 1,
-      `memory log: entries [${low}, ${high}) out of range`,
-    );
+    if (low < this.offset || high > this.last + 1)
+      assert(false, `memory log: entries [${low}, ${high}) out of range`);
     let out: Entry[] = [];
     let used = 0;
     for (let chunk = this.chunkOf(low); chunk < this.chunks.length && low < high; chunk++) {

@@ -46,7 +46,9 @@ export class RaftLog {
 
   lastTerm(): number {
     const term = this.term(this.lastIndex());
-    assert(term !== undefined, `raft log: no term for the last index ${this.lastIndex()}`);
+    // Messages built only on failure: this runs for every message and every append.
+    if (term === undefined)
+      assert(false, `raft log: no term for the last index ${this.lastIndex()}`);
     return term;
   }
 
@@ -71,8 +73,9 @@ export class RaftLog {
 
   /** Entries in [low, high), at least one if any, stopping before `bytesMax`. */
   entries(low: number, high: number, bytesMax: number): Entry[] {
-    assert(low >= this.firstIndex(), `raft log: entries from ${low} below first index`);
-    assert(high <= this.lastIndex() + 1, `raft log: entries up to ${high} beyond last index`);
+    if (low < this.firstIndex()) assert(false, `raft log: entries from ${low} below first index`);
+    if (high > this.lastIndex() + 1)
+      assert(false, `raft log: entries up to ${high} beyond last index`);
     if (low >= high) return [];
     const split = this.unstable.offset;
     if (high <= split) return this.storage.entries(low, high, bytesMax);
@@ -105,8 +108,9 @@ export class RaftLog {
   append(entries: readonly Entry[]): number {
     if (entries.length === 0) return this.lastIndex();
     const first = (entries[0] as Entry).index;
-    assert(first > this.committed, `raft log: append at ${first} would rewrite committed entries`);
-    assert(first <= this.lastIndex() + 1, `raft log: append at ${first} leaves a gap`);
+    if (first <= this.committed)
+      assert(false, `raft log: append at ${first} would rewrite committed entries`);
+    if (first > this.lastIndex() + 1) assert(false, `raft log: append at ${first} leaves a gap`);
     this.unstable.truncateAndAppend(entries);
     return this.lastIndex();
   }
@@ -138,20 +142,16 @@ export class RaftLog {
 
   commitTo(index: number): boolean {
     if (index <= this.committed) return false;
-    assert(
-      index <= this.lastIndex(),
-      `raft log: commit ${index} beyond last index ${this.lastIndex()}`,
-    );
+    if (index > this.lastIndex())
+      assert(false, `raft log: commit ${index} beyond last index ${this.lastIndex()}`);
     this.committed = index;
     return true;
   }
 
   appliedTo(index: number): void {
     if (index <= this.applied) return;
-    assert(
-      index <= this.committed,
-      `raft log: applied ${index} beyond committed ${this.committed}`,
-    );
+    if (index > this.committed)
+      assert(false, `raft log: applied ${index} beyond committed ${this.committed}`);
     this.applied = index;
   }
 

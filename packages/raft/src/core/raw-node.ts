@@ -222,7 +222,7 @@ export class RawNode {
 
   private advanceReady(): void {
     const ready = this.outstanding;
-    assert(ready !== undefined, `${this.raft.describe()}: advance() without a Ready`);
+    if (ready === undefined) assert(false, `${this.raft.describe()}: advance() without a Ready`);
     this.outstanding = undefined;
     const r: Raft = this.raft;
     if (ready.snapshot !== undefined) {

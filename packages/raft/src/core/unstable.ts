@@ -82,10 +82,12 @@ export class Unstable {
 
   /** Entries in [low, high), which must lie within this buffer. */
   slice(low: number, high: number): Entry[] {
-    assert(
-      low >= this.offset && high <= this.offset + this.entries.length && low <= high,
-      `unstable: slice [${low}, ${high}) outside [${this.offset}, ${this.offset + this.entries.length})`,
-    );
+    // The message is built only on failure: this runs for every append sent.
+    if (low < this.offset || high > this.offset + this.entries.length || low > high)
+      assert(
+        false,
+        `unstable: slice [${low}, ${high}) outside [${this.offset}, ${this.offset + this.entries.length})`,
+      );
     return this.entries.slice(low - this.offset, high - this.offset);
   }
 }

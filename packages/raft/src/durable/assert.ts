@@ -20,5 +20,6 @@ export function assertNever(value: never, message: string): never {
 
 /** Every index, term, group and node id that crosses the disk boundary is checked. */
 export function assertSafeNonNegative(value: number, what: string): void {
-  assert(Number.isSafeInteger(value) && value >= 0, `${what} must be a safe integer >= 0`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    assert(false, `${what} must be a safe integer >= 0`);
 }

@@ -10,9 +10,18 @@ const twoTo32 = 4294967296;
 export class ByteBuffer {
   bytes: Buffer;
   length = 0;
+  private dataView: DataView | undefined;
 
   constructor(capacityBytes = 64 * 1024) {
     this.bytes = Buffer.allocUnsafe(capacityBytes);
+  }
+
+  /** A DataView of `bytes` (valid until the next `ensure` that grows it). */
+  get dataViewOfBytes(): DataView {
+    const bytes = this.bytes;
+    if (this.dataView?.buffer !== bytes.buffer || this.dataView.byteOffset !== bytes.byteOffset)
+      this.dataView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.dataView;
   }
 
   ensure(extraBytes: number): void {
@@ -67,7 +76,9 @@ export class ByteBuffer {
 }
 
 export function writeSafeU64(target: Buffer, value: number, offset: number): void {
-  assert(Number.isSafeInteger(value) && value >= 0, `u64 field ${value} not a safe integer`);
+  // The message is built only on failure: this runs for every entry the node stores.
+  if (!Number.isSafeInteger(value) || value < 0)
+    assert(false, `u64 field ${value} not a safe integer`);
   target.writeUInt32LE(value % twoTo32, offset);
   target.writeUInt32LE(Math.floor(value / twoTo32), offset + 4);
 }

@@ -57,7 +57,7 @@ export function beginRecord(out: ByteBuffer, kind: RecordKind, group: number): n
 export function finishRecord(out: ByteBuffer, start: number): void {
   const bytes = out.bytes;
   const bodySize = out.length - start - recordHeaderBytes;
-  assert(bodySize <= recordBodyBytesMax, `record body of ${bodySize} bytes is too large`);
+  if (bodySize > recordBodyBytesMax) assert(false, `record body of ${bodySize} bytes is too large`);
   bytes.writeUInt32LE(bodySize, start);
   const body = bytes.subarray(start + recordHeaderBytes, out.length);
   bytes.writeBigUInt64LE(checksum64(body), start + 16);

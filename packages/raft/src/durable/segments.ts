@@ -78,10 +78,8 @@ export class SegmentSet {
   bySequence(sequence: number): Segment {
     const first = this.segments[0];
     const segment = first === undefined ? undefined : this.segments[sequence - first.sequence];
-    assert(
-      segment !== undefined && segment.sequence === sequence,
-      `segment ${sequence} is not open`,
-    );
+    if (segment === undefined || segment.sequence !== sequence)
+      assert(false, `segment ${sequence} is not open`);
     return segment;
   }
 
