@@ -5,10 +5,10 @@
  * the thread pool ran them, and the event loop's delay. Used to find where the time of a
  * commit goes; not part of the runtime.
  */
-import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readdirSync, readFileSync } from 'node:fs';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { type Message, MessageType } from '../src/core/types.ts';
-import type { WalFile, WalFileSystem } from '../src/durable/file-system.ts';
+import { type WalFile, type WalFileSystem, writeDurably } from '../src/durable/file-system.ts';
 import { estimateMessageBytes } from '../src/transport/frame.ts';
 import type { HistogramCounts } from './latency-histogram.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
@@ -44,6 +44,39 @@ export interface NodeDiagnostics {
    */
   readonly mainThreadRunMs: number;
   readonly mainThreadRunQueueMs: number;
+  /** Garbage-collection pauses by kind (minor = scavenges, major = mark-compact), ms. */
+  readonly gcMs: { readonly minor: number; readonly major: number; readonly other: number };
+  readonly gcCounts: { readonly minor: number; readonly major: number; readonly other: number };
+  /**
+   * CPU time (user + system, ms) of this process's threads by name: the main thread
+   * ("node"), V8's helpers (garbage collection, compilation: "V8 DefaultWorke"), libuv's
+   * pool (file-system calls: "libuv-worker"). Empty where /proc is not readable.
+   */
+  readonly threadCpuMs: Record<string, number>;
+}
+
+const clockTicksPerSecond = 100;
+
+/** CPU time of each thread of this process, summed by thread name, ms. */
+function threadCpu(): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const task of readdirSync('/proc/self/task')) {
+      try {
+        const name = readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim();
+        const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        byName.set(name, (byName.get(name) ?? 0) + (ticks * 1000) / clockTicksPerSecond);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // no /proc: not Linux
+  }
+  return byName;
 }
 
 /** [on CPU, waiting on a run queue] of this process's main thread, ms; zeros if unknown. */
@@ -91,9 +124,28 @@ export class Diagnostics {
   private readonly otherSyncs = new FileOperationTally();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private scheduleBase = mainThreadSchedule();
+  private gcMs = { minor: 0, major: 0, other: 0 };
+  private gcCounts = { minor: 0, major: 0, other: 0 };
+  private threadBase = threadCpu();
 
   constructor() {
     this.loopDelay.enable();
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+        const name =
+          kind === constants.NODE_PERFORMANCE_GC_MINOR
+            ? 'minor'
+            : kind === constants.NODE_PERFORMANCE_GC_MAJOR
+              ? 'major'
+              : 'other';
+        this.gcMs[name] += entry.duration;
+        this.gcCounts[name] += 1;
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    // Never keeps the process alive on its own.
+    (observer as unknown as { unref?: () => void }).unref?.();
   }
 
   countSent(messages: readonly Message[]): void {
@@ -128,6 +180,13 @@ export class Diagnostics {
         await file.datasync();
         syncs.record(started, 0);
       },
+      // Counted as a sync (of the bytes it wrote): one operation on an O_DSYNC descriptor.
+      writeDurable: async (data, position) => {
+        const started = performance.now();
+        await writeDurably(file, data, position);
+        writes.record(started, data.byteLength);
+        syncs.record(started, 0);
+      },
       truncate: (size) => file.truncate(size),
       readSync: (target, position) => file.readSync(target, position),
       size: () => file.size(),
@@ -150,6 +209,11 @@ export class Diagnostics {
       eventLoopDelayMsP50: Math.max(0, this.loopDelay.percentile(50) / ns - 10),
       eventLoopDelayMsP99: Math.max(0, this.loopDelay.percentile(99) / ns - 10),
       eventLoopDelayMsMax: Math.max(0, this.loopDelay.max / ns - 10),
+      gcMs: { ...this.gcMs },
+      gcCounts: { ...this.gcCounts },
+      threadCpuMs: Object.fromEntries(
+        [...threadCpu()].map(([name, ms]) => [name, ms - (this.threadBase.get(name) ?? 0)]),
+      ),
     };
   }
 
@@ -160,6 +224,9 @@ export class Diagnostics {
       tally.reset();
     this.loopDelay.reset();
     this.scheduleBase = mainThreadSchedule();
+    this.gcMs = { minor: 0, major: 0, other: 0 };
+    this.gcCounts = { minor: 0, major: 0, other: 0 };
+    this.threadBase = threadCpu();
   }
 }
 

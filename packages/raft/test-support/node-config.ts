@@ -35,6 +35,8 @@ export interface NodeProcessConfig {
   /** Record applied entries in `<dir>/applied.log` (tests); off for benchmarks. */
   readonly appliedLog: boolean;
   readonly frameBytesMax: number | undefined;
+  /** The WAL's entry cache bound (RaftWal `cacheBytes`); undefined: its default. */
+  readonly walCacheBytes: number | undefined;
   readonly proposalTimeoutMs: number;
   readonly seed: number;
 }
@@ -104,6 +106,7 @@ export function parseNodeConfig(
           'heartbeat-ticks',
           'applied-log',
           'frame-bytes-max',
+          'wal-cache-bytes',
           'proposal-timeout-ms',
           'seed',
         ].map((name) => [name, { type: 'string' as const }]),
@@ -122,6 +125,7 @@ export function parseNodeConfig(
   const appliedLog = values['applied-log'] ?? 'on';
   if (appliedLog !== 'on' && appliedLog !== 'off') throw bad('--applied-log is on or off');
   const frameBytesMax = values['frame-bytes-max'];
+  const walCacheBytes = values['wal-cache-bytes'];
   return {
     nodeId,
     dir,
@@ -142,6 +146,10 @@ export function parseNodeConfig(
       frameBytesMax === undefined
         ? undefined
         : integer('frame-bytes-max', frameBytesMax, undefined, { min: 4096, max: 2 ** 30 }),
+    walCacheBytes:
+      walCacheBytes === undefined
+        ? undefined
+        : integer('wal-cache-bytes', walCacheBytes, undefined, { min: 0, max: 2 ** 40 }),
     proposalTimeoutMs: integer('proposal-timeout-ms', values['proposal-timeout-ms'], 30_000, {
       min: 1,
       max: 3_600_000,

@@ -83,6 +83,7 @@ export class RaftNode {
       dir: join(config.dir, 'raft'),
       logger,
       fileSystem: diagnostics.timedFileSystem(nodeWalFileSystem),
+      ...(config.walCacheBytes === undefined ? {} : { cacheBytes: config.walCacheBytes }),
     });
     let transport: PeerTransport | undefined;
     const syncLatency = new LatencyHistogram();

@@ -38,10 +38,23 @@ export interface RecordingMachineOptions {
   readonly latency: LatencyHistogram;
 }
 
+/** Slots [from, to) of a request still waiting to apply, at indexes indexFirst + slot. */
+interface PendingRun {
+  readonly proposals: PendingProposals;
+  from: number;
+  readonly to: number;
+}
+
 export class RecordingStateMachine implements GroupStateMachine {
   private applied: number;
-  /** Proposals waiting to apply, by index (one map entry per index, no object per entry). */
-  private readonly pending = new Map<number, PendingProposals>();
+  /**
+   * Proposals waiting to apply, as runs of consecutive indexes in increasing index order
+   * (a queue read from `head`): settling walks it alongside the applied entries. A map
+   * keyed by index cost three map operations per entry (about 5% of a node's CPU at 100 groups).
+   */
+  private pending: PendingRun[] = [];
+  private head = 0;
+  private pendingSlots = 0;
   /** Data entries applied since the process started. */
   dataEntriesApplied = 0;
 
@@ -54,20 +67,32 @@ export class RecordingStateMachine implements GroupStateMachine {
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.pendingSlots;
   }
 
-  /** Proposals this replica made as leader; each settles when its index applies. */
+  /**
+   * Proposals this replica made as leader; each settles when its index applies. Proposals
+   * of an earlier term of this replica at or after `indexFirst` were cut from its log (a
+   * new leader's entries replaced them before it proposed here at `indexFirst`, right after
+   * its last index): they can never commit, so they are superseded now.
+   */
   track(proposals: PendingProposals): void {
     const { indexFirst, ids } = proposals;
     assert(indexFirst > this.applied, 'new proposals lie beyond the applied index');
-    for (let slot = 0; slot < ids.length; slot++) {
-      const index = indexFirst + slot;
-      // A proposal of an earlier term of this replica at the same index was overwritten
-      // (by another leader's entries, then by this one's new term): it can never commit.
-      const earlier = this.pending.get(index);
-      earlier?.settle(index - earlier.indexFirst, 'superseded');
-      this.pending.set(index, proposals);
+    this.supersedeFrom(indexFirst);
+    this.pending.push({ proposals, from: 0, to: ids.length });
+    this.pendingSlots += ids.length;
+  }
+
+  private supersedeFrom(index: number): void {
+    while (this.pending.length > this.head) {
+      const run = this.pending.at(-1) as PendingRun;
+      const cut = Math.max(run.from, index - run.proposals.indexFirst);
+      if (cut >= run.to) return;
+      for (let slot = cut; slot < run.to; slot++) run.proposals.settle(slot, 'superseded');
+      this.pendingSlots -= run.to - cut;
+      this.pending.pop();
+      if (cut > run.from) this.pending.push({ proposals: run.proposals, from: run.from, to: cut });
     }
   }
 
@@ -98,21 +123,35 @@ export class RecordingStateMachine implements GroupStateMachine {
     this.settle(fresh, ids);
   }
 
+  /** Settles every pending proposal at an index `fresh` applied (it holds consecutive ones). */
   private settle(fresh: readonly Entry[], ids: readonly (number | undefined)[]): void {
-    if (this.pending.size === 0) return;
+    if (this.pendingSlots === 0) return;
+    const indexFirst = (fresh[0] as Entry).index;
+    const indexLast = indexFirst + fresh.length - 1;
     const now = performance.now();
-    for (let i = 0; i < fresh.length; i++) {
-      const index = (fresh[i] as Entry).index;
-      const proposals = this.pending.get(index);
-      if (proposals === undefined) continue;
-      this.pending.delete(index);
-      const slot = index - proposals.indexFirst;
-      if (ids[i] === proposals.ids[slot]) {
-        this.options.latency.record(now - proposals.proposedAtMs);
-        proposals.settle(slot, 'acked');
-      } else {
-        proposals.settle(slot, 'superseded');
+    while (this.head < this.pending.length) {
+      const run = this.pending[this.head] as PendingRun;
+      const runFirst = run.proposals.indexFirst;
+      // Indexes apply in order, and proposals were tracked beyond the applied index.
+      assert(runFirst + run.from >= indexFirst, 'a pending proposal was skipped');
+      if (runFirst + run.from > indexLast) break;
+      const slotEnd = Math.min(run.to, indexLast - runFirst + 1);
+      for (let slot = run.from; slot < slotEnd; slot++) {
+        if (ids[runFirst + slot - indexFirst] === run.proposals.ids[slot]) {
+          this.options.latency.record(now - run.proposals.proposedAtMs);
+          run.proposals.settle(slot, 'acked');
+        } else {
+          run.proposals.settle(slot, 'superseded');
+        }
       }
+      this.pendingSlots -= slotEnd - run.from;
+      run.from = slotEnd;
+      if (run.from < run.to) break;
+      this.head += 1;
+    }
+    if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.head);
+      this.head = 0;
     }
   }
 
@@ -129,8 +168,10 @@ export class RecordingStateMachine implements GroupStateMachine {
 
   /** Forgets pending proposals (their requests time out as unknown); returns how many. */
   forgetPending(): number {
-    const count = this.pending.size;
-    this.pending.clear();
+    const count = this.pendingSlots;
+    this.pending = [];
+    this.head = 0;
+    this.pendingSlots = 0;
     return count;
   }
 }

@@ -7,7 +7,8 @@
  *
  *   npx tsx tools/bench/src/raft-cluster.ts [--seconds 5] [--warmup 2] [--groups 1,100]
  *     [--sizes 100,1024] [--window 512] [--request-entries 64] [--dir /tmp] [--tick-ms 50]
- *     [--rates max,half] [--profile DIR]
+ *     [--rates max,half] [--profile DIR] [--node-flags=--flag,...]
+ *     [--wal-cache-mib N] [--rate ENTRIES_PER_SECOND (one open-loop row instead of max/half)]
  *
  * Leadership is spread evenly over the three nodes first (transfers), as a broker would.
  * For each group count a fresh cluster; for each entry size two rows: `max` (closed loop:
@@ -43,6 +44,9 @@ const { values } = parseArgs({
     'tick-ms': { type: 'string', default: '50' },
     rates: { type: 'string', default: 'max,half' },
     profile: { type: 'string' },
+    'node-flags': { type: 'string' },
+    'wal-cache-mib': { type: 'string' },
+    rate: { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -238,6 +242,23 @@ function summarize(
   };
 }
 
+/** CPU by thread name, % of a core (absent from nodes of older versions). */
+function describeThreads(d: NodeStats['diagnostics'], elapsedSeconds: number): string {
+  if (d.threadCpuMs === undefined) return '';
+  const parts = Object.entries(d.threadCpuMs)
+    .filter(([, ms]) => ms > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, ms]) => `${name} ${round((ms / (elapsedSeconds * 1000)) * 100)}%`);
+  return `CPU by thread: ${parts.join(', ')}; `;
+}
+
+/** GC pauses by kind (absent from nodes of older versions, compared against in A/B runs). */
+function describeGc(d: NodeStats['diagnostics'], elapsedSeconds: number): string {
+  if (d.gcMs === undefined) return '';
+  const total = d.gcMs.minor + d.gcMs.major + d.gcMs.other;
+  return `GC ${round((total / (elapsedSeconds * 1000)) * 100)}% of the time (minor ${d.gcCounts.minor} taking ${round(d.gcMs.minor)} ms, major ${d.gcCounts.major} taking ${round(d.gcMs.major)} ms); `;
+}
+
 /** Where the time goes, per node: the lines printed under each row on stderr. */
 function describeDiagnostics(stats: NodeStats[], elapsedSeconds: number): string {
   const lines: string[] = [];
@@ -258,7 +279,7 @@ function describeDiagnostics(stats: NodeStats[], elapsedSeconds: number): string
     lines.push(
       `    node ${i + 1}: cycles ${perSecond(s.cycles)}/s, host syncs ${perSecond(s.syncs)}/s, WAL flushes ${perSecond(s.walFlushes)}/s, entries staged ${perSecond(s.walEntriesStaged)}/s (${round(s.walEntriesStaged / Math.max(s.walFlushes, 1))} per flush, ${round(s.walBytesWritten / Math.max(s.walFlushes, 1) / 1024)} KiB per flush), CPU ${round(((s.cpuUserMs + s.cpuSystemMs) / (elapsedSeconds * 1000)) * 100)}%`,
       `      segment write p50 ${ms(d.segmentWrites.latency, 0.5)} p99 ${ms(d.segmentWrites.latency, 0.99)} ms, segment fdatasync p50 ${ms(d.segmentSyncs.latency, 0.5)} p99 ${ms(d.segmentSyncs.latency, 0.99)} ms (${d.segmentSyncs.count}), acknowledged fdatasync p50 ${ms(d.otherSyncs.latency, 0.5)} p99 ${ms(d.otherSyncs.latency, 0.99)} ms (${d.otherSyncs.count} syncs, ${d.otherWrites.count} writes), host sync wait p50 ${ms(s.syncLatency, 0.5)} p99 ${ms(s.syncLatency, 0.99)} ms`,
-      `      main thread: on CPU ${round((d.mainThreadRunMs / (elapsedSeconds * 1000)) * 100)}%, waiting to run ${round((d.mainThreadRunQueueMs / (elapsedSeconds * 1000)) * 100)}% of the time; event-loop delay p50 ${round(d.eventLoopDelayMsP50, 1)} p99 ${round(d.eventLoopDelayMsP99, 1)} max ${round(d.eventLoopDelayMsMax, 1)} ms; sent: ${types}`,
+      `      main thread: on CPU ${round((d.mainThreadRunMs / (elapsedSeconds * 1000)) * 100)}%, waiting to run ${round((d.mainThreadRunQueueMs / (elapsedSeconds * 1000)) * 100)}% of the time; event-loop delay p50 ${round(d.eventLoopDelayMsP50, 1)} p99 ${round(d.eventLoopDelayMsP99, 1)} max ${round(d.eventLoopDelayMsMax, 1)} ms; ${describeGc(d, elapsedSeconds)}${describeThreads(d, elapsedSeconds)}sent: ${types}`,
     );
   });
   return lines.join('\n');
@@ -337,13 +358,23 @@ async function benchGroups(groups: number, sizes: number[], print: (row: Row) =>
       tickMs: Number(values['tick-ms']),
       electionTicks: 20,
       heartbeatTicks: 2,
-      ...(values.profile === undefined
+      ...(values['wal-cache-mib'] === undefined
         ? {}
-        : { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', values.profile] }),
+        : { walCacheBytes: Number(values['wal-cache-mib']) * 1024 * 1024 }),
+      nodeFlags: [
+        ...(values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]),
+        ...(values['node-flags'] ?? '').split(',').filter((flag) => flag !== ''),
+      ],
     },
   });
   try {
     for (const size of sizes) {
+      if (values.rate !== undefined) {
+        // One open-loop row at a fixed offered rate: CPU per entry compares versions
+        // better than `max` on a loaded machine, where backlogs change what an entry costs.
+        print(await measure(cluster, size, `fixed`, Number(values.rate)));
+        continue;
+      }
       const max = await measure(cluster, size, 'max', undefined);
       const modes = (values.rates ?? '').split(',');
       if (modes.includes('max')) print(max);
