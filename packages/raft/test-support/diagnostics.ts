@@ -48,22 +48,25 @@ export interface NodeDiagnostics {
   readonly gcMs: { readonly minor: number; readonly major: number; readonly other: number };
   readonly gcCounts: { readonly minor: number; readonly major: number; readonly other: number };
   /**
-   * CPU time (user + system, ms) of this process's threads by name: the main thread
-   * ("node"), V8's helpers (garbage collection, compilation: "V8 DefaultWorke"), libuv's
-   * pool (file-system calls: "libuv-worker"). Empty where /proc is not readable.
+   * CPU time (user + system, ms) of this process's threads: "main", and the others by
+   * their thread id's offset from the process id ("+1", ...; every thread of Node 20 is
+   * named "node"): V8's platform workers (garbage collection, compilation) start first,
+   * right after the main thread, libuv's pool (file-system calls) at its first use.
+   * Empty where /proc is not readable.
    */
   readonly threadCpuMs: Record<string, number>;
 }
 
 const clockTicksPerSecond = 100;
 
-/** CPU time of each thread of this process, summed by thread name, ms. */
+/** CPU time of each thread of this process ("main", "+offset"), ms. */
 function threadCpu(): Map<string, number> {
   const byName = new Map<string, number>();
   try {
     for (const task of readdirSync('/proc/self/task')) {
       try {
-        const name = readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim();
+        const offset = Number(task) - process.pid;
+        const name = offset === 0 ? 'main' : `+${offset}`;
         const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
         // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

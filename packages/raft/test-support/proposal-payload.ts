@@ -16,32 +16,9 @@ export function encodeProposal(id: number, size: number): Buffer {
   return encodeProposals([id], size)[0] as Buffer;
 }
 
-/** Payloads are carved out of slabs of this size (a larger request gets its own buffer). */
-const slabBytes = 1024 * 1024;
-let slab = Buffer.allocUnsafe(0);
-let slabUsed = 0;
-
 /**
- * Memory for a request's payloads: a fresh Buffer of a few KiB per request is an
- * allocation outside the JavaScript heap each time (1-2% of a leader's CPU in profiles);
- * carving them from a 1 MiB slab costs one such allocation per slab. A slab stays alive
- * while any entry carved from it does (the WAL's entry cache holds some for a while).
- */
-function payloadMemory(bytes: number): Buffer {
-  if (bytes > slabBytes / 4) return Buffer.allocUnsafe(bytes);
-  if (slabUsed + bytes > slab.byteLength) {
-    slab = Buffer.allocUnsafe(slabBytes);
-    slabUsed = 0;
-  }
-  const memory = slab.subarray(slabUsed, slabUsed + bytes);
-  slabUsed += bytes;
-  return memory;
-}
-
-/**
- * One payload per id, all views into one buffer: a request of many ids costs no
- * allocation per entry beyond its view (at 100-byte entries the allocations showed in
- * profiles).
+ * One payload per id, all views into one buffer: a request of many ids costs one
+ * allocation, not one per entry (at 100-byte entries the allocations showed in profiles).
  */
 export function encodeProposals(ids: readonly number[], size: number): Buffer[] {
   assert(
@@ -50,7 +27,7 @@ export function encodeProposals(ids: readonly number[], size: number): Buffer[] 
       size <= proposalPayloadBytesMax,
     'proposal size out of range',
   );
-  const block = payloadMemory(size * ids.length).fill(0x2e);
+  const block = Buffer.allocUnsafe(size * ids.length).fill(0x2e);
   const payloads: Buffer[] = new Array(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as number;

@@ -245,11 +245,11 @@ function summarize(
 /** CPU by thread name, % of a core (absent from nodes of older versions). */
 function describeThreads(d: NodeStats['diagnostics'], elapsedSeconds: number): string {
   if (d.threadCpuMs === undefined) return '';
-  const parts = Object.entries(d.threadCpuMs)
-    .filter(([, ms]) => ms > 0)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, ms]) => `${name} ${round((ms / (elapsedSeconds * 1000)) * 100)}%`);
-  return `CPU by thread: ${parts.join(', ')}; `;
+  const percent = (ms: number) => round((ms / (elapsedSeconds * 1000)) * 100);
+  const others = Object.entries(d.threadCpuMs).filter(([name, ms]) => name !== 'main' && ms > 0);
+  const othersMs = others.reduce((sum, [, ms]) => sum + ms, 0);
+  const parts = others.map(([name, ms]) => `${name} ${percent(ms)}%`).join(' ');
+  return `CPU by thread: main ${percent(d.threadCpuMs.main ?? 0)}%, others ${percent(othersMs)}% (${parts}); `;
 }
 
 /** GC pauses by kind (absent from nodes of older versions, compared against in A/B runs). */
