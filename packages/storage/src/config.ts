@@ -39,6 +39,12 @@ export interface LogConfig {
   readonly appendBufferBytesMax: number;
   /** Newest batches kept in memory for reads at the tail (0: none); see tail-cache.ts. */
   readonly tailCacheBytes: number;
+  /**
+   * The writer starts a background fdatasync every this many bytes written (at most every
+   * quarter segment), so the disk writes back while appends go on; 0: never. Durability is
+   * still only what `flush` reports.
+   */
+  readonly writebackBytes: number;
 }
 
 const dayMs = 24 * 60 * 60 * 1000;
@@ -55,6 +61,7 @@ export const defaultLogConfig: LogConfig = {
   compactionKeysMax: 256 * 1024,
   appendBufferBytesMax: 16 * 1024 * 1024,
   tailCacheBytes: 2 * 1024 * 1024,
+  writebackBytes: 8 * 1024 * 1024,
 };
 
 function checkInteger(field: keyof LogConfig, value: unknown, min: number, max: number): void {
@@ -75,6 +82,7 @@ function checkRanges(config: LogConfig): void {
   checkInteger('compactionKeysMax', config.compactionKeysMax, 1, compactionKeysMaxLimit);
   checkInteger('appendBufferBytesMax', config.appendBufferBytesMax, 1, big);
   checkInteger('tailCacheBytes', config.tailCacheBytes, 0, big);
+  checkInteger('writebackBytes', config.writebackBytes, 0, big);
   if (!cleanupPolicies.includes(config.cleanupPolicy)) {
     throw new InvalidConfigError(
       'cleanupPolicy',

@@ -128,6 +128,16 @@ export interface SegmentInfo {
   readonly indexBytes: number;
 }
 
+/**
+ * How much the writer writes between background writebacks: `writebackBytes`, or a quarter
+ * segment when that is less (which also makes the simulated-disk tests, with their tiny
+ * segments, run it often); 0 when off.
+ */
+function writebackBytesFor(config: LogConfig): number {
+  if (config.writebackBytes === 0) return 0;
+  return Math.max(1, Math.min(config.writebackBytes, Math.floor(config.segmentBytes / 4)));
+}
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class PartitionLog {
@@ -175,6 +185,7 @@ export class PartitionLog {
     this.tail = new TailCache(init.config.tailCacheBytes);
     this.writer = new LogWriter({
       bufferBytesMax: init.config.appendBufferBytesMax,
+      writebackBytes: writebackBytesFor(init.config),
       onWriteFailure: (error) => this.fence(error),
     });
     const active = this.segments.active;
@@ -796,6 +807,7 @@ export class PartitionLog {
       const target = this.nextOffset;
       await this.runMutation(() => this.closeCleanly(target));
     }
+    await this.writer.writebackDone();
     await this.segments.closeAll();
     await this.checkpoint.close();
     this.closed = true;

@@ -5,6 +5,7 @@
  *
  *   npx tsx tools/bench/src/storage.ts [--total-mb 256] [--repeat 3] [--dir <dir>]
  *       [--record-bytes 100,1024] [--batch-kib 16,64,256,1024] [--no-codec] [--warmup-mb <total-mb>]
+ *       [--writeback-mb <the log's writebackBytes in MiB; 0: off>]
  *
  * For records of 100 bytes and 1 KiB, in batches of 16 KiB, 64 KiB, 256 KiB and 1 MiB:
  *
@@ -69,6 +70,8 @@ const { values } = parseArgs({
     'no-codec': { type: 'boolean', default: false },
     // Default: as much as one case (--total-mb).
     'warmup-mb': { type: 'string' },
+    // The log's writebackBytes in MiB (default: the log's default; 0: off), for comparisons.
+    'writeback-mb': { type: 'string' },
   },
 });
 const totalBytes = Number(values['total-mb']) * 1024 * 1024;
@@ -80,6 +83,11 @@ function positiveIntegers(list: string, name: string): number[] {
   }
   return values;
 }
+
+const logConfig =
+  values['writeback-mb'] === undefined
+    ? {}
+    : { writebackBytes: Math.round(Number(values['writeback-mb']) * 1024 * 1024) };
 
 const recordSizes = positiveIntegers(values['record-bytes'], 'record-bytes');
 const batchSizes = positiveIntegers(values['batch-kib'], 'batch-kib').map((kib) => kib * 1024);
@@ -189,7 +197,7 @@ async function appendAndRead(
   readKeptMBps: number;
 }> {
   const directory = mkdtempSync(join(dir, 'log-'));
-  const log = await PartitionLog.open({ directory });
+  const log = await PartitionLog.open({ directory, config: logConfig });
   const bytes = pool.length * pool[0]!.length;
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
@@ -394,6 +402,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(values.dir, 'storage-bench-'));
   console.log(
     `storage benchmark: ${totalBytes / 1024 / 1024} MiB per case, median of ${repeat}, in ${dir}`,
+    `log config: ${JSON.stringify(logConfig)}`,
   );
   const loadBefore = loadavg()[0]!;
   console.log(`load average (1 min) before: ${loadBefore.toFixed(2)}`);
