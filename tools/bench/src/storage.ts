@@ -418,7 +418,8 @@ async function main(): Promise<void> {
     const loadAfter = loadavg()[0]!;
     console.log(`load average (1 min) after: ${loadAfter.toFixed(2)}`);
     const load = { before: loadBefore, after: loadAfter };
-    writeFileSync(resultPath, JSON.stringify({ totalBytes, repeat, load, store, codec }, null, 2));
+    const report = { totalBytes, repeat, load, logConfig, store, codec };
+    writeFileSync(resultPath, JSON.stringify(report, null, 2));
     console.log(`\nresults: ${resultPath}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
