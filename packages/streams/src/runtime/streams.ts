@@ -180,7 +180,10 @@ export class Streams {
     return this.producer;
   }
 
-  /** Creates internal topics, joins the group and starts processing; resolves once running. */
+  /**
+   * Creates internal topics and starts joining the group; resolves then, in state `running`.
+   * Tasks come with the group's next assignment, possibly seconds later (`localTasks()`).
+   */
   async start(): Promise<void> {
     if (this.stateValue !== 'created')
       throw new IllegalStateError(`cannot start in state ${this.stateValue}`);

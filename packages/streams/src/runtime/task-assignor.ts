@@ -4,7 +4,9 @@
  * is what makes joins and repartition reads work). Tasks stay with the member that owned
  * them when it still can take them (its store state is there); the rest are spread so
  * every member gets ⌊T/M⌋ or ⌈T/M⌉ tasks. Eager: members give up everything before a
- * rebalance; what they keep is resumed without a restore.
+ * rebalance; what they keep is resumed without a restore. Known gap: the client's eager
+ * members report no owned partitions in their JoinGroup (they revoked them first), so the
+ * previous owners are unknown here and tasks are spread afresh at every rebalance.
  */
 
 import { resolveTopic } from '../engine/task.ts';
