@@ -41,8 +41,9 @@ export interface LogConfig {
   readonly tailCacheBytes: number;
   /**
    * The writer starts a background fdatasync every this many bytes written (at most every
-   * quarter segment), so the disk writes back while appends go on; 0: never. Durability is
-   * still only what `flush` reports.
+   * quarter segment), so the disk writes back while appends go on; 0 (the default): never.
+   * Durability is still only what `flush` reports. Off by default: no end-to-end gain was
+   * measurable on the shared benchmark machine (docs/benchmarks.md).
    */
   readonly writebackBytes: number;
 }
@@ -61,7 +62,7 @@ export const defaultLogConfig: LogConfig = {
   compactionKeysMax: 256 * 1024,
   appendBufferBytesMax: 16 * 1024 * 1024,
   tailCacheBytes: 2 * 1024 * 1024,
-  writebackBytes: 8 * 1024 * 1024,
+  writebackBytes: 0,
 };
 
 function checkInteger(field: keyof LogConfig, value: unknown, min: number, max: number): void {
