@@ -20,7 +20,7 @@ import {
   RecordBatchTooLargeError,
   splitRecordBatches,
 } from '@tributary/protocol';
-import { OffsetOutOfRangeError } from '@tributary/storage';
+import { OffsetOutOfRangeError, type ReadResult } from '@tributary/storage';
 import type { Logger } from '../logger.ts';
 import type { MetadataState } from '../metadata/state.ts';
 import { topicConfigValue } from '../metadata/topic-configs.ts';
@@ -142,10 +142,28 @@ interface FetchTarget {
   readonly maxBytes: number;
 }
 
+/**
+ * The storage reads one Fetch answer holds: their batches are views of read buffers that
+ * `release` lends back to the log for later reads, once the answer has been copied into
+ * its frame or thrown away. Never before: the pieces of the frame are those views.
+ */
+class HeldReads {
+  private readonly releases: (() => void)[] = [];
+
+  hold(read: ReadResult): void {
+    this.releases.push(read.release);
+  }
+
+  release = (): void => {
+    for (const release of this.releases.splice(0)) release();
+  };
+}
+
 async function fetchPartition(
   context: DataPathContext,
   target: FetchTarget,
   budget: { bytes: number; first: boolean },
+  held: HeldReads,
 ): Promise<FetchPartitionParts> {
   const base = {
     partition: target.partition,
@@ -159,6 +177,7 @@ async function fetchPartition(
     const limit = Math.min(target.maxBytes, budget.bytes);
     // The first batch is returned even beyond the limits, so a consumer always progresses.
     const read = await replica.read(target.offset, budget.first ? Math.max(limit, 1) : limit);
+    held.hold(read);
     if (!budget.first && read.sizeBytes > limit)
       return {
         ...base,
@@ -205,10 +224,11 @@ async function readAll(
   context: DataPathContext,
   request: FetchRequest,
   targets: FetchTarget[],
+  held: HeldReads,
 ): Promise<FetchResponseParts> {
   const budget = { bytes: request.maxBytes, first: true };
   const results: FetchPartitionParts[] = [];
-  for (const target of targets) results.push(await fetchPartition(context, target, budget));
+  for (const target of targets) results.push(await fetchPartition(context, target, budget, held));
   const byTopic = new Map<string, FetchPartitionParts[]>();
   targets.forEach((target, i) => {
     const list = byTopic.get(target.topic) ?? [];
@@ -229,16 +249,21 @@ function hasErrors(response: FetchResponseParts): boolean {
   return response.topics.some((t) => t.partitions.some((p) => p.error !== 0));
 }
 
-/** Long poll: answer once `minBytes` are there, an error occurs, or `maxWaitMs` passes. */
+/**
+ * Long poll: answer once `minBytes` are there, an error occurs, or `maxWaitMs` passes. The
+ * answer holds storage read buffers: the caller calls `release` once it has copied the
+ * answer into a frame or dropped it (or never: unreleased buffers are garbage collected).
+ */
 export async function handleFetch(
   context: DataPathContext,
   request: FetchRequest,
   closed: AbortSignal,
-): Promise<FetchResponseParts> {
+): Promise<{ response: FetchResponseParts; release: () => void }> {
   const targets = fetchTargets(request);
   const deadline = Date.now() + request.maxWaitMs;
   for (;;) {
-    const response = await readAll(context, request, targets);
+    const held = new HeldReads();
+    const response = await readAll(context, request, targets, held);
     const remaining = deadline - Date.now();
     if (
       responseBytes(response) >= Math.max(request.minBytes, 1) ||
@@ -246,8 +271,10 @@ export async function handleFetch(
       remaining <= 0 ||
       closed.aborted
     ) {
-      return response;
+      return { response, release: held.release };
     }
+    // Too little to answer with yet: these reads are not kept, the next round reads again.
+    held.release();
     const waits = new AbortController();
     const onClose = () => waits.abort();
     closed.addEventListener('abort', onClose, { once: true });

@@ -240,8 +240,8 @@ export function createNodeRouter(parts: NodeParts) {
       return noResponse;
     },
     [Api.Fetch]: async (body, context) => {
-      const response = await handleFetch(dataPath(parts), body, context.closed);
-      return new EncodedResponse((id) => encodeFetchResponseFrame(id, response));
+      const { response, release } = await handleFetch(dataPath(parts), body, context.closed);
+      return new EncodedResponse((id) => encodeFetchResponseFrame(id, response), release);
     },
     [Api.ListOffsets]: (body) => handleListOffsets(dataPath(parts), body),
     [Api.InitProducerId]: async (body) => {

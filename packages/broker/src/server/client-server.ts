@@ -30,7 +30,15 @@ export const noResponse: unique symbol = Symbol('noResponse');
  * (Fetch: stored batches by reference, so they are copied once, into the frame).
  */
 export class EncodedResponse {
-  constructor(readonly encode: (correlationId: number) => Uint8Array[]) {}
+  /**
+   * `encode` gives the frame as pieces, which may be views of memory lent to the response
+   * (storage read buffers); `settled` runs once those pieces have been copied for the
+   * socket or dropped, after which nothing looks at them again.
+   */
+  constructor(
+    readonly encode: (correlationId: number) => Uint8Array[],
+    readonly settled: () => void = () => {},
+  ) {}
 }
 
 export interface ConnectionContext {
@@ -159,14 +167,13 @@ export class ClientServer {
     this.options.observe?.(frame.api, error?.code ?? 0, (performance.now() - started) / 1000);
     if (body === noResponse) return;
     if (!error && body instanceof EncodedResponse) {
-      let pieces: Uint8Array[];
       try {
-        pieces = body.encode(frame.correlationId);
+        this.sendPieces(socket, body.encode(frame.correlationId));
       } catch (caught) {
         this.send(socket, frame.correlationId, this.toProtocolError(caught, frame), null);
-        return;
+      } finally {
+        body.settled();
       }
-      this.sendPieces(socket, pieces);
       return;
     }
     this.send(socket, frame.correlationId, error, error ? null : body);
@@ -200,6 +207,7 @@ export class ClientServer {
     socket.send(bytes, { binary: true });
   }
 
+  /** Copies the pieces into one frame before returning: the caller may reuse them after. */
   private sendPieces(socket: WebSocket, pieces: Uint8Array[]): void {
     if (socket.readyState !== socket.OPEN) return;
     socket.send(Buffer.concat(pieces), { binary: true });

@@ -3,6 +3,7 @@ import {
   decodeResponseHead,
   ErrorCode,
   encodeRequest,
+  encodeResponse,
   limits,
   ProtocolError,
 } from '@tributary/protocol';
@@ -10,7 +11,7 @@ import test from 'ava';
 import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
 import { silentLogger } from '../../src/logger.ts';
-import { ClientServer, noResponse } from '../../src/server/client-server.ts';
+import { ClientServer, EncodedResponse, noResponse } from '../../src/server/client-server.ts';
 
 async function startServer(t: { teardown(fn: () => unknown): void }) {
   const server = new ClientServer({
@@ -136,4 +137,62 @@ test('bad input: an oversize frame closes that connection only', async (t) => {
   const healthy = await connect(port, t);
   healthy.socket.send(metadata(1));
   t.is((await healthy.next()).errorCode, 0);
+});
+
+/**
+ * Fetch answers are pieces that view storage read buffers; `settled` lends those buffers
+ * back for reuse. It must run only once the frame has been copied for the socket (or the
+ * answer dropped): here it overwrites the batch at once, and the client must still see the
+ * batch as it was when answered.
+ */
+test('an encoded answer is settled once, after its pieces were copied into the frame', async (t) => {
+  const batch = Buffer.from('stored batch bytes, lent by a read buffer pool');
+  let settled = 0;
+  const server = new ClientServer({
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
+    handle: async (frame) => {
+      const topics = (frame.body as { topics: string[] | null }).topics;
+      const overwrite = () => {
+        settled += 1;
+        batch.fill(0xee);
+      };
+      if (topics?.[0] === 'boom') {
+        return new EncodedResponse(() => {
+          throw new Error('encoder bug');
+        }, overwrite);
+      }
+      return new EncodedResponse(
+        (id) => [
+          encodeResponse({ correlationId: id, errorCode: 0, message: null, body: null }),
+          batch,
+        ],
+        overwrite,
+      );
+    },
+  });
+  const port = await server.start();
+  t.teardown(() => server.close());
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+  t.teardown(() => socket.terminate());
+  await new Promise((resolve) => socket.once('open', resolve));
+  const received = () =>
+    new Promise<Buffer>((resolve) => socket.once('message', (data) => resolve(data as Buffer)));
+
+  const answer = received();
+  socket.send(metadata(1, 'pieces'));
+  const frame = await answer;
+  t.true(frame.includes('stored batch bytes, lent by a read buffer pool'));
+  t.is(settled, 1);
+  t.true(
+    batch.every((byte) => byte === 0xee),
+    'settled ran and reused the memory',
+  );
+
+  const failed = received();
+  socket.send(metadata(2, 'boom'));
+  const head = decodeResponseHead(await failed);
+  t.is(head.errorCode, ErrorCode.UnknownServerError.code);
+  t.is(settled, 2, 'settled also when encoding fails');
 });
