@@ -75,6 +75,14 @@ export class GroupMembership {
   generationId = -1;
   private protocol: Assignor | undefined;
   private owned: TopicPartitionRef[] = [];
+  /**
+   * Eager protocol: the partitions given up just before this join. The JoinGroup reports
+   * them as owned (with the generation they were owned in), so a sticky eager assignor (the
+   * streams task assignor) can leave them where they were; reporting nothing made every
+   * eager rebalance spread them afresh. A placement hint, not a claim: nobody owns them
+   * meanwhile. Cleared once an assignment is applied or everything is lost.
+   */
+  private revokedForJoin: TopicPartitionRef[] = [];
   private needsJoin = true;
   private joining = false;
   /**
@@ -190,6 +198,7 @@ export class GroupMembership {
     if (this.protocol?.protocol !== 'cooperative' && this.owned.length > 0) {
       const all = this.owned;
       this.owned = [];
+      this.revokedForJoin = all;
       await this.hooks.revoke(all);
     }
     this.needsJoin = false;
@@ -259,7 +268,7 @@ export class GroupMembership {
 
   private protocols(topics: string[]) {
     const ownedByTopic = new Map<string, number[]>();
-    for (const tp of this.owned)
+    for (const tp of [...this.owned, ...this.revokedForJoin])
       ownedByTopic.set(tp.topic, [...(ownedByTopic.get(tp.topic) ?? []), tp.partition]);
     const metadata = encodeSubscription({
       topics,
@@ -349,6 +358,7 @@ export class GroupMembership {
   /** Applies a new assignment: revoke what is gone (cooperative), assign what is new. */
   private async apply(assigned: TopicPartitionRef[], started: number): Promise<void> {
     await this.losing;
+    this.revokedForJoin = [];
 
     const next = new Set(assigned.map(key));
     const before = new Set(this.owned.map(key));
@@ -461,6 +471,7 @@ export class GroupMembership {
   private async loseAll(reason: string): Promise<void> {
     const lost = this.owned;
     this.owned = [];
+    this.revokedForJoin = [];
     if (lost.length > 0) {
       this.logger.warn('partitions lost', {
         groupId: this.options.groupId,

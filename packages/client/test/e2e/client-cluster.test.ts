@@ -9,6 +9,8 @@ import { CallScope } from '../../src/abort.ts';
 import { Subscription } from '../../src/consumer/subscription.ts';
 import {
   type Admin,
+  type Assignor,
+  type AssignorInput,
   type ConsumerMessage,
   partitionForKey,
   type RebalanceEvent,
@@ -651,6 +653,62 @@ test.serial('eager range assignment splits partitions into contiguous ranges', a
   }
   await Promise.all([a.disconnect(), b.disconnect()]);
 });
+
+// Regression: an eager member revoked everything before its JoinGroup and then reported no
+// owned partitions in it, so no eager assignor could keep partitions where they were (the
+// streams task assignor spread its tasks afresh at every rebalance, restoring each moved
+// task from its changelogs). The leader's assignor must see what each member gave up.
+test.serial(
+  'an eager member reports the partitions it gave up as owned when it rejoins',
+  async (t) => {
+    await createTopic('eager-owned', 4);
+    const seen: AssignorInput[] = [];
+    const firstTakesAll: Assignor = {
+      name: 'first-takes-all',
+      protocol: 'eager',
+      assign(input) {
+        seen.push(input);
+        const ids = input.members.map((m) => m.memberId).sort();
+        const all = [{ topic: 'eager-owned', partitions: [0, 1, 2, 3] }];
+        return new Map(ids.map((id, i) => [id, i === 0 ? all : []]));
+      },
+    };
+    let firstId = '';
+    const make = (onRebalance?: (event: RebalanceEvent) => void) => {
+      const client = env.client();
+      if (onRebalance) client.on('rebalance', onRebalance);
+      return client.consumer({
+        groupId: 'eager-owned-group',
+        heartbeatIntervalMs: 200,
+        partitionAssigners: [firstTakesAll],
+      });
+    };
+    const first = make((event) => {
+      if (event.memberId) firstId = event.memberId;
+    });
+    await first.connect();
+    first.subscribe({ topic: 'eager-owned' });
+    await first.run({ eachMessage: async () => {} });
+    await until('the first member owning every partition', () => first.assignment().length === 4);
+    const second = make();
+    try {
+      await second.connect();
+      second.subscribe({ topic: 'eager-owned' });
+      await second.run({ eachMessage: async () => {} });
+      await until('a rebalance with both members', () =>
+        seen.some((input) => input.members.length === 2),
+      );
+      const both = seen.find((input) => input.members.length === 2)!;
+      const reported = both.members.find((m) => m.memberId === firstId)?.subscription;
+      t.deepEqual(reported?.ownedPartitions, [{ topic: 'eager-owned', partitions: [0, 1, 2, 3] }]);
+      t.true((reported?.generationId ?? -1) >= 1, `generation ${reported?.generationId}`);
+      const newcomer = both.members.find((m) => m.memberId !== firstId)?.subscription;
+      t.deepEqual(newcomer?.ownedPartitions, [], 'a new member owned nothing');
+    } finally {
+      await Promise.all([first.disconnect(), second.disconnect()]);
+    }
+  },
+);
 
 // Regression: the topic check took its own first look as the baseline, so a topic created
 // between the join and that first look was taken as already known and never joined for

@@ -66,6 +66,8 @@ export interface AssignorPort {
       readonly subscription: {
         readonly topics: readonly string[];
         readonly ownedPartitions: readonly PortTopicPartitions[];
+        /** The generation `ownedPartitions` were owned in (-1: none). */
+        readonly generationId: number;
       };
     }[];
     readonly partitionsPerTopic: ReadonlyMap<string, number>;

@@ -4,9 +4,9 @@
  * is what makes joins and repartition reads work). Tasks stay with the member that owned
  * them when it still can take them (its store state is there); the rest are spread so
  * every member gets ⌊T/M⌋ or ⌈T/M⌉ tasks. Eager: members give up everything before a
- * rebalance; what they keep is resumed without a restore. Known gap: the client's eager
- * members report no owned partitions in their JoinGroup (they revoked them first), so the
- * previous owners are unknown here and tasks are spread afresh at every rebalance.
+ * rebalance and report what they gave up as owned in their JoinGroup; what they get back
+ * is resumed without a restore. Two members claiming one task (one missed a generation):
+ * the claim of the later generation wins.
  */
 
 import { resolveTopic } from '../engine/task.ts';
@@ -66,14 +66,20 @@ function previousOwners(
   members: Parameters<AssignorPort['assign']>[0]['members'],
 ): Map<string, string> {
   const owner = new Map<string, string>();
+  const claimedIn = new Map<string, number>();
   for (const member of members) {
+    const generation = member.subscription.generationId;
     for (const { topic, partitions } of member.subscription.ownedPartitions) {
       const sub = topology.subtopologies.find((s) =>
         s.sourceTopics.some((t) => resolveTopic(applicationId, t) === topic),
       );
       if (!sub) continue;
-      for (const partition of partitions)
-        owner.set(taskKey({ subtopology: sub.id, partition }), member.memberId);
+      for (const partition of partitions) {
+        const task = taskKey({ subtopology: sub.id, partition });
+        if ((claimedIn.get(task) ?? Number.NEGATIVE_INFINITY) >= generation) continue;
+        claimedIn.set(task, generation);
+        owner.set(task, member.memberId);
+      }
     }
   }
   return owner;
