@@ -14,8 +14,10 @@ import {
   arrayHeader,
   arrayWithRoomForOne,
   binHeader,
+  joinPieces,
   mapWithRoomFor,
   piecesPackr as packr,
+  topicPieces,
 } from './msgpack-pieces.ts';
 
 /** A partition's answer with its records as the stored batches, not yet concatenated. */
@@ -50,13 +52,7 @@ export function encodeFetchResponseFrame(
   const pieces: Uint8Array[] = arrayWithRoomForOne([responseKind, correlationId, 0, null]);
   pieces.push(Uint8Array.of(0x81), packr.pack('topics'), arrayHeader(response.topics.length));
   for (const topic of response.topics) {
-    pieces.push(
-      Uint8Array.of(0x82),
-      packr.pack('name'),
-      packr.pack(topic.name),
-      packr.pack('partitions'),
-      arrayHeader(topic.partitions.length),
-    );
+    pieces.push(...topicPieces(topic.name, topic.partitions.length));
     for (const partition of topic.partitions) partitionPieces(partition, pieces);
   }
   return pieces;
@@ -67,15 +63,10 @@ export function joinFetchResponse(response: FetchResponseParts): FetchResponse {
   return {
     topics: response.topics.map((topic) => ({
       name: topic.name,
-      partitions: topic.partitions.map(({ records, ...fields }) => {
-        const joined = new Uint8Array(records.reduce((n, b) => n + b.byteLength, 0));
-        let at = 0;
-        for (const batch of records) {
-          joined.set(batch, at);
-          at += batch.byteLength;
-        }
-        return { ...fields, records: joined };
-      }),
+      partitions: topic.partitions.map(({ records, ...fields }) => ({
+        ...fields,
+        records: joinPieces(records, (bytes) => new Uint8Array(bytes)),
+      })),
     })),
   };
 }

@@ -10,6 +10,24 @@ import { assert } from '../record-batch/assert.ts';
 /** The same options as frame.ts: plain maps, no records or extensions. */
 export const piecesPackr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
+/** A key packed once, copied out of msgpackr's shared buffer so later packs cannot touch it. */
+function packedConstant(value: string): Uint8Array {
+  return Uint8Array.from(piecesPackr.pack(value));
+}
+
+const nameKey = packedConstant('name');
+const partitionsKey = packedConstant('partitions');
+const twoEntryMap = Uint8Array.of(0x82);
+
+/**
+ * The start of a topic entry `{ name, partitions: [...] }` as Produce requests and Fetch
+ * responses share it: the map header, the name, and the header of a partitions array of
+ * `partitionCount` entries, which the caller writes after these pieces.
+ */
+export function topicPieces(name: string, partitionCount: number): Uint8Array[] {
+  return [twoEntryMap, nameKey, piecesPackr.pack(name), partitionsKey, arrayHeader(partitionCount)];
+}
+
 export function arrayHeader(length: number): Uint8Array {
   assert(Number.isSafeInteger(length) && length >= 0 && length <= 0xffff_ffff, 'array length');
   if (length <= 15) return Uint8Array.of(0x90 | length);

@@ -20,6 +20,7 @@ import {
   joinPieces,
   mapWithRoomFor,
   piecesPackr as packr,
+  topicPieces,
 } from './msgpack-pieces.ts';
 
 const requestKind = 0;
@@ -31,13 +32,7 @@ function produceBodyPieces(request: ProduceRequest, pieces: Uint8Array[]): void 
     arrayHeader(request.topics.length),
   );
   for (const topic of request.topics) {
-    pieces.push(
-      Uint8Array.of(0x82),
-      packr.pack('name'),
-      packr.pack(topic.name),
-      packr.pack('partitions'),
-      arrayHeader(topic.partitions.length),
-    );
+    pieces.push(...topicPieces(topic.name, topic.partitions.length));
     for (const { partition, records } of topic.partitions) {
       pieces.push(
         Uint8Array.of(0x82),
