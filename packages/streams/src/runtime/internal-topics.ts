@@ -10,6 +10,7 @@ import type { Topology } from '../engine/topology.ts';
 import { StreamsError } from '../errors.ts';
 import { topicCreateAttemptMs, topicCreateMsMax } from '../limits.ts';
 import type { AdminPort } from './client-port.ts';
+import { retryRetriable } from './retry.ts';
 
 export interface InternalTopic {
   readonly name: string;
@@ -111,8 +112,7 @@ async function createTopic(
   topic: InternalTopic,
   replicationFactor: number,
 ): Promise<void> {
-  const deadline = Date.now() + topicCreateMsMax;
-  for (let attempt = 1; ; attempt++) {
+  const create = async () => {
     try {
       await admin.createTopics({
         topics: [
@@ -126,13 +126,13 @@ async function createTopic(
         waitForLeaders: true,
         timeoutMs: topicCreateAttemptMs,
       });
-      return;
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'TOPIC_ALREADY_EXISTS') return;
-      const retriable = (error as { retriable?: boolean }).retriable === true;
-      if (!retriable || Date.now() >= deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
+      if ((error as { code?: string }).code !== 'TOPIC_ALREADY_EXISTS') throw error;
     }
-  }
+  };
+  await retryRetriable(create, {
+    deadline: Date.now() + topicCreateMsMax,
+    backoffMsInitial: 200,
+    backoffMsMax: 2_000,
+  });
 }

@@ -39,6 +39,7 @@ import {
 import { Mutex } from './mutex.ts';
 import { OutputSender, sendLingerMs } from './output-sender.ts';
 import { type KeyValueQuery, keyValueQuery, type WindowQuery, windowQuery } from './queries.ts';
+import { retryRetriable } from './retry.ts';
 import { StateDirectory } from './state-directory.ts';
 import { taskAssignor } from './task-assignor.ts';
 import { TaskManager } from './task-manager.ts';
@@ -219,28 +220,18 @@ export class Streams {
    * connect in time; like Kafka's clients, keep trying (retriable errors only) until the
    * start deadline, rather than failing the application at its first attempt.
    */
-  private async connectRetrying(what: string, connect: () => Promise<void>): Promise<void> {
-    let backoffMs = connectBackoffMsInitial;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await connect();
-        return;
-      } catch (error) {
-        const retriable = (error as { retriable?: boolean }).retriable === true;
-        if (
-          !retriable ||
-          this.stateValue !== 'starting' ||
-          Date.now() + backoffMs >= this.startDeadline
-        )
-          throw error;
+  private connectRetrying(what: string, connect: () => Promise<void>): Promise<void> {
+    return retryRetriable(connect, {
+      deadline: this.startDeadline,
+      backoffMsInitial: connectBackoffMsInitial,
+      backoffMsMax: connectBackoffMsMax,
+      keepTrying: () => this.stateValue === 'starting',
+      onRetry: (attempt, error) =>
         this.logger.warn(`could not connect the ${what}; trying again`, {
           attempt,
           error: String(error),
-        });
-        await new Promise((resolve) => setTimeout(resolve, backoffMs));
-        backoffMs = Math.min(connectBackoffMsMax, backoffMs * 2);
-      }
-    }
+        }),
+    });
   }
 
   private async prepareTopics(): Promise<void> {
