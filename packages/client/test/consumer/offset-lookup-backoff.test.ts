@@ -7,7 +7,7 @@ import {
 } from '@tributary/protocol';
 import test from 'ava';
 import { Client } from '../../src/index.ts';
-import { startScriptedBroker } from '../helpers/scripted-broker.ts';
+import { singleBrokerMetadata, startScriptedBroker } from '../helpers/scripted-broker.ts';
 
 test('a ListOffsets answer that leaves out a partition is retried after a backoff, not at once', async (t) => {
   await initChecksums();
@@ -21,20 +21,7 @@ test('a ListOffsets answer that leaves out a partition is retried after a backof
   broker.handle((exchange) => {
     const { api, body } = exchange.frame;
     if (api === Api.Metadata) {
-      const partition = (p: number) => ({
-        partition: p,
-        error: 0,
-        leader: 1,
-        leaderEpoch: 1,
-        replicas: [1],
-        learners: [],
-      });
-      exchange.reply({
-        clusterId: 'c',
-        controllerId: 1,
-        brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port }],
-        topics: [{ name: 't', error: 0, partitions: [partition(0), partition(1)] }],
-      });
+      exchange.reply(singleBrokerMetadata(broker, { t: 2 }));
     } else if (api === Api.ListOffsets) {
       listOffsetsRequests += 1;
       // Answers for partition 1 only, whatever was asked.

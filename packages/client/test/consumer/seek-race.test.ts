@@ -7,7 +7,7 @@ import {
 } from '@tributary/protocol';
 import test from 'ava';
 import { Client } from '../../src/index.ts';
-import { startScriptedBroker } from '../helpers/scripted-broker.ts';
+import { singleBrokerMetadata, startScriptedBroker } from '../helpers/scripted-broker.ts';
 
 test('a seek made while the first offset lookup is in flight is not overwritten by that lookup', async (t) => {
   await initChecksums();
@@ -20,20 +20,7 @@ test('a seek made while the first offset lookup is in flight is not overwritten 
   broker.handle((exchange) => {
     const { api, body } = exchange.frame;
     if (api === Api.Metadata) {
-      exchange.reply({
-        clusterId: 'c',
-        controllerId: 1,
-        brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port }],
-        topics: [
-          {
-            name: 't',
-            error: 0,
-            partitions: [
-              { partition: 0, error: 0, leader: 1, leaderEpoch: 1, replicas: [1], learners: [] },
-            ],
-          },
-        ],
-      });
+      exchange.reply(singleBrokerMetadata(broker, { t: 1 }));
     } else if (api === Api.ListOffsets) {
       const timestamp = (body as RequestOf<typeof Api.ListOffsets>).topics[0]?.partitions[0]
         ?.timestamp;

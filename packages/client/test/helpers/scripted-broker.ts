@@ -38,6 +38,30 @@ export interface ScriptedBrokerOptions {
   readonly apis?: readonly { api: number; min: number; max: number }[];
 }
 
+/**
+ * A Metadata answer naming `broker` (node 1) the only broker, controller and leader of every
+ * partition of `topics` (name → partition count).
+ */
+export function singleBrokerMetadata(broker: { port: number }, topics: Record<string, number>) {
+  return {
+    clusterId: 'c',
+    controllerId: 1,
+    brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port }],
+    topics: Object.entries(topics).map(([name, count]) => ({
+      name,
+      error: 0,
+      partitions: Array.from({ length: count }, (_, partition) => ({
+        partition,
+        error: 0,
+        leader: 1,
+        leaderEpoch: 1,
+        replicas: [1],
+        learners: [],
+      })),
+    })),
+  };
+}
+
 export function allApis(): { api: number; min: number; max: number }[] {
   return Object.keys(apiDefinitions).map((api) => ({ api: Number(api), min: 1, max: 1 }));
 }
