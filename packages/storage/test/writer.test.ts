@@ -83,15 +83,23 @@ test('sparse index memory stays bounded by segment size over the index interval'
   await log.close();
 });
 
-test('appenders refill the append buffer while a write is in flight, and no further', async (t) => {
-  const env = simEnvironment(22, {
+/**
+ * A log whose append buffer holds four ~1 KB frames, and whose disk writes are held until
+ * `gated.open()`; `batch()` makes one such frame's batch.
+ */
+async function smallBufferLogWithHeldWrites(seed: number) {
+  const env = simEnvironment(seed, {
     appendBufferBytesMax: 4096,
     maxBatchBytes: 1024,
     segmentBytes: 64 * 1024,
   });
   const gated = gatedLogWrites(env.fs);
   const log = await env.open({ fileSystem: gated.fileSystem });
-  const batch = () => batchOfCount(10, 1000, 80);
+  return { gated, log, batch: () => batchOfCount(10, 1000, 80) };
+}
+
+test('appenders refill the append buffer while a write is in flight, and no further', async (t) => {
+  const { gated, log, batch } = await smallBufferLogWithHeldWrites(22);
   const frameBytes = batch().length + 12;
   t.true(frameBytes > 900 && frameBytes <= 1024, `${frameBytes}-byte frames`);
   // The first append's frame goes to the disk at once (and is held there); the buffer then
@@ -126,14 +134,7 @@ test('appenders refill the append buffer while a write is in flight, and no furt
 });
 
 test('a batch with a bad CRC that waited for room is refused in its turn and gives the room back', async (t) => {
-  const env = simEnvironment(23, {
-    appendBufferBytesMax: 4096,
-    maxBatchBytes: 1024,
-    segmentBytes: 64 * 1024,
-  });
-  const gated = gatedLogWrites(env.fs);
-  const log = await env.open({ fileSystem: gated.fileSystem });
-  const batch = () => batchOfCount(10, 1000, 80);
+  const { gated, log, batch } = await smallBufferLogWithHeldWrites(23);
   const damaged = batch();
   damaged[damaged.length - 1]! ^= 0x01; // a record byte: only the CRC-32C can tell
   // The first five fill the disk's held write and the buffer; the damaged one waits for room.
