@@ -14,6 +14,7 @@
  */
 import {
   batchFrameHeaderBytes,
+  checkBatchCrc,
   checkRecordBatch,
   encodeBatchFrameHeader,
   initChecksums,
@@ -326,17 +327,20 @@ export class PartitionLog {
     if (batch.length > this.config.maxBatchBytes) {
       throw new BatchTooLargeError(batch.length, this.config.maxBatchBytes);
     }
-    const view = this.checkWithCodec(batch, true);
+    const view = this.asStorageError(batch, () =>
+      checkRecordBatch(batch, {
+        sizeBytesMax: this.config.maxBatchBytes,
+        crcAlreadyVerified: true,
+      }),
+    );
     if (view.recordCount < 1) throw new InvalidBatchError('a batch must hold at least one record');
     return view;
   }
 
-  private checkWithCodec(batch: Uint8Array, crcAlreadyVerified: boolean): RecordBatchView {
+  /** Runs a codec check, raising the codec's refusals as this store's typed errors. */
+  private asStorageError<T>(batch: Uint8Array, check: () => T): T {
     try {
-      return checkRecordBatch(batch, {
-        sizeBytesMax: this.config.maxBatchBytes,
-        crcAlreadyVerified,
-      });
+      return check();
     } catch (error) {
       if (error instanceof RecordBatchTooLargeError) {
         throw new BatchTooLargeError(batch.length, this.config.maxBatchBytes);
@@ -353,10 +357,15 @@ export class PartitionLog {
    * their batches one by one as room frees, while the writer's previous write runs, rather
    * than all at once ahead of it.
    */
-  private checkReserved(batch: Uint8Array, frameBytes: number, crcAlreadyVerified: boolean): void {
+  private checkReserved(
+    view: RecordBatchView,
+    frameBytes: number,
+    crcAlreadyVerified: boolean,
+  ): void {
     try {
       this.checkUsable();
-      if (!crcAlreadyVerified) this.checkWithCodec(batch, false);
+      // The header was checked before waiting for room: only the CRC is left.
+      if (!crcAlreadyVerified) this.asStorageError(view.bytes, () => checkBatchCrc(view));
     } catch (error) {
       this.writer.release(frameBytes);
       throw error;
@@ -378,7 +387,7 @@ export class PartitionLog {
       await waiting;
       this.writer.resumed();
     }
-    this.checkReserved(batch, frameBytes, options.crcAlreadyVerified ?? false);
+    this.checkReserved(view, frameBytes, options.crcAlreadyVerified ?? false);
     return this.appendReserved(batch, view, frameBytes);
   }
 
@@ -402,7 +411,7 @@ export class PartitionLog {
       await waiting;
       this.writer.resumed();
     }
-    this.checkReserved(batch, frameBytes, false);
+    this.checkReserved(view, frameBytes, false);
     if (baseOffset < this.nextOffset) {
       this.writer.release(frameBytes);
       throw new InvalidBatchError(

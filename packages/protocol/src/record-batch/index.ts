@@ -9,6 +9,7 @@ export { crc32c, crc32cImplementation } from './crc32c.ts';
 export * from './errors.ts';
 export type { CheckBatchOptions } from './header.ts';
 export {
+  checkBatchCrc,
   checkRecordBatch,
   claimedBatchSize,
   RecordBatchView,
