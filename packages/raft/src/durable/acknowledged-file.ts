@@ -265,14 +265,15 @@ export class AcknowledgedFile {
       high = offset + slotBytes;
     }
     ranges.push([low, high]);
-    const copy = ([from, to]: [number, number]) => Buffer.from(this.image.subarray(from, to));
+    const copy = (from: number, to: number) => Buffer.from(this.image.subarray(from, to));
     if (ranges.length === 1) {
       // The usual case (every slot of a few hundred groups lies close together): one
       // durable write, one completion instead of two.
-      await writeDurably(this.file, copy(ranges[0] as [number, number]), low);
+      const [from, to] = ranges[0] as [number, number];
+      await writeDurably(this.file, copy(from, to), from);
       return;
     }
-    await Promise.all(ranges.map((range) => this.file.write(copy(range), range[0])));
+    await Promise.all(ranges.map(([from, to]) => this.file.write(copy(from, to), from)));
     await this.file.datasync();
   }
 
