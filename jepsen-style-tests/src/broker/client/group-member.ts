@@ -145,25 +145,29 @@ export class GroupMember {
     };
   }
 
-  /** Commits, for the partition named, the offset after the last record handed out. */
+  /**
+   * Commits the offset after the last record handed out, for the partition named when this
+   * member owns it and has handed out records of it, otherwise for the lowest such partition
+   * (the generator cannot know which partitions a member holds; without the fallback most
+   * commits of a small group would fail the precondition and test nothing). The completion
+   * names the partition actually committed.
+   */
   async commit(value: CommitValue, call: OperationCall): Promise<Completion> {
     const member = this.current;
     if (member === undefined) return { type: 'fail', value, error: 'not a member' };
-    const position = member.delivered.get(partitionKey(value));
-    const owned = member.consumer
-      .assignment()
-      .some((tp) => tp.topic === value.topic && tp.partition === value.partition);
-    if (position === undefined || !owned)
-      return { type: 'fail', value, error: 'nothing delivered on this partition by this member' };
+    const position = committablePosition(member, value);
+    if (position === undefined)
+      return { type: 'fail', value, error: 'nothing delivered on a partition this member owns' };
     const done: CommitValue = {
       ...value,
+      partition: position.partition,
       offset: position.next,
       ...(member.memberId ? { member: member.memberId } : {}),
     };
     try {
       // Called in the same tick as the ownership check: the generation sent is the one checked.
       await member.consumer.commitOffsets(
-        [{ topic: value.topic, partition: value.partition, offset: position.next }],
+        [{ topic: position.topic, partition: position.partition, offset: position.next }],
         call,
       );
       return { type: 'ok', value: done };
@@ -200,4 +204,22 @@ export class GroupMember {
     if (this.current !== undefined) await this.end(this.current, 'crash').catch(() => {});
     this.current = undefined;
   }
+}
+
+/** The position to commit for `wanted`, or the lowest owned partition with one, if any. */
+function committablePosition(
+  member: Incarnation,
+  wanted: TopicPartition,
+): (TopicPartition & { next: number }) | undefined {
+  const owned = member.consumer.assignment();
+  const isOwned = (tp: TopicPartition) =>
+    owned.some((o) => o.topic === tp.topic && o.partition === tp.partition);
+  const exact = member.delivered.get(partitionKey(wanted));
+  if (exact !== undefined && isOwned(exact)) return exact;
+  let lowest: (TopicPartition & { next: number }) | undefined;
+  for (const position of member.delivered.values()) {
+    if (position.topic !== wanted.topic || !isOwned(position)) continue;
+    if (lowest === undefined || position.partition < lowest.partition) lowest = position;
+  }
+  return lowest;
 }
