@@ -21,6 +21,7 @@ import {
 } from '@tributary/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logger.ts';
+import { FramePool, type FramePoolLimits } from './frame-pool.ts';
 
 /** Returned by a handler that must not answer (Produce with acks 0). */
 export const noResponse: unique symbol = Symbol('noResponse');
@@ -65,17 +66,31 @@ export interface ClientServerOptions {
   readonly observe?: RequestObserver;
   readonly inflightRequestsMax?: number;
   readonly connectionsMax?: number;
+  readonly framePoolLimits?: FramePoolLimits;
 }
 
 export const defaultInflightRequestsMax = 256;
 export const defaultConnectionsMax = 10_000;
+/**
+ * Memory reused for frames assembled from pieces (Fetch answers), shared by every
+ * connection: at most 16 buffers of up to 4 MiB (64 MiB) are kept; larger frames, and frames
+ * wanted while all are being written, get fresh memory.
+ */
+export const responseFramePoolLimits: FramePoolLimits = {
+  bufferBytesMax: 4 * 1024 * 1024,
+  buffersMax: 16,
+};
 
 export class ClientServer {
   private server: WebSocketServer | undefined;
   private nextConnectionId = 1;
   private readonly sockets = new Set<WebSocket>();
+  /** Frames assembled from pieces; a buffer returns once its frame was written. */
+  readonly framePool: FramePool;
 
-  constructor(private readonly options: ClientServerOptions) {}
+  constructor(private readonly options: ClientServerOptions) {
+    this.framePool = new FramePool(options.framePoolLimits ?? responseFramePoolLimits);
+  }
 
   get port(): number {
     return (this.server?.address() as AddressInfo | undefined)?.port ?? 0;
@@ -207,10 +222,25 @@ export class ClientServer {
     socket.send(bytes, { binary: true });
   }
 
-  /** Copies the pieces into one frame before returning: the caller may reuse them after. */
+  /**
+   * Copies the pieces into one frame before returning, so the caller may reuse them after.
+   * The frame is pooled memory, given back once the socket has written it; if the write
+   * fails the socket may still hold it, so the pool forgets it instead.
+   */
   private sendPieces(socket: WebSocket, pieces: Uint8Array[]): void {
     if (socket.readyState !== socket.OPEN) return;
-    socket.send(Buffer.concat(pieces), { binary: true });
+    let bytes = 0;
+    for (const piece of pieces) bytes += piece.byteLength;
+    const frame = this.framePool.allocate(bytes);
+    let at = 0;
+    for (const piece of pieces) {
+      frame.set(piece, at);
+      at += piece.byteLength;
+    }
+    socket.send(frame, { binary: true }, (error) => {
+      if (error) this.framePool.discard(frame);
+      else this.framePool.release(frame);
+    });
   }
 
   async close(): Promise<void> {

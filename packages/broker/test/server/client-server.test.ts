@@ -196,3 +196,54 @@ test('an encoded answer is settled once, after its pieces were copied into the f
   t.is(head.errorCode, ErrorCode.UnknownServerError.code);
   t.is(settled, 2, 'settled also when encoding fails');
 });
+
+/**
+ * Answers assembled from pieces go out in pooled frames: a buffer is reused only after the
+ * socket wrote the frame it held. Many large answers in flight at once (each a different
+ * fill) must each arrive whole and unmixed, and the pool must end with its buffers back.
+ */
+test('pooled answer frames are reused only once written: concurrent answers arrive intact', async (t) => {
+  const answerBytes = 256 * 1024;
+  const server = new ClientServer({
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
+    framePoolLimits: { bufferBytesMax: 1024 * 1024, buffersMax: 4 },
+    handle: async (frame) => {
+      const fill = frame.correlationId % 251;
+      const batch = Buffer.alloc(answerBytes, fill);
+      return new EncodedResponse((id) => [
+        encodeResponse({ correlationId: id, errorCode: 0, message: null, body: null }),
+        batch,
+      ]);
+    },
+  });
+  const port = await server.start();
+  t.teardown(() => server.close());
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+  t.teardown(() => socket.terminate());
+  await new Promise((resolve) => socket.once('open', resolve));
+  const requestCount = 40;
+  const frames: Buffer[] = [];
+  const allReceived = new Promise<void>((resolve) =>
+    socket.on('message', (data) => {
+      frames.push(data as Buffer);
+      if (frames.length === requestCount) resolve();
+    }),
+  );
+  for (let id = 1; id <= requestCount; id += 1) socket.send(metadata(id));
+  await allReceived;
+
+  for (const frame of frames) {
+    const head = frame.subarray(0, frame.byteLength - answerBytes);
+    const batch = frame.subarray(frame.byteLength - answerBytes);
+    const { correlationId } = decodeResponseHead(head);
+    t.true(
+      batch.every((byte) => byte === correlationId % 251),
+      `answer ${correlationId} arrived intact`,
+    );
+  }
+  t.true(server.framePool.owned >= 1, 'answers used pooled memory');
+  t.true(server.framePool.owned <= 4, 'the pool keeps its bound');
+  t.is(server.framePool.freeCount, server.framePool.owned, 'every written frame came back');
+});

@@ -1,0 +1,89 @@
+/**
+ * Reused memory for the response frames the client listener assembles from pieces (Fetch
+ * answers: stored batches copied once, into the frame). On the machines this project runs
+ * on, writing into freshly allocated memory costs far more than copying into memory already
+ * in use (page faults; a fresh large buffer is a fresh mapping), and every fresh frame also
+ * leaves its size of external memory to the garbage collector.
+ *
+ * A frame's buffer comes back only once the socket has written it (the send's callback):
+ * until then the socket may still read it. Frames larger than `bufferBytesMax`, or wanted
+ * while the pool has lent all of its `buffersMax` buffers, are allocated afresh and left to
+ * the garbage collector, so the pool never holds more than buffersMax × bufferBytesMax.
+ */
+import { assert } from '../errors.ts';
+
+/** Pool buffers are sized in steps of this (powers of two below it), so similar sizes share. */
+const bufferGrainBytes = 64 * 1024;
+const bufferBytesMin = 4 * 1024;
+
+function bufferSizeFor(bytes: number): number {
+  if (bytes > bufferGrainBytes) return Math.ceil(bytes / bufferGrainBytes) * bufferGrainBytes;
+  let size = bufferBytesMin;
+  while (size < bytes) size *= 2;
+  return size;
+}
+
+export interface FramePoolLimits {
+  readonly bufferBytesMax: number;
+  readonly buffersMax: number;
+}
+
+export class FramePool {
+  private readonly free: Buffer[] = [];
+  private readonly lent = new WeakMap<Uint8Array, Buffer>();
+  private ownedCount = 0;
+
+  constructor(readonly limits: FramePoolLimits) {
+    assert(Number.isSafeInteger(limits.bufferBytesMax), 'pool buffers have a size');
+    assert(limits.bufferBytesMax > 0, 'pool buffers have a size');
+    assert(Number.isSafeInteger(limits.buffersMax) && limits.buffersMax >= 0, 'a bounded pool');
+  }
+
+  /** Memory for a frame of exactly `bytes`: pooled when it fits, fresh otherwise. */
+  allocate(bytes: number): Buffer {
+    assert(Number.isSafeInteger(bytes) && bytes >= 0, 'a frame has a size');
+    if (bytes > this.limits.bufferBytesMax) return Buffer.allocUnsafe(bytes);
+    let backing = this.takeFree(bytes);
+    if (backing === undefined) {
+      if (this.ownedCount >= this.limits.buffersMax) return Buffer.allocUnsafe(bytes);
+      backing = Buffer.allocUnsafeSlow(Math.min(this.limits.bufferBytesMax, bufferSizeFor(bytes)));
+      this.ownedCount += 1;
+    }
+    assert(backing.byteLength >= bytes, 'a pooled buffer fits the frame');
+    const frame = backing.subarray(0, bytes);
+    this.lent.set(frame, backing);
+    return frame;
+  }
+
+  /** A free buffer of at least `bytes`; when none fits, a smaller free one is dropped for it. */
+  private takeFree(bytes: number): Buffer | undefined {
+    const fitting = this.free.findIndex((buffer) => buffer.byteLength >= bytes);
+    if (fitting >= 0) return this.free.splice(fitting, 1)[0];
+    if (this.free.pop() !== undefined) this.ownedCount -= 1; // the garbage collector has it
+    return undefined;
+  }
+
+  /** The frame was written: its memory may be reused. Frames not lent by the pool are ignored. */
+  release(frame: Uint8Array): void {
+    const backing = this.lent.get(frame);
+    if (backing === undefined) return;
+    this.lent.delete(frame);
+    this.free.push(backing);
+    assert(this.free.length <= this.ownedCount, 'the pool holds only its own buffers');
+  }
+
+  /** The frame may still be read by someone: the pool forgets it (and may allocate another). */
+  discard(frame: Uint8Array): void {
+    if (this.lent.delete(frame)) this.ownedCount -= 1;
+  }
+
+  /** Buffers the pool owns (free or lent). */
+  get owned(): number {
+    return this.ownedCount;
+  }
+
+  /** Buffers free for the next frame. */
+  get freeCount(): number {
+    return this.free.length;
+  }
+}
