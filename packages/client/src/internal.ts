@@ -12,3 +12,6 @@ import type { Consumer } from './consumer/consumer.ts';
 export function abandonConsumer(consumer: Consumer): Promise<void> {
   return consumer.abandon();
 }
+
+/** The messages of a fetched chunk, as eachBatch gets them (for the decode benchmark). */
+export { messageListOf as decodeFetchedMessages } from './consumer/message.ts';

@@ -510,6 +510,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       isRunning: () => this.mode === 'run' || this.mode === 'iterator',
       maybeAutoCommit: () => this.maybeAutoCommit(),
       onHandlerError: (state, error) => this.onHandlerError(state, error),
+      onRecordsError: (state, error) => this.onRecordsError(state, error),
       pause: (topic, partition) => {
         this.pause([{ topic, partitions: [partition] }]);
         return () => this.resume([{ topic, partitions: [partition] }]);
@@ -558,7 +559,21 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       error,
     });
     this.emitter.emit('error', { source: 'handler', error });
-    // Redeliver from the failed record after a backoff.
+    this.redeliverLater(state);
+  }
+
+  private onRecordsError(state: PartitionState, error: unknown): void {
+    this.logger.error('fetched records cannot be decoded; fetching them again after a backoff', {
+      topic: state.topic,
+      partition: state.partition,
+      error,
+    });
+    this.emitter.emit('error', { source: 'fetch', error });
+    this.redeliverLater(state);
+  }
+
+  /** Fetches again from the first record not consumed, after a backoff. */
+  private redeliverLater(state: PartitionState): void {
     this.states.position(state, state.consumedOffset);
     state.failures += 1;
     state.retryAtMs = Date.now() + backoffDelayMs(state.failures - 1, this.cluster.options.retry);

@@ -62,6 +62,12 @@ export interface DeliveryContext {
   isRunning(): boolean;
   maybeAutoCommit(): Promise<void>;
   onHandlerError(state: PartitionState, error: unknown): void;
+  /**
+   * The chunk's records could not be decoded (a batch whose CRC is right but whose records
+   * are not: only a faulty producer writes one). Delivery of the partition stops before
+   * them; it is reported and retried after a backoff, like a handler error.
+   */
+  onRecordsError(state: PartitionState, error: unknown): void;
   pause(topic: string, partition: number): () => void;
 }
 
@@ -129,12 +135,17 @@ async function deliverMessages(
 ) {
   const handle = handlers.eachMessage;
   if (handle === undefined) return;
-  for (const message of messagesOf(
-    chunk.topic,
-    chunk.partition,
-    chunk.batches,
-    startOf(state, chunk),
-  )) {
+  const messages = messagesOf(chunk.topic, chunk.partition, chunk.batches, startOf(state, chunk));
+  for (;;) {
+    let next: IteratorResult<ConsumerMessage, void>;
+    try {
+      next = messages.next();
+    } catch (error) {
+      ctx.onRecordsError(state, error);
+      return;
+    }
+    if (next.done) break;
+    const message = next.value;
     if (current(ctx, chunk) !== state || !ctx.isRunning()) return;
     try {
       await handle({
@@ -154,29 +165,51 @@ async function deliverMessages(
   finishChunk(ctx, state, chunk);
 }
 
+/**
+ * The chunk as a Batch whose `messages` are decoded on first use, so a handler that reads
+ * only offsets or the lag, or that only counts on `eachBatchAutoResolve`, decodes nothing.
+ */
+function batchOf(chunk: FetchedChunk, fromOffset: number): DecodedOnDemand {
+  let decoded: ConsumerMessage[] | undefined;
+  let decodeError: { readonly error: unknown } | undefined;
+  const messages = () => {
+    if (decoded !== undefined) return decoded;
+    try {
+      decoded = messageListOf(chunk.topic, chunk.partition, chunk.batches, fromOffset);
+    } catch (error) {
+      decodeError = { error };
+      throw error;
+    }
+    return decoded;
+  };
+  const batch: Batch = {
+    topic: chunk.topic,
+    partition: chunk.partition,
+    highWatermark: BigInt(chunk.highWatermark),
+    get messages() {
+      return messages();
+    },
+    isEmpty: () => messages().length === 0,
+    firstOffset: () => messages()[0]?.offset ?? null,
+    lastOffset: () => messages().at(-1)?.offset ?? BigInt(chunk.nextOffset - 1),
+    offsetLag: () => BigInt(Math.max(0, chunk.highWatermark - chunk.nextOffset)),
+  };
+  return { batch, decodeError: () => decodeError };
+}
+
+interface DecodedOnDemand {
+  readonly batch: Batch;
+  /** Set once decoding `batch.messages` failed (what the handler then threw, or caught). */
+  decodeError(): { readonly error: unknown } | undefined;
+}
+
 async function deliverBatch(
   ctx: DeliveryContext,
   state: PartitionState,
   chunk: FetchedChunk,
   handlers: RunHandlers,
 ) {
-  const messages = messageListOf(
-    chunk.topic,
-    chunk.partition,
-    chunk.batches,
-    startOf(state, chunk),
-  );
-  const last = messages[messages.length - 1];
-  const batch: Batch = {
-    topic: chunk.topic,
-    partition: chunk.partition,
-    highWatermark: BigInt(chunk.highWatermark),
-    messages,
-    isEmpty: () => messages.length === 0,
-    firstOffset: () => messages[0]?.offset ?? null,
-    lastOffset: () => last?.offset ?? BigInt(chunk.nextOffset - 1),
-    offsetLag: () => BigInt(Math.max(0, chunk.highWatermark - chunk.nextOffset)),
-  };
+  const { batch, decodeError } = batchOf(chunk, startOf(state, chunk));
   const resolveOffset = (offset: bigint | string) => {
     const next = Number(offset) + 1;
     if (current(ctx, chunk) === state && next > state.consumedOffset) state.consumedOffset = next;
@@ -192,7 +225,15 @@ async function deliverBatch(
       pause: () => ctx.pause(chunk.topic, chunk.partition),
     });
   } catch (error) {
-    ctx.onHandlerError(state, error);
+    const failedDecoding = decodeError();
+    if (failedDecoding !== undefined) ctx.onRecordsError(state, failedDecoding.error);
+    else ctx.onHandlerError(state, error);
+    return;
+  }
+  const failedDecoding = decodeError();
+  if (failedDecoding !== undefined) {
+    // The handler caught it: the records after the corrupt one were never delivered.
+    ctx.onRecordsError(state, failedDecoding.error);
     return;
   }
   if (handlers.eachBatchAutoResolve) finishChunk(ctx, state, chunk);

@@ -2,8 +2,16 @@
  * Messages as the application sees them: KafkaJS's shape, with `offset` a bigint and
  * `timestamp` in milliseconds. `key` and `value` are Buffers viewing the fetched bytes (no
  * copy); copy them if they must outlive the batch for long.
+ *
+ * A fetched message is a FetchedMessage: one small object per record that keeps where its
+ * fields lie in the batch, and builds `offset`, `timestamp`, `key` and `value` when they are
+ * read. Why: a chunk's messages all live until its handler returns, so every object made per
+ * record survives young-generation collections and is copied by them; a Buffer and a bigint
+ * per record cost the consumer more than decoding the record did (docs/benchmarks.md).
+ * Each record is still decoded and checked in full when its message is made, so a corrupt
+ * batch fails there, never later in a getter.
  */
-import { RecordBatchView, RecordCursor } from '@tributary/protocol';
+import { RecordBatchView, RecordCursor, TimestampType } from '@tributary/protocol';
 
 export interface ConsumerMessage {
   readonly topic: string;
@@ -18,19 +26,117 @@ export interface ConsumerMessage {
   readonly headers: Readonly<Record<string, Buffer | Buffer[]>>;
 }
 
-const noHeaders: Readonly<Record<string, Buffer | Buffer[]>> = Object.freeze({});
+type Headers = Readonly<Record<string, Buffer | Buffer[]>>;
+
+const noHeaders: Headers = Object.freeze({});
+
+/** What the messages of one stored batch share: their bytes and what their deltas add to. */
+class BatchOrigin {
+  /** A Buffer, so views of it are Buffers made by `subarray`, the cheapest way to make one. */
+  readonly section: Buffer;
+  readonly baseOffset: number;
+  readonly baseTimestamp: number;
+  /** The broker's time for every record of a log-append-time batch, else null. */
+  readonly logAppendTime: number | null;
+
+  constructor(batch: RecordBatchView, cursor: RecordCursor) {
+    this.section = bufferOf(cursor.section);
+    this.baseOffset = batch.baseOffset;
+    this.baseTimestamp = batch.baseTimestamp;
+    this.logAppendTime =
+      batch.timestampType === TimestampType.logAppendTime ? batch.maxTimestamp : null;
+  }
+
+  /** A Buffer over `section[start, start + length)`, or null for a null field (length -1). */
+  view(start: number, length: number): Buffer | null {
+    if (length < 0) return null;
+    return this.section.subarray(start, start + length);
+  }
+}
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * One fetched record. `topic` and `partition` are plain properties; the others are read-only
+ * accessors over the batch, and `key` and `value` give a new view of the same bytes on each
+ * read (so `message.value === message.value` is false; their contents are equal).
+ */
+export class FetchedMessage implements ConsumerMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly #origin: BatchOrigin;
+  readonly #offsetDelta: number;
+  readonly #timestampDelta: number;
+  readonly #keyStart: number;
+  readonly #keyLength: number;
+  readonly #valueStart: number;
+  readonly #valueLength: number;
+  readonly #headers: Headers;
+
+  constructor(topic: string, partition: number, origin: BatchOrigin, cursor: RecordCursor) {
+    this.topic = topic;
+    this.partition = partition;
+    this.#origin = origin;
+    this.#offsetDelta = cursor.offsetDelta;
+    this.#timestampDelta = cursor.timestampDelta;
+    this.#keyStart = cursor.keyStart;
+    this.#keyLength = cursor.keyLength;
+    this.#valueStart = cursor.valueStart;
+    this.#valueLength = cursor.valueLength;
+    // Headers are rare and their keys must be checked as UTF-8: decoded now, as before.
+    this.#headers = cursor.headerCount === 0 ? noHeaders : headersOf(cursor);
+  }
+
+  get offset(): bigint {
+    return BigInt(this.#origin.baseOffset + this.#offsetDelta);
+  }
+
+  get timestamp(): number {
+    const origin = this.#origin;
+    return origin.logAppendTime ?? origin.baseTimestamp + this.#timestampDelta;
+  }
+
+  get key(): Buffer | null {
+    return this.#origin.view(this.#keyStart, this.#keyLength);
+  }
+
+  get value(): Buffer | null {
+    return this.#origin.view(this.#valueStart, this.#valueLength);
+  }
+
+  get headers(): Headers {
+    return this.#headers;
+  }
+
+  /** The message as a plain object (what `{ ...message }` would give were the fields own). */
+  toObject(): ConsumerMessage {
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      offset: this.offset,
+      timestamp: this.timestamp,
+      key: this.key,
+      value: this.value,
+      headers: this.headers,
+    };
+  }
+
+  /** console.log and util.inspect show the fields, not an empty-looking object. */
+  [inspectSymbol](): ConsumerMessage {
+    return this.toObject();
+  }
+}
 
 /** A Buffer over the same bytes; the cursor's views already are Buffers when the fetched bytes are. */
-function view(bytes: Uint8Array | null): Buffer | null {
-  if (bytes === null || Buffer.isBuffer(bytes)) return bytes;
+function bufferOf(bytes: Uint8Array): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function headersOf(cursor: RecordCursor): Readonly<Record<string, Buffer | Buffer[]>> {
-  if (cursor.headerCount === 0) return noHeaders;
+function headersOf(cursor: RecordCursor): Headers {
   const headers: Record<string, Buffer | Buffer[]> = {};
   for (const header of cursor.headers()) {
-    const value = view(header.value) ?? Buffer.alloc(0);
+    const value = header.value === null ? Buffer.alloc(0) : bufferOf(header.value);
     const existing = headers[header.key];
     if (existing === undefined) headers[header.key] = value;
     else if (Array.isArray(existing)) existing.push(value);
@@ -39,16 +145,17 @@ function headersOf(cursor: RecordCursor): Readonly<Record<string, Buffer | Buffe
   return headers;
 }
 
-function messageAt(topic: string, partition: number, cursor: RecordCursor): ConsumerMessage {
-  return {
-    topic,
-    partition,
-    offset: BigInt(cursor.offset),
-    timestamp: cursor.timestamp,
-    key: view(cursor.key()),
-    value: view(cursor.value()),
-    headers: headersOf(cursor),
-  };
+interface OpenedBatch {
+  readonly cursor: RecordCursor;
+  readonly origin: BatchOrigin;
+}
+
+/** A cursor over a batch's records, or null when the batch holds nothing to deliver. */
+function openBatch(bytes: Uint8Array, fromOffset: number): OpenedBatch | null {
+  const batch = new RecordBatchView(bytes);
+  if (batch.isControl || batch.lastOffset < fromOffset) return null;
+  const cursor = new RecordCursor(batch);
+  return { cursor, origin: new BatchOrigin(batch, cursor) };
 }
 
 /**
@@ -62,11 +169,11 @@ export function* messagesOf(
   fromOffset: number,
 ): Generator<ConsumerMessage, void, undefined> {
   for (const bytes of batches) {
-    const batch = new RecordBatchView(bytes);
-    if (batch.isControl || batch.lastOffset < fromOffset) continue;
-    const cursor = new RecordCursor(batch);
+    const opened = openBatch(bytes, fromOffset);
+    if (opened === null) continue;
+    const { cursor, origin } = opened;
     while (cursor.next()) {
-      if (cursor.offset >= fromOffset) yield messageAt(topic, partition, cursor);
+      if (cursor.offset >= fromOffset) yield new FetchedMessage(topic, partition, origin, cursor);
     }
   }
 }
@@ -80,11 +187,13 @@ export function messageListOf(
 ): ConsumerMessage[] {
   const messages: ConsumerMessage[] = [];
   for (const bytes of batches) {
-    const batch = new RecordBatchView(bytes);
-    if (batch.isControl || batch.lastOffset < fromOffset) continue;
-    const cursor = new RecordCursor(batch);
+    const opened = openBatch(bytes, fromOffset);
+    if (opened === null) continue;
+    const { cursor, origin } = opened;
     while (cursor.next()) {
-      if (cursor.offset >= fromOffset) messages.push(messageAt(topic, partition, cursor));
+      if (cursor.offset >= fromOffset) {
+        messages.push(new FetchedMessage(topic, partition, origin, cursor));
+      }
     }
   }
   return messages;

@@ -1,8 +1,22 @@
-import { encodeRecordBatch, stampBaseOffset } from '@tributary/protocol';
+import {
+  BatchField,
+  batchHeaderBytes,
+  CorruptBatchError,
+  checkRecordBatch,
+  crc32c,
+  encodeRecordBatch,
+  stampBaseOffset,
+} from '@tributary/protocol';
 import test from 'ava';
 import fc from 'fast-check';
-import { type DeliveryContext, iterate, runWorker } from '../../src/consumer/delivery.ts';
-import { messageListOf, messagesOf } from '../../src/consumer/message.ts';
+import {
+  type DeliveryContext,
+  type EachBatchPayload,
+  type EachMessagePayload,
+  iterate,
+  runWorker,
+} from '../../src/consumer/delivery.ts';
+import { type ConsumerMessage, messageListOf, messagesOf } from '../../src/consumer/message.ts';
 import { type FetchedChunk, MessageBuffer } from '../../src/consumer/message-buffer.ts';
 import { PartitionStates } from '../../src/consumer/partition-states.ts';
 
@@ -82,7 +96,9 @@ test('messageListOf gives what messagesOf yields, with Buffer keys and values ov
         });
         const listed = messageListOf('t', 0, batches, fromOffset);
         const yielded = [...messagesOf('t', 0, batches, fromOffset)];
-        t.deepEqual(listed, yielded);
+        // Messages are accessor objects: compare what they read as.
+        const fields = (m: ConsumerMessage) => [m.offset, m.timestamp, m.key, m.value, m.headers];
+        t.deepEqual(listed.map(fields), yielded.map(fields));
         t.is(listed.length, Math.max(0, baseOffset - fromOffset));
         for (const message of listed) {
           t.true(Buffer.isBuffer(message.key) && Buffer.isBuffer(message.value));
@@ -152,6 +168,7 @@ function context(
   states: PartitionStates,
   buffer: MessageBuffer,
   errors: unknown[] = [],
+  recordsErrors: unknown[] = errors,
 ): DeliveryContext {
   const controller = new AbortController();
   let running = true;
@@ -164,6 +181,11 @@ function context(
     maybeAutoCommit: async () => {},
     onHandlerError: (_state, error) => {
       errors.push(error);
+      running = false;
+      controller.abort(new Error('stopped'));
+    },
+    onRecordsError: (_state, error) => {
+      recordsErrors.push(error);
       running = false;
       controller.abort(new Error('stopped'));
     },
@@ -226,3 +248,51 @@ test('run workers process a chunk per partition and advance past gaps; a failing
   t.is(state.consumedOffset, 5, 'the failed record is not consumed');
   t.is((errors[0] as Error).message, 'handler broke');
 });
+
+/**
+ * A batch whose CRC-32C is right but whose first record claims more bytes than there are:
+ * what a faulty producer could store, since brokers check batch headers and CRCs only.
+ */
+function corruptRecordsBatch(baseOffset: number): Uint8Array {
+  const bytes = batch(baseOffset, ['x', 'y']);
+  bytes[batchHeaderBytes] = 0x7e; // the first record's length varint: 63 bytes
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view.setUint32(BatchField.crc, crc32c(bytes, BatchField.attributes, bytes.length));
+  checkRecordBatch(bytes); // the header and CRC pass: only decoding the records finds it
+  return bytes;
+}
+
+for (const mode of ['eachMessage', 'eachBatch'] as const) {
+  test(`${mode}: a batch with corrupt records is reported and the worker lives on (regression: the worker's promise rejected)`, async (t) => {
+    const states = new PartitionStates();
+    const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);
+    states.position(state, 0);
+    const buffer = new MessageBuffer(1 << 20, () => {});
+    buffer.push(chunk(states, 0, [batch(0, ['a', 'b']), corruptRecordsBatch(2)], 4));
+    const seen: string[] = [];
+    const handlerErrors: unknown[] = [];
+    const recordsErrors: unknown[] = [];
+    const handlers =
+      mode === 'eachMessage'
+        ? {
+            eachMessage: async ({ message }: EachMessagePayload) =>
+              void seen.push(message.value!.toString()),
+          }
+        : {
+            eachBatch: async ({ batch }: EachBatchPayload) => {
+              for (const message of batch.messages) seen.push(message.value!.toString());
+            },
+          };
+    const ctx = context(states, buffer, handlerErrors, recordsErrors);
+    await t.notThrowsAsync(runWorker(ctx, { ...handlers, eachBatchAutoResolve: true }));
+    t.deepEqual(handlerErrors, [], 'the handler did nothing wrong');
+    t.is(recordsErrors.length, 1);
+    t.true(recordsErrors[0] instanceof CorruptBatchError, String(recordsErrors[0]));
+    t.deepEqual(seen, mode === 'eachMessage' ? ['a', 'b'] : []);
+    t.is(
+      state.consumedOffset,
+      mode === 'eachMessage' ? 2 : 0,
+      'nothing at or after the corrupt batch is consumed',
+    );
+  });
+}

@@ -52,15 +52,19 @@ export class RecordCursor {
   private readonly recordCount: number;
   private index = 0;
 
-  /** Fields of the current record (valid after `next()` returned true). */
+  /**
+   * Fields of the current record (valid after `next()` returned true). The positions index
+   * `section`, so a caller can keep them and make views later without decoding again.
+   */
   offsetDelta = -1;
   offset = -1;
+  timestampDelta = 0;
   timestamp = -1;
-  private keyStart = 0;
+  keyStart = 0;
   keyLength = -1;
-  private valueStart = 0;
+  valueStart = 0;
   valueLength = -1;
-  private headersStart = 0;
+  headersStart = 0;
   headerCount = 0;
 
   constructor(batch: RecordBatchView, options: RecordDecodeOptions = {}) {
@@ -93,6 +97,7 @@ export class RecordCursor {
     const end = reader.position + length;
     reader.readInt8(); // record attributes: unused in magic 2
     const timestampDelta = reader.readVarlong();
+    this.timestampDelta = timestampDelta;
     this.readOffsetDelta();
     this.keyLength = this.readNullableLength('key');
     this.keyStart = reader.position;
@@ -108,6 +113,11 @@ export class RecordCursor {
       throw new CorruptBatchError('timestamp out of range');
     this.index += 1;
     return true;
+  }
+
+  /** The records section the positions index (decompressed if the batch is compressed). */
+  get section(): Uint8Array {
+    return this.reader.bytes;
   }
 
   get isTombstone(): boolean {
