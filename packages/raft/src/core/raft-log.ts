@@ -19,12 +19,18 @@ export class RaftLog {
   readonly unstable: Unstable;
   committed: number;
   applied: number;
+  /**
+   * Committed entries handed to the host for applying, up to here (at least `applied`):
+   * with pipelined Readies, a later Ready hands out only entries after an earlier one's.
+   */
+  applying: number;
 
   constructor(storage: LogReader, committed: number, applied: number) {
     this.storage = storage;
     this.unstable = new Unstable(storage.lastIndex() + 1);
     this.committed = committed;
     this.applied = applied;
+    this.applying = applied;
   }
 
   firstIndex(): number {
@@ -155,18 +161,20 @@ export class RaftLog {
     this.applied = index;
   }
 
-  /** Committed entries not yet handed to the host for applying. */
+  /** Committed entries not yet handed to the host for applying; marks them as applying. */
   nextCommittedEntries(bytesMax: number): Entry[] {
-    const low = Math.max(this.applied + 1, this.firstIndex());
+    const low = Math.max(this.applied + 1, this.applying + 1, this.firstIndex());
     const high = Math.min(this.committed, this.lastIndex()) + 1;
     if (low >= high) return [];
-    return this.entries(low, high, bytesMax);
+    const entries = this.entries(low, high, bytesMax);
+    const last = entries[entries.length - 1];
+    if (last !== undefined) this.applying = last.index;
+    return entries;
   }
 
   hasNextCommittedEntries(): boolean {
-    return (
-      Math.max(this.applied + 1, this.firstIndex()) <= Math.min(this.committed, this.lastIndex())
-    );
+    const low = Math.max(this.applied + 1, this.applying + 1, this.firstIndex());
+    return low <= Math.min(this.committed, this.lastIndex());
   }
 
   /**

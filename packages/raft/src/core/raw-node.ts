@@ -12,7 +12,14 @@
  *   }
  *
  * Between `ready()` and `advance()` the host may keep stepping messages and ticking (for
- * example while an fsync is in flight); it must not take another Ready before advancing.
+ * example while an fsync is in flight), and may take further Readies (pipelining, as etcd's
+ * asynchronous storage writes do): each carries only what no earlier one does (entries
+ * not yet in progress, committed entries not yet handed out). The host must then persist
+ * them in order (a later Ready's writes never durable before an earlier one's), send a
+ * Ready's `messagesAfterPersist` only once it and every earlier Ready are durable, apply
+ * committed entries in order, and advance the Readies in the order it took them.
+ * A snapshot to install is never pipelined: it is handed out only when no Ready is
+ * outstanding, and nothing more is until it is advanced.
  * `takeMessages()` hands out messages that need no fsync at any time, so a host with slow
  * disks need not hold them back.
  */
@@ -47,12 +54,22 @@ import {
 } from './types.ts';
 import { validateMessage } from './validate-message.ts';
 
+/**
+ * Readies a host may hold taken and not advanced at once. A pipelining host takes about
+ * one per turn of its event loop while a sync is in flight; far more means it stopped
+ * advancing (a bug), and the bound keeps that from growing memory without end.
+ */
+export const readiesOutstandingMax = 1024;
+
 export class RawNode {
   /** The state machine itself; for tests and the simulator (internal API). */
   readonly raft: Raft;
   private previousSoft: SoftState;
   private previousHard: HardState;
-  private outstanding: Ready | undefined;
+  /** Readies taken and not yet advanced, oldest first. */
+  private readonly outstanding: Ready[] = [];
+  /** An outstanding Ready carries a snapshot: nothing more until it is advanced. */
+  private snapshotOutstanding = false;
 
   constructor(options: RawNodeOptions) {
     this.raft = new Raft(options);
@@ -159,13 +176,16 @@ export class RawNode {
   }
 
   hasReady(): boolean {
-    if (this.outstanding !== undefined) return false;
+    if (this.snapshotOutstanding) return false;
     const r: Raft = this.raft;
+    const unstable = r.log.unstable;
+    // A snapshot to install waits until every earlier Ready is advanced (see the top).
+    if (unstable.snapshot !== undefined && !unstable.snapshotInProgress)
+      return this.outstanding.length === 0;
     if (r.hasPendingBroadcast() || r.messages.length > 0 || r.messagesAfterPersist.length > 0)
       return true;
     if (r.readStates.length > 0) return true;
-    const unstable = r.log.unstable;
-    if (unstable.entries.length > 0 || unstable.snapshot !== undefined) return true;
+    if (unstable.hasNotInProgress()) return true;
     if (r.log.hasNextCommittedEntries()) return true;
     if (r.leader !== this.previousSoft.leader || r.role !== this.previousSoft.role) return true;
     const hard = this.previousHard;
@@ -182,7 +202,11 @@ export class RawNode {
 
   private takeReady(): Ready {
     const r: Raft = this.raft;
-    r.check(this.outstanding === undefined, 'ready() called again before advance()');
+    if (this.outstanding.length > 0) {
+      r.check(!this.snapshotOutstanding, 'ready() called while a snapshot is outstanding');
+      r.check(this.hasReady(), 'ready() called again before advance() with nothing new');
+      r.check(this.outstanding.length < readiesOutstandingMax, 'too many Readies outstanding');
+    }
     r.flushBroadcasts();
     const soft = r.softState();
     const hard = r.hardState();
@@ -195,8 +219,8 @@ export class RawNode {
     const ready: Ready = {
       softState: softChanged ? soft : undefined,
       hardState: hardChanged ? hard : undefined,
-      snapshot: r.log.unstable.snapshot,
-      entries: r.log.unstable.entries.slice(),
+      snapshot: this.takeSnapshotToPersist(),
+      entries: r.log.unstable.takeNotInProgress(),
       messages: r.messages,
       messagesAfterPersist: r.messagesAfterPersist,
       committedEntries: r.log.nextCommittedEntries(r.options.committedBytesPerReadyMax),
@@ -207,11 +231,20 @@ export class RawNode {
     r.readStates = [];
     this.previousSoft = soft;
     this.previousHard = hard;
-    this.outstanding = ready;
+    this.outstanding.push(ready);
+    if (ready.snapshot !== undefined) this.snapshotOutstanding = true;
     return ready;
   }
 
-  /** The host has done everything the last Ready asked for. */
+  private takeSnapshotToPersist(): Snapshot | undefined {
+    const unstable = this.raft.log.unstable;
+    if (unstable.snapshot === undefined || unstable.snapshotInProgress) return undefined;
+    this.raft.check(this.outstanding.length === 0, 'a snapshot is handed out only alone');
+    unstable.snapshotInProgress = true;
+    return unstable.snapshot;
+  }
+
+  /** The host has done everything the oldest outstanding Ready asked for. */
   advance(): void {
     try {
       this.advanceReady();
@@ -221,9 +254,9 @@ export class RawNode {
   }
 
   private advanceReady(): void {
-    const ready = this.outstanding;
+    const ready = this.outstanding.shift();
     if (ready === undefined) assert(false, `${this.raft.describe()}: advance() without a Ready`);
-    this.outstanding = undefined;
+    if (ready.snapshot !== undefined) this.snapshotOutstanding = false;
     const r: Raft = this.raft;
     if (ready.snapshot !== undefined) {
       const index = ready.snapshot.metadata.index;

@@ -13,9 +13,33 @@ export class Unstable {
   snapshot: Snapshot | undefined;
   entries: Entry[] = [];
   offset: number;
+  /**
+   * The first index not yet handed to the host in a Ready. The host may persist several
+   * Readies at once (pipelined), so each takes only what no earlier one carries; an
+   * append that replaces entries in progress moves it back so they are persisted again.
+   */
+  offsetInProgress: number;
+  /** The unstable snapshot is in a Ready being persisted. */
+  snapshotInProgress = false;
 
   constructor(offset: number) {
     this.offset = offset;
+    this.offsetInProgress = offset;
+  }
+
+  /** Entries (and the snapshot) not yet handed to the host in a Ready. */
+  hasNotInProgress(): boolean {
+    return (
+      this.offsetInProgress < this.offset + this.entries.length ||
+      (this.snapshot !== undefined && !this.snapshotInProgress)
+    );
+  }
+
+  /** Hands the entries not yet in progress to a Ready and marks them in progress. */
+  takeNotInProgress(): Entry[] {
+    const taken = this.entries.slice(this.offsetInProgress - this.offset);
+    this.offsetInProgress = this.offset + this.entries.length;
+    return taken;
   }
 
   /** The first index after the unstable snapshot, if there is one. */
@@ -48,18 +72,22 @@ export class Unstable {
     if (entry === undefined || entry.term !== term) return;
     this.entries = this.entries.slice(index + 1 - this.offset);
     this.offset = index + 1;
+    this.offsetInProgress = Math.max(this.offsetInProgress, this.offset);
   }
 
   stableSnapshotTo(index: number): void {
     if (this.snapshot !== undefined && this.snapshot.metadata.index === index) {
       this.snapshot = undefined;
+      this.snapshotInProgress = false;
     }
   }
 
   restore(snapshot: Snapshot): void {
     this.snapshot = snapshot;
+    this.snapshotInProgress = false;
     this.entries = [];
     this.offset = snapshot.metadata.index + 1;
+    this.offsetInProgress = this.offset;
   }
 
   /** Appends entries that start at `entries[0].index`, dropping whatever they replace. */
@@ -78,6 +106,8 @@ export class Unstable {
     }
     // Native copies: a batch of thousands of entries is one memcpy, not a push loop.
     this.entries = this.entries.length === 0 ? entries.slice() : this.entries.concat(entries);
+    // Replaced entries that were in progress are persisted again (their write is stale).
+    this.offsetInProgress = Math.min(this.offsetInProgress, first);
   }
 
   /** Entries in [low, high), which must lie within this buffer. */

@@ -45,6 +45,10 @@ export class HostedGroup {
   lastStagedHardState: HardState | undefined;
   /** Set when the group's storage failed; it is fenced and processes nothing more. */
   fault: Error | undefined;
+  /** The group's last apply started: the next starts after it (one apply at a time, in order). */
+  applyTail: Promise<void> = Promise.resolve();
+  /** The group's last Ready to finish: Readies advance in the order they were taken. */
+  finishTail: Promise<void> = Promise.resolve();
 
   constructor(
     readonly node: RawNode,

@@ -7,9 +7,16 @@
  * states in the WAL; start applying committed entries (they are durable on a quorum, so
  * this overlaps the sync); one `wal.sync()` (one fdatasync for every group: group commit);
  * send the messages that had to wait for it (votes, append acknowledgements); advance
- * each group once its applying is done. One cycle runs at a time; whatever arrives meanwhile is stepped into
- * the cores at once (leaders' new appends leave at once too, pipelined with the sync) and
- * is handled by the next cycle.
+ * each group once its applying is done.
+ *
+ * Cycles are pipelined (as etcd's asynchronous storage writes are): a new cycle starts on
+ * the next turn of the event loop after anything arrives, while earlier cycles still wait
+ * on the disk, so an append a follower receives is staged at once (into the WAL's next
+ * flush) and a commit a leader learns is applied at once, instead of each waiting for the
+ * sync in flight to end first. What keeps it safe: the WAL makes flushes durable in order;
+ * a cycle's acknowledgements leave only after its own sync, or, when it staged nothing
+ * that needs one, after the latest sync any cycle asked for; each group applies and
+ * advances its Readies in the order it took them.
  */
 import type { RawNodeOptions } from '../core/options.ts';
 import { SeededPrng } from '../core/prng.ts';
@@ -26,6 +33,14 @@ import {
 } from '../core/types.ts';
 import type { RaftWal } from '../durable/wal.ts';
 import { type GroupStateMachine, HostedGroup } from './hosted-group.ts';
+
+/**
+ * Cycles that may wait on the disk at once. The WAL writes one flush and holds one more
+ * pending, so every cycle past the first two joins the pending flush; more than a few
+ * would only mean a stalled disk. At the bound, leaders' new appends still leave once per
+ * turn (early sends) and the rest waits for a cycle to end.
+ */
+export const cyclesInFlightMax = 8;
 
 export interface HostTransport {
   send(messages: readonly Message[]): void;
@@ -103,15 +118,17 @@ export class RaftHost {
   private readonly dirty = new Set<HostedGroup>();
   /** Groups still applying a Ready whose persistence is done. */
   private readonly applying = new Set<Promise<void>>();
-  private cycleRunning = false;
+  private cyclesInFlight = 0;
   private cycleScheduled = false;
+  /** The latest sync any cycle asked for: a cycle that stages nothing durable waits on it. */
+  private lastSync: Promise<void> = Promise.resolve();
   /**
    * Something was staged outside a Ready (a compaction, a membership record): the next
    * cycle syncs even if no group has a Ready. Nothing else would make it durable on an
    * idle node, and a compaction frees WAL segments only once it is durable.
    */
   private syncWanted = false;
-  /** Groups with messages to send early (while a cycle waits on the disk), sent once a turn. */
+  /** Groups with messages to send early (while cycles are at their bound), sent once a turn. */
   private readonly earlySenders = new Set<HostedGroup>();
   private earlySendScheduled = false;
   private readonly timer: NodeJS.Timeout;
@@ -248,12 +265,12 @@ export class RaftHost {
 
   private markDirty(group: HostedGroup): void {
     this.dirty.add(group);
-    if (this.cycleRunning) this.queueEarlySend(group);
+    if (this.cyclesInFlight >= cyclesInFlightMax) this.queueEarlySend(group);
     this.scheduleCycle();
   }
 
   /**
-   * While a cycle waits on the disk, leaders' new appends may leave at once: once per turn
+   * While cycles are at their bound, leaders' new appends may leave at once: once per turn
    * of the event loop, so everything proposed or received in one turn leaves in one Append
    * per follower (taking messages after every proposal would send one Append per entry).
    */
@@ -276,7 +293,8 @@ export class RaftHost {
   }
 
   private scheduleCycle(): void {
-    if (this.cycleScheduled || this.cycleRunning || this.closed || this.failure) return;
+    if (this.cycleScheduled || this.closed || this.failure) return;
+    if (this.cyclesInFlight >= cyclesInFlightMax) return;
     this.cycleScheduled = true;
     setImmediate(() => {
       this.cycleScheduled = false;
@@ -291,8 +309,8 @@ export class RaftHost {
   }
 
   private async runCycle(): Promise<void> {
-    if (this.cycleRunning || this.closed) return;
-    this.cycleRunning = true;
+    if (this.closed) return;
+    this.cyclesInFlight++;
     try {
       const taken = this.takeReadies();
       const syncWanted = this.syncWanted;
@@ -301,7 +319,7 @@ export class RaftHost {
     } catch (error) {
       this.fail(error as Error);
     } finally {
-      this.cycleRunning = false;
+      this.cyclesInFlight--;
     }
     if (this.dirty.size > 0) this.scheduleCycle();
   }
@@ -334,13 +352,25 @@ export class RaftHost {
     if (mustSync) {
       this.counters.syncs++;
       const started = performance.now();
-      await this.options.wal.sync();
+      const sync = this.options.wal.sync();
+      this.lastSync = sync;
+      await sync;
       this.options.observeSync?.((performance.now() - started) / 1000);
+    } else if (taken.some((t) => t.ready.messagesAfterPersist.length > 0)) {
+      // Nothing of ours to sync, but an acknowledgement may rest on an earlier cycle's
+      // writes (entries staged a turn ago, still in flight): flushes end in order, so
+      // waiting for the latest one asked for covers them all.
+      await this.lastSync;
     }
     for (const { ready } of taken) this.send(ready.messagesAfterPersist);
     // Each group applies and advances on its own: a slow state machine (a snapshot being
     // installed, a full disk buffer) holds up only its own group, never the next cycle.
-    for (const t of taken) this.track(this.finish(t, applied.get(t)));
+    // A group's Readies advance in the order they were taken (the core requires it).
+    for (const t of taken) {
+      const finished = t.group.finishTail.then(() => this.finish(t, applied.get(t)));
+      t.group.finishTail = finished;
+      this.track(finished);
+    }
   }
 
   /**
@@ -355,11 +385,18 @@ export class RaftHost {
     const applied = new Map<Taken, Promise<void>>();
     for (const t of taken) {
       if (t.ready.snapshot !== undefined) continue;
-      const work = this.applyReady(t);
-      this.track(work);
-      applied.set(t, work);
+      applied.set(t, this.applyInOrder(t));
     }
     return applied;
+  }
+
+  /** Applies after the group's earlier Readies: a state machine sees one apply at a time. */
+  private applyInOrder(taken: Taken): Promise<void> {
+    const { group } = taken;
+    const work = group.applyTail.then(() => this.applyReady(taken));
+    group.applyTail = work;
+    this.track(work);
+    return work;
   }
 
   private track(work: Promise<void>): void {
@@ -369,7 +406,7 @@ export class RaftHost {
 
   private async finish(taken: Taken, applied: Promise<void> | undefined): Promise<void> {
     const { group } = taken;
-    await (applied ?? this.applyReady(taken));
+    await (applied ?? this.applyInOrder(taken));
     if (group.removed || group.fault || this.closed) return;
     group.node.advance();
     // Only an applied config entry or an installed snapshot changes the membership; asking
@@ -423,7 +460,7 @@ export class RaftHost {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    while (this.cycleRunning) await new Promise((resolve) => setImmediate(resolve));
+    while (this.cyclesInFlight > 0) await new Promise((resolve) => setImmediate(resolve));
     await Promise.allSettled([...this.applying]);
     for (const group of this.groups.values()) group.stop(new Error('host closed'));
   }

@@ -36,6 +36,11 @@ export interface SimRaftSettings {
   readonly appendBytesMax: number;
   readonly snapshotChunkBytes: number;
   readonly learnerCatchUpLagMax: number;
+  /**
+   * Readies a node persists at once: 1 takes the next only once the last is durable; more
+   * pipelines them, as the production host does (each completes no earlier than the last).
+   */
+  readonly pipelineDepth: number;
   readonly trace: boolean;
 }
 
@@ -50,6 +55,7 @@ export const simRaftDefaults: SimRaftSettings = {
   appendBytesMax: 64,
   snapshotChunkBytes: 64,
   learnerCatchUpLagMax: 4,
+  pipelineDepth: 1,
   trace: false,
 };
 
@@ -87,7 +93,8 @@ export class SimHost {
   incarnation = 0;
   /** Snapshots received from a leader and installed, over every incarnation. */
   snapshotsInstalled = 0;
-  private pending: PendingWrite | undefined;
+  /** Readies being persisted, oldest first; they complete in this order. */
+  private pending: PendingWrite[] = [];
   private lastHardState: HardState;
   private lastCommitSeen = 0;
   private readonly options: HostOptions;
@@ -145,8 +152,9 @@ export class SimHost {
    * only its first `tornPrefix` parts (snapshot, entries one by one, hard state) land.
    */
   crash(tornPrefix: number): void {
-    const pending = this.pending;
-    this.pending = undefined;
+    // Only the oldest write can be torn: a later one is never durable before it.
+    const pending = this.pending[0];
+    this.pending = [];
     this.raw = undefined;
     if (pending === undefined || tornPrefix <= 0) return;
     const { ready } = pending;
@@ -169,28 +177,32 @@ export class SimHost {
     if (raw === undefined) return;
     for (let round = 0; round < 1000; round++) {
       this.observe();
-      if (this.pending !== undefined) {
-        if (this.pending.completeAt > now) {
-          for (const message of raw.takeMessages()) this.options.send(message);
-          this.observe();
-          return;
-        }
+      const oldest = this.pending[0];
+      if (oldest !== undefined && oldest.completeAt <= now) {
         this.complete();
         continue;
       }
-      if (!raw.hasReady()) return;
-      const ready = raw.ready();
-      for (const message of ready.messages) this.options.send(message);
-      this.pending = { ready, completeAt: now + persistDelay() };
+      if (this.pending.length < this.options.settings.pipelineDepth && raw.hasReady()) {
+        const ready = raw.ready();
+        for (const message of ready.messages) this.options.send(message);
+        const last = this.pending[this.pending.length - 1];
+        const completeAt = Math.max(now + persistDelay(), last?.completeAt ?? 0);
+        this.pending.push({ ready, completeAt });
+        continue;
+      }
+      if (this.pending.length === 0) return;
+      for (const message of raw.takeMessages()) this.options.send(message);
+      this.observe();
+      return;
     }
     throw new Error(`simulator: node ${this.id} did not quiesce`);
   }
 
   private complete(): void {
-    const pending = this.pending;
+    const pending = this.pending[0];
     const raw = this.raw;
     if (pending === undefined || raw === undefined) return;
-    this.pending = undefined;
+    this.pending.shift();
     const { ready } = pending;
     if (ready.snapshot !== undefined) this.persistSnapshot(ready.snapshot);
     this.persistEntries(ready.entries);
@@ -283,7 +295,7 @@ export class SimHost {
   /** Takes a snapshot at the applied index and compacts the log (as a host would). */
   compact(): boolean {
     const raw = this.raw;
-    if (raw === undefined || this.pending !== undefined) return false;
+    if (raw === undefined || this.pending.length > 0) return false;
     if (this.appliedIndex <= this.log.firstIndex() - 1) return false;
     const snapshot = raw.compact(this.appliedIndex, encodeState(this.appliedIds));
     if (snapshot instanceof Error) return false;

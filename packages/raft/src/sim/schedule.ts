@@ -56,6 +56,8 @@ export interface SimSchedule {
   readonly lateMessagePercent?: number;
   /** A Ready's fsync completes 0..persistDelayMax ticks after it is taken. */
   readonly persistDelayMax: number;
+  /** Readies a node persists at once, pipelined as the production host does (absent: 1). */
+  readonly pipelineDepth?: number;
   /** Chance per tick that a client proposes a batch. */
   readonly proposalPercent: number;
   /** Nodes compact once this many entries are applied past their snapshot (0: never). */
@@ -107,6 +109,7 @@ export function scheduleArbitrary(steps: number): fc.Arbitrary<SimSchedule> {
     delayTicksMax: fc.integer({ min: 1, max: 4 }),
     lateMessagePercent: fc.integer({ min: 0, max: 3 }),
     persistDelayMax: fc.integer({ min: 0, max: 2 }),
+    pipelineDepth: fc.integer({ min: 1, max: 4 }),
     proposalPercent: fc.integer({ min: 5, max: 60 }),
     compactEvery: fc.oneof(fc.constant(0), fc.integer({ min: 3, max: 40 })),
     // size "max": lengths spread up to the maximum (the default keeps arrays short).

@@ -109,6 +109,7 @@ export class Simulation {
       ...simRaftDefaults,
       preVote: schedule.preVote,
       checkQuorum: schedule.checkQuorum,
+      pipelineDepth: schedule.pipelineDepth ?? 1,
       trace: options.trace !== undefined,
     };
     for (const id of ids) {
