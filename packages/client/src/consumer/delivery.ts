@@ -6,6 +6,8 @@
  * are committed. Before each record the partition's epoch is checked, so a seek, pause or
  * revocation stops delivery of records fetched before it.
  */
+import { RecordBatchView } from '@tributary/protocol';
+import { eachBatchRecordsMax } from '../limits.ts';
 import type { ConsumerMessage } from './message.ts';
 import { messageListOf, messagesOf } from './message.ts';
 import type { FetchedChunk, MessageBuffer } from './message-buffer.ts';
@@ -166,16 +168,47 @@ async function deliverMessages(
 }
 
 /**
- * The chunk as a Batch whose `messages` are decoded on first use, so a handler that reads
+ * A run of a chunk's stored batches handed to one eachBatch call: records from `fromOffset`
+ * up to `nextOffset` (exclusive; past the last batch, gaps included).
+ */
+interface ChunkSlice {
+  readonly batches: readonly Uint8Array[];
+  readonly fromOffset: number;
+  readonly nextOffset: number;
+}
+
+/** The chunk cut between stored batches into slices of about `eachBatchRecordsMax` records. */
+function slicesOf(chunk: FetchedChunk, fromOffset: number): ChunkSlice[] {
+  const slices: ChunkSlice[] = [];
+  let batches: Uint8Array[] = [];
+  let records = 0;
+  let lastOffset = -1;
+  for (const bytes of chunk.batches) {
+    const batch = new RecordBatchView(bytes);
+    if (batches.length > 0 && records + batch.recordCount > eachBatchRecordsMax) {
+      slices.push({ batches, fromOffset, nextOffset: lastOffset + 1 });
+      batches = [];
+      records = 0;
+    }
+    batches.push(bytes);
+    records += batch.recordCount;
+    lastOffset = batch.lastOffset;
+  }
+  slices.push({ batches, fromOffset, nextOffset: chunk.nextOffset });
+  return slices;
+}
+
+/**
+ * The slice as a Batch whose `messages` are decoded on first use, so a handler that reads
  * only offsets or the lag, or that only counts on `eachBatchAutoResolve`, decodes nothing.
  */
-function batchOf(chunk: FetchedChunk, fromOffset: number): DecodedOnDemand {
+function batchOf(chunk: FetchedChunk, slice: ChunkSlice): DecodedOnDemand {
   let decoded: ConsumerMessage[] | undefined;
   let decodeError: { readonly error: unknown } | undefined;
   const messages = () => {
     if (decoded !== undefined) return decoded;
     try {
-      decoded = messageListOf(chunk.topic, chunk.partition, chunk.batches, fromOffset);
+      decoded = messageListOf(chunk.topic, chunk.partition, slice.batches, slice.fromOffset);
     } catch (error) {
       decodeError = { error };
       throw error;
@@ -191,8 +224,8 @@ function batchOf(chunk: FetchedChunk, fromOffset: number): DecodedOnDemand {
     },
     isEmpty: () => messages().length === 0,
     firstOffset: () => messages()[0]?.offset ?? null,
-    lastOffset: () => messages().at(-1)?.offset ?? BigInt(chunk.nextOffset - 1),
-    offsetLag: () => BigInt(Math.max(0, chunk.highWatermark - chunk.nextOffset)),
+    lastOffset: () => messages().at(-1)?.offset ?? BigInt(slice.nextOffset - 1),
+    offsetLag: () => BigInt(Math.max(0, chunk.highWatermark - slice.nextOffset)),
   };
   return { batch, decodeError: () => decodeError };
 }
@@ -203,13 +236,28 @@ interface DecodedOnDemand {
   decodeError(): { readonly error: unknown } | undefined;
 }
 
+/** The chunk in slices, one eachBatch call each, while the partition stays current. */
 async function deliverBatch(
   ctx: DeliveryContext,
   state: PartitionState,
   chunk: FetchedChunk,
   handlers: RunHandlers,
 ) {
-  const { batch, decodeError } = batchOf(chunk, startOf(state, chunk));
+  for (const slice of slicesOf(chunk, startOf(state, chunk))) {
+    if (current(ctx, chunk) !== state || !ctx.isRunning()) return;
+    if (!(await deliverSlice(ctx, state, chunk, slice, handlers))) return;
+  }
+}
+
+/** One eachBatch call; false if it failed (the partition is then redelivered later). */
+async function deliverSlice(
+  ctx: DeliveryContext,
+  state: PartitionState,
+  chunk: FetchedChunk,
+  slice: ChunkSlice,
+  handlers: RunHandlers,
+): Promise<boolean> {
+  const { batch, decodeError } = batchOf(chunk, slice);
   const resolveOffset = (offset: bigint | string) => {
     const next = Number(offset) + 1;
     if (current(ctx, chunk) === state && next > state.consumedOffset) state.consumedOffset = next;
@@ -228,16 +276,20 @@ async function deliverBatch(
     const failedDecoding = decodeError();
     if (failedDecoding !== undefined) ctx.onRecordsError(state, failedDecoding.error);
     else ctx.onHandlerError(state, error);
-    return;
+    return false;
   }
   const failedDecoding = decodeError();
   if (failedDecoding !== undefined) {
     // The handler caught it: the records after the corrupt one were never delivered.
     ctx.onRecordsError(state, failedDecoding.error);
-    return;
+    return false;
   }
-  if (handlers.eachBatchAutoResolve) finishChunk(ctx, state, chunk);
+  if (handlers.eachBatchAutoResolve && current(ctx, chunk) === state) {
+    // Past gaps too (control batches, compaction), so commits advance.
+    state.consumedOffset = Math.max(state.consumedOffset, slice.nextOffset);
+  }
   await ctx.maybeAutoCommit();
+  return true;
 }
 
 /** The async iterator: one record at a time; a record is consumed when the next is asked for. */

@@ -19,6 +19,7 @@ import {
 import { type ConsumerMessage, messageListOf, messagesOf } from '../../src/consumer/message.ts';
 import { type FetchedChunk, MessageBuffer } from '../../src/consumer/message-buffer.ts';
 import { PartitionStates } from '../../src/consumer/partition-states.ts';
+import { eachBatchRecordsMax } from '../../src/limits.ts';
 
 const earliest = { kind: 'earliest' } as const;
 
@@ -296,3 +297,69 @@ for (const mode of ['eachMessage', 'eachBatch'] as const) {
     );
   });
 }
+
+test('eachBatch gets a large chunk in slices of whole stored batches, in order; a failed slice stops there', async (t) => {
+  const states = new PartitionStates();
+  const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);
+  states.position(state, 0);
+  const buffer = new MessageBuffer(1 << 30, () => {});
+  const recordsPerBatch = Math.ceil(eachBatchRecordsMax * 0.6);
+  const values = (base: number) => Array.from({ length: recordsPerBatch }, (_, i) => `${base + i}`);
+  const batches = [0, 1, 2].map((index) =>
+    batch(index * recordsPerBatch, values(index * recordsPerBatch)),
+  );
+  // Starts inside the first batch; the chunk ends after a gap of 5 offsets.
+  buffer.push(chunk(states, 7, batches, 3 * recordsPerBatch + 5));
+  const calls: { first: bigint | null; last: bigint; count: number; lag: bigint }[] = [];
+  const ctx = context(states, buffer);
+  const worker = runWorker(ctx, {
+    eachBatch: async ({ batch }) => {
+      const offsets = batch.messages.map((m) => m.offset);
+      t.deepEqual(
+        offsets.map((o) => Number(o) - Number(offsets[0])),
+        offsets.map((_, i) => i),
+      );
+      calls.push({
+        first: batch.firstOffset(),
+        last: batch.lastOffset(),
+        count: offsets.length,
+        lag: batch.offsetLag(),
+      });
+      if (calls.length === 2) throw new Error('second slice failed');
+    },
+    eachBatchAutoResolve: true,
+  });
+  await worker;
+  t.deepEqual(calls, [
+    {
+      first: 7n,
+      last: BigInt(recordsPerBatch - 1),
+      count: recordsPerBatch - 7,
+      lag: BigInt(2 * recordsPerBatch + 5),
+    },
+    {
+      first: BigInt(recordsPerBatch),
+      last: BigInt(2 * recordsPerBatch - 1),
+      count: recordsPerBatch,
+      lag: BigInt(recordsPerBatch + 5),
+    },
+  ]);
+  t.is(state.consumedOffset, recordsPerBatch, 'the first slice is consumed, the failed one is not');
+
+  // Delivered again from there, the rest arrives whole, gap included.
+  const again = new PartitionStates();
+  const rest = again.add({ topic: 't', partition: 0 }, undefined, earliest);
+  again.position(rest, recordsPerBatch);
+  const restBuffer = new MessageBuffer(1 << 30, () => {});
+  restBuffer.push(chunk(again, recordsPerBatch, batches.slice(1), 3 * recordsPerBatch + 5));
+  const counts: number[] = [];
+  const restCtx = context(again, restBuffer);
+  const restWorker = runWorker(restCtx, {
+    eachBatch: async ({ batch }) => void counts.push(batch.messages.length),
+    eachBatchAutoResolve: true,
+  });
+  while (rest.consumedOffset < 3 * recordsPerBatch + 5) await new Promise((r) => setImmediate(r));
+  t.deepEqual(counts, [recordsPerBatch, recordsPerBatch]);
+  restCtx.onHandlerError(rest, new Error('stop the worker'));
+  await restWorker;
+});
