@@ -108,6 +108,18 @@ export class GroupStorage implements LogReader {
     if (update.hardState !== undefined) this.stageHardState(update.hardState);
   }
 
+  /**
+   * The host expects no more reads of entries at or below `index` soon (applied here and,
+   * on a leader, held by every follower): they leave the entry cache now (those already
+   * written; later reads come from disk). Entries that die young cost the garbage
+   * collector little; kept until the cache bound pushed them out, they lived long enough
+   * to be copied and promoted first.
+   */
+  releaseCachedThrough(index: number): void {
+    if (this.fault !== undefined) return;
+    this.log.evictCacheThrough(index);
+  }
+
   /** Stages dropping entries at or below `index` (kept in a snapshot the host saved). */
   compact(index: number): void {
     this.checkStageable();

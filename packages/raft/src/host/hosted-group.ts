@@ -11,7 +11,14 @@ import type { ConfigProposalResult } from '../core/membership.ts';
 import type { ProposeResult } from '../core/proposal.ts';
 import type { RawNode } from '../core/raw-node.ts';
 import type { RaftStatus } from '../core/status.ts';
-import type { ConfigState, Entry, HardState, Snapshot, SoftState } from '../core/types.ts';
+import {
+  type ConfigState,
+  type Entry,
+  type HardState,
+  Role,
+  type Snapshot,
+  type SoftState,
+} from '../core/types.ts';
 import type { GroupStorage } from '../durable/group-storage.ts';
 
 /** What the host calls, in log order, on the layer above. */
@@ -49,6 +56,8 @@ export class HostedGroup {
   applyTail: Promise<void> = Promise.resolve();
   /** The group's last Ready to finish: Readies advance in the order they were taken. */
   finishTail: Promise<void> = Promise.resolve();
+  /** Entries up to here were released from the WAL's entry cache (releaseSettledEntries). */
+  private cacheReleasedThrough = 0;
 
   constructor(
     readonly node: RawNode,
@@ -139,6 +148,22 @@ export class HostedGroup {
     if (this.waiters.size === 0) return;
     const status = this.node.status();
     for (const waiter of [...this.waiters]) if (waiter.condition(status)) waiter.resolve(true);
+  }
+
+  /**
+   * Lets the WAL's entry cache drop what this replica will not read again soon: entries
+   * applied here and, on a leader, held by every member (a follower falling behind later
+   * is served from disk). Called after each advance.
+   */
+  releaseSettledEntries(): void {
+    const raft = this.node.raft;
+    let settled = raft.log.applied;
+    if (raft.role === Role.Leader) {
+      for (const progress of raft.progress.values()) settled = Math.min(settled, progress.match);
+    }
+    if (settled <= this.cacheReleasedThrough) return;
+    this.cacheReleasedThrough = settled;
+    this.storage.releaseCachedThrough(settled);
   }
 
   /** The membership changed since it was last staged: stage it so a restart knows it. */

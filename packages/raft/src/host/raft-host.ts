@@ -418,6 +418,7 @@ export class RaftHost {
       this.markDirty(group);
     }
     if (group.node.hasReady()) this.markDirty(group);
+    group.releaseSettledEntries();
     group.checkWaiters();
   }
 

@@ -101,6 +101,35 @@ test('waitUntil resolves on replication to every voter; removeGroup stops a grou
   t.is(mesh.hosts.get(1)!.group(3), undefined);
 });
 
+test('entries applied everywhere leave the WAL entry caches; an evicted entry still reads back from disk', async (t) => {
+  const mesh = new HostMesh();
+  t.teardown(() => mesh.close());
+  const machines = await threeNodeGroups(mesh, [4]);
+  await eventually(() => leaderOf(mesh, 4) !== undefined, 20_000, 'a leader');
+  const leader = leaderOf(mesh, 4)!;
+  for (let i = 0; i < 50; i++) t.true(leader.propose(new TextEncoder().encode(`c${i}`)).ok);
+  for (const nodeId of [1, 2, 3])
+    await eventually(
+      () => machines.get(`${nodeId}/4`)!.applied.length === 50,
+      20_000,
+      `apply on ${nodeId}`,
+    );
+  // Before, the cache kept every entry until its 64 MiB bound pushed them out.
+  for (const nodeId of [1, 2, 3])
+    await eventually(
+      () => mesh.wals.get(nodeId)!.stats().cacheBytes === 0,
+      20_000,
+      `node ${nodeId}'s entry cache emptied`,
+    );
+  const storage = mesh.wals.get(1)!.group(4);
+  const last = storage.lastIndex();
+  const read = storage.entries(last - 49, last + 1, Number.MAX_SAFE_INTEGER);
+  t.deepEqual(
+    read.map((e) => Buffer.from(e.data).toString()),
+    Array.from({ length: 50 }, (_, i) => `c${i}`),
+  );
+});
+
 test('a crash losing a commit-only hard state: the state machine ahead of the durable commit applies nothing twice', async (t) => {
   const mesh = new HostMesh();
   t.teardown(() => mesh.close());
