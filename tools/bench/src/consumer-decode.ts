@@ -6,8 +6,13 @@
  * then reading every message's value (as the client-consumer benchmark's handler does).
  * Figures are CPU nanoseconds per record (process.cpuUsage), medians over `--rounds`.
  *
+ * eachBatch hands a chunk over in slices of whole stored batches of about 8,192 records
+ * (`eachBatchRecordsMax`, consumer/delivery.ts); `--slice-records` sets the slices made here
+ * (0: the whole chunk at once, as before that limit).
+ *
  *   npx tsx tools/bench/src/consumer-decode.ts [--partitions 6] [--partition-bytes 4194304]
  *     [--batch-bytes 262144] [--record-bytes 100] [--rounds 15] [--headers] [--gzip]
+ *     [--slice-records 8192]
  */
 import { parseArgs } from 'node:util';
 import { decodeFetchedMessages } from '@tributary/client/internal';
@@ -22,6 +27,7 @@ import {
   type FetchResponse,
   initChecksums,
   RecordBatchBuilder,
+  RecordBatchView,
   splitRecordBatches,
 } from '@tributary/protocol';
 
@@ -34,6 +40,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '15' },
     headers: { type: 'boolean', default: false },
     gzip: { type: 'boolean', default: false },
+    'slice-records': { type: 'string', default: '8192' },
   },
 });
 
@@ -72,6 +79,26 @@ function fetchResponseFrame(): { frame: Buffer; records: number } {
   const frame = Buffer.concat(encodeFetchResponseFrame(1, { topics: [{ name: 't', partitions }] }));
   const perPartition = decodeFetchedMessages('t', 0, batches, 0).length;
   return { frame, records: perPartition * partitions.length };
+}
+
+/** Whole stored batches, about `recordsMax` records a slice (at least one batch; 0: all). */
+function slices(chunk: readonly Uint8Array[], recordsMax: number): Uint8Array[][] {
+  if (recordsMax === 0) return [[...chunk]];
+  const result: Uint8Array[][] = [];
+  let current: Uint8Array[] = [];
+  let records = 0;
+  for (const batch of chunk) {
+    const count = new RecordBatchView(batch).recordCount;
+    if (current.length > 0 && records + count > recordsMax) {
+      result.push(current);
+      current = [];
+      records = 0;
+    }
+    current.push(batch);
+    records += count;
+  }
+  result.push(current);
+  return result;
 }
 
 function median(sorted: readonly number[]): number {
@@ -114,7 +141,8 @@ stage('split batches, check headers and CRC-32C', records, () => {
   );
   return chunks.length;
 });
-stage('make the messages (eachBatch list)', records, () => {
+chunks = chunks.flatMap((chunk) => slices(chunk, Number(values['slice-records'])));
+stage('make the messages (eachBatch lists)', records, () => {
   let count = 0;
   for (const chunk of chunks) count += decodeFetchedMessages('t', 0, chunk, 0).length;
   return count;
