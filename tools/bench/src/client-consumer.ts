@@ -59,9 +59,16 @@ async function fill(env: Awaited<ReturnType<typeof benchCluster>>): Promise<void
   await producer.disconnect();
 }
 
-async function consume(
-  env: Awaited<ReturnType<typeof benchCluster>>,
-): Promise<{ count: number; bytes: number; seconds: number; cpuSeconds: number }> {
+interface ConsumeFigures {
+  count: number;
+  bytes: number;
+  seconds: number;
+  cpuSeconds: number;
+  /** The local nodes' CPU and minor page faults while consuming (undefined with --bootstrap). */
+  nodes: { cpuSeconds: number; faults: number } | undefined;
+}
+
+async function consume(env: Awaited<ReturnType<typeof benchCluster>>): Promise<ConsumeFigures> {
   const client = env.client('bench-consumer');
   const sizes = {
     maxBytesPerPartition: Number(values['partition-fetch-bytes']),
@@ -79,6 +86,7 @@ async function consume(
   let bytes = 0;
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
+  const nodesAtStart = { cpuSeconds: env.nodesCpuSeconds(), faults: env.nodesMinorFaults() };
   if (values.mode === 'iterator') {
     for await (const message of consumer) {
       count += 1;
@@ -112,8 +120,19 @@ async function consume(
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuAtStart);
+  const nodesAtEnd = { cpuSeconds: env.nodesCpuSeconds(), faults: env.nodesMinorFaults() };
   await consumer.disconnect();
-  return { count, bytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  const nodes =
+    nodesAtStart.cpuSeconds === undefined ||
+    nodesAtEnd.cpuSeconds === undefined ||
+    nodesAtStart.faults === undefined ||
+    nodesAtEnd.faults === undefined
+      ? undefined
+      : {
+          cpuSeconds: nodesAtEnd.cpuSeconds - nodesAtStart.cpuSeconds,
+          faults: nodesAtEnd.faults - nodesAtStart.faults,
+        };
+  return { count, bytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, nodes };
 }
 
 async function main(): Promise<void> {
@@ -123,7 +142,7 @@ async function main(): Promise<void> {
   });
   try {
     await fill(env);
-    const { count, bytes, seconds, cpuSeconds } = await consume(env);
+    const { count, bytes, seconds, cpuSeconds, nodes } = await consume(env);
     console.log(
       `${count} records consumed in ${seconds.toFixed(2)} s: ${formatRate(count, bytes, seconds)} ` +
         `(mode ${values.mode}, ${values.group ? 'group' : 'assigned'}, ${values.partitions} partitions)`,
@@ -134,6 +153,14 @@ async function main(): Promise<void> {
       `consumer process CPU ${cpuSeconds.toFixed(2)} s: ` +
         `${Math.round(count / cpuSeconds)} records per CPU-second`,
     );
+    if (nodes !== undefined) {
+      // The nodes' side of reading: Fetch answers (reads, frames), per record.
+      console.log(
+        `nodes CPU ${nodes.cpuSeconds.toFixed(2)} s while consuming: ` +
+          `${((nodes.cpuSeconds / count) * 1e6).toFixed(2)} us a record; ` +
+          `minor page faults ${(nodes.faults / count).toFixed(3)} a record`,
+      );
+    }
   } finally {
     await env.close();
   }

@@ -10,7 +10,8 @@
  *
  *   npx tsx tools/bench/src/client-e2e-latency.ts [--rate 50000] [--seconds 30]
  *     [--warmup-seconds 5] [--record-bytes 100] [--partitions 6] [--acks quorum]
- *     [--linger-ms 1] [--tick-ms 2] [--bootstrap h:p,...]
+ *     [--linger-ms 1] [--tick-ms 2] [--max-in-flight <producer default>]
+ *     [--batch-bytes <producer default>] [--bootstrap h:p,...]
  */
 import { parseArgs } from 'node:util';
 import type { Acks } from '@tributary/protocol';
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '6' },
     acks: { type: 'string', default: 'quorum' },
     'linger-ms': { type: 'string', default: '1' },
+    'max-in-flight': { type: 'string' },
+    'batch-bytes': { type: 'string' },
     'tick-ms': { type: 'string', default: '2' },
     'max-wait-ms': { type: 'string', default: '500' },
     nodes: { type: 'string', default: '3' },
@@ -74,6 +77,8 @@ async function main(): Promise<void> {
       acks,
       lingerMs: Number(values['linger-ms']),
       bufferBytesMax: 64 * 1024 * 1024,
+      ...(values['max-in-flight'] ? { maxInFlightPerBroker: Number(values['max-in-flight']) } : {}),
+      ...(values['batch-bytes'] ? { batchBytes: Number(values['batch-bytes']) } : {}),
     });
     await producer.connect();
 
