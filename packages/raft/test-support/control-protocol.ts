@@ -126,6 +126,10 @@ export interface NodeStats {
   readonly walBytesWritten: number;
   /** Entries staged into the WAL (each once, whichever leader sent it how often). */
   readonly walEntriesStaged: number;
+  /** Entries records read back from disk (entries no longer in the WAL's entry cache). */
+  readonly walDiskReads: number;
+  /** The WAL entry cache's size when the stats were taken, bytes. */
+  readonly walCacheBytes: number;
   /** Sent to all peers: wire bytes, messages, frames, Append entries (resends count). */
   readonly peerBytesSent: number;
   readonly peerMessagesSent: number;

@@ -40,6 +40,7 @@ interface StatsBase {
   acknowledgedSyncs: number;
   bytesWritten: number;
   entriesStaged: number;
+  diskReads: number;
   peerBytesSent: number;
   peerMessagesSent: number;
   peerFramesSent: number;
@@ -296,6 +297,7 @@ export class RaftNode {
       acknowledgedSyncs: wal.acknowledgedSyncs,
       bytesWritten: wal.bytesWritten,
       entriesStaged: wal.entriesStaged,
+      diskReads: wal.diskReads,
       peerBytesSent: peers.bytes,
       peerMessagesSent: peers.messages,
       peerFramesSent: peers.frames,
@@ -327,6 +329,8 @@ export class RaftNode {
       walAcknowledgedSyncs: now.acknowledgedSyncs - base.acknowledgedSyncs,
       walBytesWritten: now.bytesWritten - base.bytesWritten,
       walEntriesStaged: now.entriesStaged - base.entriesStaged,
+      walDiskReads: now.diskReads - base.diskReads,
+      walCacheBytes: this.wal.stats().cacheBytes,
       peerBytesSent: now.peerBytesSent - base.peerBytesSent,
       peerMessagesSent: now.peerMessagesSent - base.peerMessagesSent,
       peerFramesSent: now.peerFramesSent - base.peerFramesSent,
