@@ -95,7 +95,7 @@ export class PartitionQueue {
 
   push(batch: ProducerBatch): void {
     const tail = this.openBatch();
-    if (tail !== undefined) tail.closed = true;
+    if (tail !== undefined) tail.close();
     this.pending.push(batch);
   }
 
