@@ -81,7 +81,7 @@ export class RecordAccumulator {
     }
     batch.append(record, sizeBytes, tracker);
     const full = batch.sizeBytes >= this.options.batchBytes;
-    if (full) batch.close();
+    if (full) batch.closed = true;
     return { batch, full };
   }
 

@@ -1,13 +1,9 @@
 /**
  * A producer batch: records for one partition, sent together as one RecordBatch v2. Records
- * are kept as objects while the batch is open; when it closes (full, or followed by another
- * batch) they are encoded, without an identity, so a busy producer does not keep hundreds of
- * thousands of record objects alive for the garbage collector to copy while batches wait for
- * an in-flight slot. At first send the producer id, epoch and base sequence are stamped into
- * the header (identity-stamp.ts), or the batch is encoded then if it was still open; a retry
- * resends exactly those bytes, so the broker recognises a duplicate. Only when the
- * partition's sequences must be rewritten (a rewind, or a new epoch) is a sent batch
- * re-encoded, from its own bytes.
+ * are kept as objects until the batch is first sent; then they are encoded once (with the
+ * producer id, epoch and base sequence in the header) and a retry resends exactly those
+ * bytes, so the broker recognises a duplicate. Only when the partition's sequences must be
+ * rewritten (a rewind, or a new epoch) is the batch re-encoded, from its own bytes.
  *
  * An uncompressed batch is built in memory lent by the producer's pool, which gets it back
  * once the batch is done and no Produce request carrying it is still unsettled (a request
@@ -23,7 +19,6 @@ import {
 } from '@tributary/protocol';
 import { assert } from '../assert.ts';
 import type { FramePool } from '../net/frame-pool.ts';
-import { stampProducerIdentity } from './identity-stamp.ts';
 import type { SendTracker } from './send-tracker.ts';
 import type { ProducerIdentity } from './sequence.ts';
 
@@ -117,39 +112,9 @@ export class ProducerBatch {
     this.sizeBytes += sizeBytes;
   }
 
-  /**
-   * No more records may join. The records are encoded now, without an identity (see the
-   * top of this file); the first send stamps it.
-   */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.records !== undefined && this.recordCount > 0) this.encode(undefined, -1);
-  }
-
-  /** Encoded at close and never sent: an identity may be stamped on without re-encoding. */
-  private get encodedUnsent(): boolean {
-    return (
-      this.records === undefined &&
-      this.bytes !== undefined &&
-      this.attempts === 0 &&
-      this.requestsHolding === 0 &&
-      this.producerId === -1
-    );
-  }
-
   /** Encodes the batch with this identity and base sequence (none when not idempotent). */
   encode(identity: ProducerIdentity | undefined, baseSequence: number): Uint8Array {
     this.closed = true;
-    if (identity !== undefined && this.encodedUnsent) {
-      const bytes = this.bytes as Uint8Array;
-      const stamped = { ...identity, baseSequence };
-      stampProducerIdentity(bytes, stamped);
-      this.producerId = stamped.producerId;
-      this.producerEpoch = stamped.producerEpoch;
-      this.baseSequence = stamped.baseSequence;
-      return bytes;
-    }
     const options = {
       compression: this.settings.compression,
       producerId: identity?.producerId ?? -1,

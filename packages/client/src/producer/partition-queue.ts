@@ -95,7 +95,7 @@ export class PartitionQueue {
 
   push(batch: ProducerBatch): void {
     const tail = this.openBatch();
-    if (tail !== undefined) tail.close();
+    if (tail !== undefined) tail.closed = true;
     this.pending.push(batch);
   }
 
