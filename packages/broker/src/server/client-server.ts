@@ -73,12 +73,12 @@ export const defaultInflightRequestsMax = 256;
 export const defaultConnectionsMax = 10_000;
 /**
  * Memory reused for frames assembled from pieces (Fetch answers), shared by every
- * connection: at most 16 buffers of up to 4 MiB (64 MiB) are kept; larger frames, and frames
+ * connection: at most 8 buffers of up to 8 MiB (64 MiB) are kept; larger frames, and frames
  * wanted while all are being written, get fresh memory.
  */
 export const responseFramePoolLimits: FramePoolLimits = {
-  bufferBytesMax: 4 * 1024 * 1024,
-  buffersMax: 16,
+  bufferBytesMax: 8 * 1024 * 1024,
+  buffersMax: 8,
 };
 
 export class ClientServer {

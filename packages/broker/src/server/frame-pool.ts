@@ -15,6 +15,8 @@ import { assert } from '../errors.ts';
 /** Pool buffers are sized in steps of this (powers of two below it), so similar sizes share. */
 const bufferGrainBytes = 64 * 1024;
 const bufferBytesMin = 4 * 1024;
+/** Frames below this get ordinary memory (see allocate). */
+export const pooledFrameBytesMin = 64 * 1024;
 
 function bufferSizeFor(bytes: number): number {
   if (bytes > bufferGrainBytes) return Math.ceil(bytes / bufferGrainBytes) * bufferGrainBytes;
@@ -42,7 +44,10 @@ export class FramePool {
   /** Memory for a frame of exactly `bytes`: pooled when it fits, fresh otherwise. */
   allocate(bytes: number): Buffer {
     assert(Number.isSafeInteger(bytes) && bytes >= 0, 'a frame has a size');
-    if (bytes > this.limits.bufferBytesMax) return Buffer.allocUnsafe(bytes);
+    // Small frames come cheaply from Node's own slab or malloc's free lists, and would
+    // only take large buffers away from the frames that need them.
+    if (bytes < pooledFrameBytesMin || bytes > this.limits.bufferBytesMax)
+      return Buffer.allocUnsafe(bytes);
     let backing = this.takeFree(bytes);
     if (backing === undefined) {
       if (this.ownedCount >= this.limits.buffersMax) return Buffer.allocUnsafe(bytes);
@@ -55,9 +60,17 @@ export class FramePool {
     return frame;
   }
 
-  /** A free buffer of at least `bytes`; when none fits, a smaller free one is dropped for it. */
+  /**
+   * The smallest free buffer of at least `bytes` (so large buffers stay for large frames);
+   * when none fits, a smaller free one is dropped for it.
+   */
   private takeFree(bytes: number): Buffer | undefined {
-    const fitting = this.free.findIndex((buffer) => buffer.byteLength >= bytes);
+    let fitting = -1;
+    this.free.forEach((buffer, index) => {
+      if (buffer.byteLength < bytes) return;
+      if (fitting < 0 || buffer.byteLength < (this.free[fitting] as Buffer).byteLength)
+        fitting = index;
+    });
     if (fitting >= 0) return this.free.splice(fitting, 1)[0];
     if (this.free.pop() !== undefined) this.ownedCount -= 1; // the garbage collector has it
     return undefined;
