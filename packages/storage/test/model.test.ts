@@ -86,7 +86,7 @@ function property(keySpace: number, replayPath?: string, fixed: Partial<LogConfi
       ...(replayPath === undefined ? {} : { replayPath }),
     }),
     async (overrides, seed, commands) => {
-      // Background writeback on (off by default), so crashes also meet it mid-flight.
+      // Background writeback every 512 bytes (8 MiB by default), so crashes also meet it mid-flight.
       const config = resolveLogConfig({ writebackBytes: 512, ...overrides, ...fixed });
       const env = simEnvironment(seed, config);
       const real: Real = {
