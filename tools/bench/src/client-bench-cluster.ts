@@ -112,9 +112,30 @@ export async function createTopic(
       topics: [{ topic, numPartitions: partitions, replicationFactor }],
       timeoutMs: 60_000,
     });
+    await leadersOnPreferredReplicas(admin, topic);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Waits (up to 20 s) until every partition of `topic` is led by its preferred (first)
+ * replica, asking for a preferred-leader election when one is not. Right after creation the
+ * first elections may leave one node leading most partitions until the brokers' periodic
+ * balancer (every 5 s) moves them; measuring in that state would measure the imbalance.
+ */
+async function leadersOnPreferredReplicas(admin: ReturnType<Client['admin']>, topic: string) {
+  const started = performance.now();
+  while (performance.now() - started < 20_000) {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const off = (topics[0]?.partitions ?? []).filter((p) => p.leader !== p.replicas[0]);
+    if (topics.length > 0 && off.length === 0) return;
+    await admin
+      .electLeaders({ topics: [{ topic, partitions: off.map((p) => p.partitionId) }] })
+      .catch(() => {}); // a leader not caught up yet refuses; the next round asks again
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  console.error(`warning: ${topic}'s leaders are not on their preferred replicas after 20 s`);
 }
 
 /** Latency samples in ms with a weight (records), for percentiles per record. */
