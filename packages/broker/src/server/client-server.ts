@@ -15,13 +15,14 @@ import {
   decodeRequest,
   ErrorCode,
   encodeResponse,
+  FramePool,
+  type FramePoolLimits,
   limits,
   ProtocolError,
   type RequestFrame,
 } from '@tributary/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logger.ts';
-import { FramePool, type FramePoolLimits } from './frame-pool.ts';
 
 /** Returned by a handler that must not answer (Produce with acks 0). */
 export const noResponse: unique symbol = Symbol('noResponse');
@@ -79,6 +80,8 @@ export const defaultConnectionsMax = 10_000;
 export const responseFramePoolLimits: FramePoolLimits = {
   bufferBytesMax: 8 * 1024 * 1024,
   buffersMax: 8,
+  // Small answers come cheaply from Node's slab and would take large buffers from large ones.
+  pooledFrameBytesMin: 64 * 1024,
 };
 
 export class ClientServer {

@@ -22,6 +22,7 @@ import {
   decodeResponseHead,
   ErrorCode,
   encodeRequest,
+  FramePool,
   type RequestOf,
   type ResponseFrameHead,
   type ResponseOf,
@@ -45,7 +46,6 @@ import {
   framePoolBuffersMax,
 } from '../limits.ts';
 import type { Logger } from '../logger.ts';
-import { FramePool } from './frame-pool.ts';
 import { InflightSlots } from './inflight-slots.ts';
 import { negotiateVersions } from './versions.ts';
 
@@ -84,7 +84,10 @@ export class Connection {
   private readonly pending = new Map<number, PendingRequest>();
   private readonly slots: InflightSlots;
   /** Memory for Produce frames, reused once the socket has written them. */
-  private readonly framePool = new FramePool(framePoolBufferBytesMax, framePoolBuffersMax);
+  private readonly framePool = new FramePool({
+    bufferBytesMax: framePoolBufferBytesMax,
+    buffersMax: framePoolBuffersMax,
+  });
   private versions = new Map<Api, number>([[Api.ApiVersions, 1]]);
   private nextCorrelationId = 0;
   private closeError: TributaryClientError | undefined;

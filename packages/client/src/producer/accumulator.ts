@@ -3,8 +3,7 @@
  * `batchBytes` each), sent when full, when `lingerMs` has passed since the batch opened,
  * or when a flush asks. Pure apart from the buffer bound; the clock comes in as arguments.
  */
-import type { RecordInput } from '@tributary/protocol';
-import type { FramePool } from '../net/frame-pool.ts';
+import type { FramePool, RecordInput } from '@tributary/protocol';
 import { type BatchSettings, ProducerBatch } from './batch.ts';
 import { PartitionQueue } from './partition-queue.ts';
 import type { SendTracker } from './send-tracker.ts';

@@ -13,12 +13,12 @@
 import {
   type Acks,
   CompressionType,
+  type FramePool,
   iterateRecords,
   RecordBatchBuilder,
   type RecordInput,
 } from '@tributary/protocol';
 import { assert } from '../assert.ts';
-import type { FramePool } from '../net/frame-pool.ts';
 import type { SendTracker } from './send-tracker.ts';
 import type { ProducerIdentity } from './sequence.ts';
 

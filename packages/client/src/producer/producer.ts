@@ -7,6 +7,7 @@ import {
   acksLevels,
   CompressionType,
   ErrorCode,
+  FramePool,
   initChecksums,
   limits,
 } from '@tributary/protocol';
@@ -21,7 +22,6 @@ import type { ClientEmitter } from '../instrumentation.ts';
 import { batchBytesMax } from '../limits.ts';
 import type { Logger } from '../logger.ts';
 import type { Cluster } from '../net/cluster.ts';
-import { FramePool } from '../net/frame-pool.ts';
 import { RecordAccumulator } from './accumulator.ts';
 import type { BatchSettings } from './batch.ts';
 import { BufferPool } from './buffer-pool.ts';
@@ -348,7 +348,10 @@ export class Producer {
  */
 function batchMemoryPool(settings: { batchBytes: number; bufferBytesMax: number }): FramePool {
   const batchesMax = Math.ceil(settings.bufferBytesMax / settings.batchBytes);
-  return new FramePool(Math.min(settings.batchBytes * 2, batchBytesMax), Math.min(batchesMax, 256));
+  return new FramePool({
+    bufferBytesMax: Math.min(settings.batchBytes * 2, batchBytesMax),
+    buffersMax: Math.min(batchesMax, 256),
+  });
 }
 
 function compressionType(option: CompressionOption): CompressionType {

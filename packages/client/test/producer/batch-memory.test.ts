@@ -3,9 +3,8 @@
  * batch is done and no Produce request carrying it is unsettled, so a request that copies
  * the bytes late (after the batch timed out) still reads the batch, not another one.
  */
-import { CompressionType, iterateRecords } from '@tributary/protocol';
+import { CompressionType, FramePool, iterateRecords } from '@tributary/protocol';
 import test from 'ava';
-import { FramePool } from '../../src/net/frame-pool.ts';
 import { ProducerBatch } from '../../src/producer/batch.ts';
 import { SendTracker } from '../../src/producer/send-tracker.ts';
 
@@ -33,7 +32,7 @@ const valuesOf = (bytes: Uint8Array) =>
   [...iterateRecords(bytes)].map((record) => Buffer.from(record.value ?? []).toString());
 
 test('a failed batch keeps its memory while a request carrying it is unsettled', (t) => {
-  const pool = new FramePool(1024 * 1024, 4);
+  const pool = new FramePool({ bufferBytesMax: 1024 * 1024, buffersMax: 4 });
   const first = batchOf(['a', 'b'], pool);
   const bytes = first.encode(identity, 0);
   first.requestTaken();
@@ -49,7 +48,7 @@ test('a failed batch keeps its memory while a request carrying it is unsettled',
 });
 
 test('a written batch gives its memory back when its request settles, not before', (t) => {
-  const pool = new FramePool(1024 * 1024, 4);
+  const pool = new FramePool({ bufferBytesMax: 1024 * 1024, buffersMax: 4 });
   const batch = batchOf(['a'], pool);
   const bytes = batch.encode(identity, 0);
   batch.requestTaken();
@@ -60,7 +59,7 @@ test('a written batch gives its memory back when its request settles, not before
 });
 
 test('re-encoding with a new sequence reads the old bytes and keeps the records', (t) => {
-  const pool = new FramePool(1024 * 1024, 4);
+  const pool = new FramePool({ bufferBytesMax: 1024 * 1024, buffersMax: 4 });
   const batch = batchOf(['a', 'b', 'c'], pool);
   const before = batch.encode(identity, 0);
   batch.requestTaken();
@@ -74,7 +73,7 @@ test('re-encoding with a new sequence reads the old bytes and keeps the records'
 });
 
 test('compressed batches are not built in pooled memory', (t) => {
-  const pool = new FramePool(1024 * 1024, 4);
+  const pool = new FramePool({ bufferBytesMax: 1024 * 1024, buffersMax: 4 });
   const batch = new ProducerBatch(
     't',
     0,
@@ -86,5 +85,5 @@ test('compressed batches are not built in pooled memory', (t) => {
   const tracker = new SendTracker();
   batch.append({ key: null, value: Buffer.from('v'), timestamp: 1 }, 64, tracker);
   batch.encode(identity, 0);
-  t.is(pool.allocated, 0);
+  t.is(pool.owned, 0);
 });

@@ -1,6 +1,61 @@
 import test from 'ava';
-import { FramePool, pooledFrameBytesMin } from '../../src/server/frame-pool.ts';
+import { FramePool } from '../../src/index.ts';
 
+const pooledFrameBytesMin = 64 * 1024;
+
+// Every frame pooled (pooledFrameBytesMin 0), as the client's Produce frames and batches.
+test('a released frame lends its memory to the next one, an unreleased frame never', (t) => {
+  const pool = new FramePool({ bufferBytesMax: 1024 * 1024, buffersMax: 2 });
+  const first = pool.allocate(1000);
+  const second = pool.allocate(1000);
+  t.is(first.byteLength, 1000);
+  t.not(first.buffer, second.buffer, 'two frames out at once never share memory');
+  first.fill(7);
+  t.true(second.every((byte) => byte !== 7 || second.buffer !== first.buffer));
+  pool.release(first);
+  const third = pool.allocate(500);
+  t.is(third.buffer, first.buffer, 'the released buffer is reused');
+  t.is(third.byteLength, 500);
+  t.is(pool.owned, 2);
+});
+
+test('frames past the bound or larger than the pool buffers are fresh and not pooled', (t) => {
+  const pool = new FramePool({ bufferBytesMax: 256 * 1024, buffersMax: 1 });
+  // Past Node's 4 KiB small-buffer pool, so every fresh frame has an ArrayBuffer of its own.
+  const pooled = pool.allocate(10_000);
+  const overBound = pool.allocate(10_000);
+  const tooLarge = pool.allocate(300 * 1024);
+  t.not(overBound.buffer, pooled.buffer);
+  t.is(tooLarge.byteLength, 300 * 1024);
+  pool.release(overBound);
+  pool.release(tooLarge);
+  t.is(pool.owned, 1);
+  t.not(pool.allocate(10_000).buffer, overBound.buffer, 'a fresh frame does not join the pool');
+});
+
+test('a frame larger than every free buffer replaces one of them', (t) => {
+  const pool = new FramePool({ bufferBytesMax: 2 * 1024 * 1024, buffersMax: 1 });
+  const small = pool.allocate(1000);
+  pool.release(small);
+  const large = pool.allocate(600 * 1024);
+  t.not(large.buffer, small.buffer);
+  t.is(pool.owned, 1);
+  pool.release(large);
+  t.is(pool.allocate(500 * 1024).buffer, large.buffer);
+});
+
+test('releasing twice or releasing foreign memory changes nothing', (t) => {
+  const pool = new FramePool({ bufferBytesMax: 1024 * 1024, buffersMax: 2 });
+  const frame = pool.allocate(100);
+  pool.release(frame);
+  pool.release(frame);
+  pool.release(new Uint8Array(100));
+  const a = pool.allocate(100);
+  const b = pool.allocate(100);
+  t.not(a.buffer, b.buffer, 'one release lends the buffer once');
+});
+
+// The broker's Fetch answers: large frames, small ones left to ordinary memory (last tests).
 test('a released frame buffer is reused; a lent one is not', (t) => {
   const pool = new FramePool({ bufferBytesMax: 1024 * 1024, buffersMax: 2 });
   const first = pool.allocate(100_000);
@@ -49,7 +104,7 @@ test('a free buffer too small for a frame is dropped for a larger one', (t) => {
 });
 
 test('small frames get ordinary memory and leave the pooled buffers to large ones', (t) => {
-  const pool = new FramePool({ bufferBytesMax: 1024 * 1024, buffersMax: 2 });
+  const pool = new FramePool({ bufferBytesMax: 1024 * 1024, buffersMax: 2, pooledFrameBytesMin });
   pool.release(pool.allocate(500_000));
   const small = pool.allocate(pooledFrameBytesMin - 1);
   t.is(pool.freeCount, 1, 'the pooled buffer was not lent to a small frame');
