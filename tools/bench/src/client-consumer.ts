@@ -2,11 +2,12 @@
  * Consumer throughput through @tributary/client, printed like Kafka's
  * kafka-consumer-perf-test. The topic is first filled with `--records` records (through the
  * producer, not timed), then read from the beginning by one consumer, in a group or with
- * partitions assigned by hand, with `eachBatch` (default) or the async iterator.
+ * partitions assigned by hand, with `eachBatch` (default) or the async iterator. Fetch and
+ * prefetch sizes are the client's defaults (what an application gets) unless given.
  *
  *   npx tsx tools/bench/src/client-consumer.ts [--records 2000000] [--record-bytes 100]
- *     [--partitions 6] [--mode batch|message|iterator] [--group] [--partition-fetch-bytes 4194304]
- *     [--fetch-bytes 33554432] [--prefetch-bytes 67108864] [--bootstrap h:p,...]
+ *     [--partitions 6] [--mode batch|message|iterator] [--group] [--partition-fetch-bytes N]
+ *     [--fetch-bytes N] [--prefetch-bytes N] [--bootstrap h:p,...]
  */
 import { parseArgs } from 'node:util';
 import { benchCluster, createTopic, formatRate } from './client-bench-cluster.ts';
@@ -21,9 +22,9 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '3' },
     bootstrap: { type: 'string' },
     topic: { type: 'string', default: `bench-consumer-${Date.now()}` },
-    'partition-fetch-bytes': { type: 'string', default: String(4 * 1024 * 1024) },
-    'fetch-bytes': { type: 'string', default: String(32 * 1024 * 1024) },
-    'prefetch-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
+    'partition-fetch-bytes': { type: 'string' },
+    'fetch-bytes': { type: 'string' },
+    'prefetch-bytes': { type: 'string' },
   },
 });
 const records = Number(values.records);
@@ -70,10 +71,14 @@ interface ConsumeFigures {
 
 async function consume(env: Awaited<ReturnType<typeof benchCluster>>): Promise<ConsumeFigures> {
   const client = env.client('bench-consumer');
+  const sizeOption = (name: string) => {
+    const value = values[name as 'fetch-bytes'];
+    return value === undefined ? undefined : Number(value);
+  };
   const sizes = {
-    maxBytesPerPartition: Number(values['partition-fetch-bytes']),
-    maxBytes: Number(values['fetch-bytes']),
-    prefetchBytesMax: Number(values['prefetch-bytes']),
+    ...optional('maxBytesPerPartition', sizeOption('partition-fetch-bytes')),
+    ...optional('maxBytes', sizeOption('fetch-bytes')),
+    ...optional('prefetchBytesMax', sizeOption('prefetch-bytes')),
     autoOffsetReset: 'earliest' as const,
   };
   const consumer = client.consumer(
@@ -167,3 +172,8 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** `{ [key]: value }`, or nothing when the value was not given (the client's default holds). */
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
