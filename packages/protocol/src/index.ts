@@ -7,6 +7,6 @@ export * from './record-batch/index.ts';
 export * from './wire/fetch-frame.ts';
 export * from './wire/frame.ts';
 export * from './wire/frame-pool.ts';
-export type { FrameAllocator } from './wire/msgpack-pieces.ts';
+export { type FrameAllocator, joinPieces } from './wire/msgpack-pieces.ts';
 export * from './wire/produce-frame.ts';
 export * as schema from './wire/schema.ts';

@@ -17,6 +17,7 @@ import {
   encodeResponse,
   FramePool,
   type FramePoolLimits,
+  joinPieces,
   limits,
   ProtocolError,
   type RequestFrame,
@@ -232,14 +233,7 @@ export class ClientServer {
    */
   private sendPieces(socket: WebSocket, pieces: Uint8Array[]): void {
     if (socket.readyState !== socket.OPEN) return;
-    let bytes = 0;
-    for (const piece of pieces) bytes += piece.byteLength;
-    const frame = this.framePool.allocate(bytes);
-    let at = 0;
-    for (const piece of pieces) {
-      frame.set(piece, at);
-      at += piece.byteLength;
-    }
+    const frame = joinPieces(pieces, this.framePool.allocate);
     socket.send(frame, { binary: true }, (error) => {
       if (error) this.framePool.discard(frame);
       else this.framePool.release(frame);

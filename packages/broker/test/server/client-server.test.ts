@@ -11,13 +11,36 @@ import test from 'ava';
 import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
 import { silentLogger } from '../../src/logger.ts';
-import { ClientServer, EncodedResponse, noResponse } from '../../src/server/client-server.ts';
+import {
+  ClientServer,
+  type ClientServerOptions,
+  EncodedResponse,
+  noResponse,
+} from '../../src/server/client-server.ts';
 
-async function startServer(t: { teardown(fn: () => unknown): void }) {
-  const server = new ClientServer({
-    host: '127.0.0.1',
-    port: 0,
-    logger: silentLogger,
+type Teardown = { teardown(fn: () => unknown): void };
+
+/** A server on a free port of 127.0.0.1, closed when the test ends. */
+async function serve(t: Teardown, options: Omit<ClientServerOptions, 'host' | 'port' | 'logger'>) {
+  const server = new ClientServer({ host: '127.0.0.1', port: 0, logger: silentLogger, ...options });
+  const port = await server.start();
+  t.teardown(() => server.close());
+  return { server, port };
+}
+
+/** An open raw WebSocket to the server, terminated when the test ends. */
+async function openSocket(port: number, t: Teardown) {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+  t.teardown(() => socket.terminate());
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+async function startServer(t: Teardown) {
+  const { port } = await serve(t, {
     handle: async (frame) => {
       if (frame.api === Api.Metadata) {
         const topics = (frame.body as { topics: string[] | null }).topics;
@@ -30,18 +53,11 @@ async function startServer(t: { teardown(fn: () => unknown): void }) {
       throw new ProtocolError(ErrorCode.UnsupportedVersion);
     },
   });
-  const port = await server.start();
-  t.teardown(() => server.close());
   return port;
 }
 
-async function connect(port: number, t: { teardown(fn: () => unknown): void }) {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
-  t.teardown(() => socket.terminate());
-  await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
+async function connect(port: number, t: Teardown) {
+  const socket = await openSocket(port, t);
   const responses: ReturnType<typeof decodeResponseHead>[] = [];
   const waiters: (() => void)[] = [];
   socket.on('message', (data) => {
@@ -148,10 +164,7 @@ test('bad input: an oversize frame closes that connection only', async (t) => {
 test('an encoded answer is settled once, after its pieces were copied into the frame', async (t) => {
   const batch = Buffer.from('stored batch bytes, lent by a read buffer pool');
   let settled = 0;
-  const server = new ClientServer({
-    host: '127.0.0.1',
-    port: 0,
-    logger: silentLogger,
+  const { port } = await serve(t, {
     handle: async (frame) => {
       const topics = (frame.body as { topics: string[] | null }).topics;
       const overwrite = () => {
@@ -172,11 +185,7 @@ test('an encoded answer is settled once, after its pieces were copied into the f
       );
     },
   });
-  const port = await server.start();
-  t.teardown(() => server.close());
-  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
-  t.teardown(() => socket.terminate());
-  await new Promise((resolve) => socket.once('open', resolve));
+  const socket = await openSocket(port, t);
   const received = () =>
     new Promise<Buffer>((resolve) => socket.once('message', (data) => resolve(data as Buffer)));
 
@@ -204,10 +213,7 @@ test('an encoded answer is settled once, after its pieces were copied into the f
  */
 test('pooled answer frames are reused only once written: concurrent answers arrive intact', async (t) => {
   const answerBytes = 256 * 1024;
-  const server = new ClientServer({
-    host: '127.0.0.1',
-    port: 0,
-    logger: silentLogger,
+  const { server, port } = await serve(t, {
     framePoolLimits: { bufferBytesMax: 1024 * 1024, buffersMax: 4 },
     handle: async (frame) => {
       const fill = frame.correlationId % 251;
@@ -218,11 +224,7 @@ test('pooled answer frames are reused only once written: concurrent answers arri
       ]);
     },
   });
-  const port = await server.start();
-  t.teardown(() => server.close());
-  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
-  t.teardown(() => socket.terminate());
-  await new Promise((resolve) => socket.once('open', resolve));
+  const socket = await openSocket(port, t);
   const requestCount = 40;
   const frames: Buffer[] = [];
   const allReceived = new Promise<void>((resolve) =>
