@@ -6,33 +6,32 @@
  *   npx tsx tools/bench/src/broker-produce.ts [--seconds 20] [--partitions 6]
  *     [--batch-records 1000] [--record-bytes 100] [--inflight 4] [--acks quorum]
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { InternalClient } from '@tributary/broker/internal';
 import { LocalCluster } from '@tributary/launch';
 import { type Acks, Api, encodeRecordBatch, initChecksums } from '@tributary/protocol';
+import { benchArgs, numberArg } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '20' },
-    partitions: { type: 'string', default: '6' },
-    'batch-records': { type: 'string', default: '1000' },
-    'record-bytes': { type: 'string', default: '100' },
-    inflight: { type: 'string', default: '4' },
-    acks: { type: 'string', default: 'quorum' },
-    nodes: { type: 'string', default: '3' },
-    bootstrap: { type: 'string' },
-  },
+const values = benchArgs({
+  seconds: { type: 'string', default: '20' },
+  partitions: { type: 'string', default: '6' },
+  'batch-records': { type: 'string', default: '1000' },
+  'record-bytes': { type: 'string', default: '100' },
+  inflight: { type: 'string', default: '4' },
+  acks: { type: 'string', default: 'quorum' },
+  nodes: { type: 'string', default: '3' },
+  bootstrap: { type: 'string' },
 });
-const seconds = Number(values.seconds);
-const partitions = Number(values.partitions);
-const batchRecords = Number(values['batch-records']);
-const recordBytes = Number(values['record-bytes']);
-const inflight = Number(values.inflight);
+const seconds = numberArg(values, 'seconds');
+const partitions = numberArg(values, 'partitions');
+const batchRecords = numberArg(values, 'batch-records');
+const recordBytes = numberArg(values, 'record-bytes');
+const inflight = numberArg(values, 'inflight');
 const acks = (values.acks === '0' ? 0 : values.acks) as Acks;
-const nodes = Number(values.nodes);
+const nodes = numberArg(values, 'nodes');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;

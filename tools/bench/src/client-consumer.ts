@@ -9,34 +9,32 @@
  *     [--partitions 6] [--mode batch|message|iterator] [--group] [--partition-fetch-bytes N]
  *     [--fetch-bytes N] [--prefetch-bytes N] [--bootstrap h:p,...]
  */
-import { parseArgs } from 'node:util';
+import { benchArgs, numberArg } from './args.ts';
 import { benchCluster, createTopic, formatRate } from './client-bench-cluster.ts';
 
-const { values } = parseArgs({
-  options: {
-    records: { type: 'string', default: '2000000' },
-    'record-bytes': { type: 'string', default: '100' },
-    partitions: { type: 'string', default: '6' },
-    mode: { type: 'string', default: 'batch' },
-    group: { type: 'boolean', default: false },
-    nodes: { type: 'string', default: '3' },
-    bootstrap: { type: 'string' },
-    topic: { type: 'string', default: `bench-consumer-${Date.now()}` },
-    'partition-fetch-bytes': { type: 'string' },
-    'fetch-bytes': { type: 'string' },
-    'prefetch-bytes': { type: 'string' },
-  },
+const values = benchArgs({
+  records: { type: 'string', default: '2000000' },
+  'record-bytes': { type: 'string', default: '100' },
+  partitions: { type: 'string', default: '6' },
+  mode: { type: 'string', default: 'batch' },
+  group: { type: 'boolean', default: false },
+  nodes: { type: 'string', default: '3' },
+  bootstrap: { type: 'string' },
+  topic: { type: 'string', default: `bench-consumer-${Date.now()}` },
+  'partition-fetch-bytes': { type: 'string' },
+  'fetch-bytes': { type: 'string' },
+  'prefetch-bytes': { type: 'string' },
 });
-const records = Number(values.records);
-const recordBytes = Number(values['record-bytes']);
+const records = numberArg(values, 'records');
+const recordBytes = numberArg(values, 'record-bytes');
 
 async function fill(env: Awaited<ReturnType<typeof benchCluster>>): Promise<void> {
   const client = env.client('bench-filler');
   await createTopic(
     client,
     values.topic,
-    Number(values.partitions),
-    Math.min(3, Number(values.nodes)),
+    numberArg(values, 'partitions'),
+    Math.min(3, numberArg(values, 'nodes')),
   );
   const producer = client.producer({
     lingerMs: 5,
@@ -142,7 +140,7 @@ async function consume(env: Awaited<ReturnType<typeof benchCluster>>): Promise<C
 
 async function main(): Promise<void> {
   const env = await benchCluster({
-    nodes: Number(values.nodes),
+    nodes: numberArg(values, 'nodes'),
     ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
   });
   try {

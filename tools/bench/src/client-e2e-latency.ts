@@ -13,33 +13,32 @@
  *     [--linger-ms 1] [--tick-ms 2] [--max-in-flight <producer default>]
  *     [--batch-bytes <producer default>] [--bootstrap h:p,...]
  */
-import { parseArgs } from 'node:util';
+
 import type { Acks } from '@tributary/protocol';
+import { benchArgs, numberArg } from './args.ts';
 import { benchCluster, createTopic, LatencyRecorder } from './client-bench-cluster.ts';
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string', default: '50000' },
-    seconds: { type: 'string', default: '30' },
-    'warmup-seconds': { type: 'string', default: '5' },
-    'record-bytes': { type: 'string', default: '100' },
-    partitions: { type: 'string', default: '6' },
-    acks: { type: 'string', default: 'quorum' },
-    'linger-ms': { type: 'string', default: '1' },
-    'max-in-flight': { type: 'string' },
-    'batch-bytes': { type: 'string' },
-    'tick-ms': { type: 'string', default: '2' },
-    'max-wait-ms': { type: 'string', default: '500' },
-    nodes: { type: 'string', default: '3' },
-    bootstrap: { type: 'string' },
-    topic: { type: 'string', default: `bench-e2e-${Date.now()}` },
-  },
+const values = benchArgs({
+  rate: { type: 'string', default: '50000' },
+  seconds: { type: 'string', default: '30' },
+  'warmup-seconds': { type: 'string', default: '5' },
+  'record-bytes': { type: 'string', default: '100' },
+  partitions: { type: 'string', default: '6' },
+  acks: { type: 'string', default: 'quorum' },
+  'linger-ms': { type: 'string', default: '1' },
+  'max-in-flight': { type: 'string' },
+  'batch-bytes': { type: 'string' },
+  'tick-ms': { type: 'string', default: '2' },
+  'max-wait-ms': { type: 'string', default: '500' },
+  nodes: { type: 'string', default: '3' },
+  bootstrap: { type: 'string' },
+  topic: { type: 'string', default: `bench-e2e-${Date.now()}` },
 });
-const rate = Number(values.rate);
-const seconds = Number(values.seconds);
-const warmupSeconds = Number(values['warmup-seconds']);
-const recordBytes = Number(values['record-bytes']);
-const tickMs = Number(values['tick-ms']);
+const rate = numberArg(values, 'rate');
+const seconds = numberArg(values, 'seconds');
+const warmupSeconds = numberArg(values, 'warmup-seconds');
+const recordBytes = numberArg(values, 'record-bytes');
+const tickMs = numberArg(values, 'tick-ms');
 const acks = (values.acks === '0' ? 0 : values.acks) as Acks;
 if (recordBytes < 8) throw new Error('--record-bytes must be at least 8 (the send time)');
 if (!(rate > 0) || !(seconds > 0)) throw new Error('--rate and --seconds must be positive');
@@ -55,7 +54,7 @@ interface Tally {
 
 async function main(): Promise<void> {
   const env = await benchCluster({
-    nodes: Number(values.nodes),
+    nodes: numberArg(values, 'nodes'),
     ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
   });
   try {
@@ -63,11 +62,11 @@ async function main(): Promise<void> {
     await createTopic(
       client,
       values.topic,
-      Number(values.partitions),
-      Math.min(3, Number(values.nodes)),
+      numberArg(values, 'partitions'),
+      Math.min(3, numberArg(values, 'nodes')),
     );
     const consumer = client.consumer({
-      maxWaitMs: Number(values['max-wait-ms']),
+      maxWaitMs: numberArg(values, 'max-wait-ms'),
       minBytes: 1,
       autoOffsetReset: 'earliest',
     });
@@ -75,10 +74,12 @@ async function main(): Promise<void> {
     consumer.assign([{ topic: values.topic }], { fromBeginning: true });
     const producer = client.producer({
       acks,
-      lingerMs: Number(values['linger-ms']),
+      lingerMs: numberArg(values, 'linger-ms'),
       bufferBytesMax: 64 * 1024 * 1024,
-      ...(values['max-in-flight'] ? { maxInFlightPerBroker: Number(values['max-in-flight']) } : {}),
-      ...(values['batch-bytes'] ? { batchBytes: Number(values['batch-bytes']) } : {}),
+      ...(values['max-in-flight']
+        ? { maxInFlightPerBroker: numberArg(values, 'max-in-flight') }
+        : {}),
+      ...(values['batch-bytes'] ? { batchBytes: numberArg(values, 'batch-bytes') } : {}),
     });
     await producer.connect();
 

@@ -11,9 +11,10 @@
  * With a local cluster it also prints the CPU time of the producer process and of the nodes
  * during the produce phase, per record: steadier than the rate on a shared machine.
  */
+
 import { PerformanceObserver } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import type { Acks } from '@tributary/protocol';
+import { benchArgs, numberArg } from './args.ts';
 import {
   benchCluster,
   createTopic,
@@ -22,34 +23,32 @@ import {
   processMinorFaults,
 } from './client-bench-cluster.ts';
 
-const { values } = parseArgs({
-  options: {
-    records: { type: 'string', default: '2000000' },
-    'record-bytes': { type: 'string', default: '100' },
-    partitions: { type: 'string', default: '6' },
-    acks: { type: 'string', default: 'quorum' },
-    throughput: { type: 'string', default: '-1' },
-    'linger-ms': { type: 'string', default: '5' },
-    'batch-bytes': { type: 'string', default: '262144' },
-    'send-records': { type: 'string', default: '1000' },
-    'sends-in-flight': { type: 'string', default: '64' },
-    compression: { type: 'string', default: 'none' },
-    nodes: { type: 'string', default: '3' },
-    bootstrap: { type: 'string' },
-    topic: { type: 'string', default: `bench-producer-${Date.now()}` },
-  },
+const values = benchArgs({
+  records: { type: 'string', default: '2000000' },
+  'record-bytes': { type: 'string', default: '100' },
+  partitions: { type: 'string', default: '6' },
+  acks: { type: 'string', default: 'quorum' },
+  throughput: { type: 'string', default: '-1' },
+  'linger-ms': { type: 'string', default: '5' },
+  'batch-bytes': { type: 'string', default: '262144' },
+  'send-records': { type: 'string', default: '1000' },
+  'sends-in-flight': { type: 'string', default: '64' },
+  compression: { type: 'string', default: 'none' },
+  nodes: { type: 'string', default: '3' },
+  bootstrap: { type: 'string' },
+  topic: { type: 'string', default: `bench-producer-${Date.now()}` },
 });
 
-const records = Number(values.records);
-const recordBytes = Number(values['record-bytes']);
-const throughput = Number(values.throughput);
-const sendRecords = Number(values['send-records']);
-const sendsInFlight = Number(values['sends-in-flight']);
+const records = numberArg(values, 'records');
+const recordBytes = numberArg(values, 'record-bytes');
+const throughput = numberArg(values, 'throughput');
+const sendRecords = numberArg(values, 'send-records');
+const sendsInFlight = numberArg(values, 'sends-in-flight');
 const acks = (values.acks === '0' ? 0 : values.acks) as Acks;
 
 async function main(): Promise<void> {
   const env = await benchCluster({
-    nodes: Number(values.nodes),
+    nodes: numberArg(values, 'nodes'),
     ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
   });
   try {
@@ -57,13 +56,13 @@ async function main(): Promise<void> {
     await createTopic(
       client,
       values.topic,
-      Number(values.partitions),
-      Math.min(3, Number(values.nodes)),
+      numberArg(values, 'partitions'),
+      Math.min(3, numberArg(values, 'nodes')),
     );
     const producer = client.producer({
       acks,
-      lingerMs: Number(values['linger-ms']),
-      batchBytes: Number(values['batch-bytes']),
+      lingerMs: numberArg(values, 'linger-ms'),
+      batchBytes: numberArg(values, 'batch-bytes'),
       compression: values.compression as 'none' | 'gzip',
       bufferBytesMax: 64 * 1024 * 1024,
     });

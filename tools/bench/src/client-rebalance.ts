@@ -9,28 +9,27 @@
  *   npx tsx tools/bench/src/client-rebalance.ts [--members 10] [--partitions 60] [--rounds 5]
  *     [--heartbeat-ms 250] [--assignor cooperative-sticky|range] [--bootstrap h:p,...]
  */
-import { parseArgs } from 'node:util';
+
 import {
   type Consumer,
   cooperativeStickyAssignor,
   type RebalanceEvent,
   rangeAssignor,
 } from '@tributary/client';
+import { benchArgs, numberArg } from './args.ts';
 import { benchCluster, createTopic } from './client-bench-cluster.ts';
 
-const { values } = parseArgs({
-  options: {
-    members: { type: 'string', default: '10' },
-    partitions: { type: 'string', default: '60' },
-    rounds: { type: 'string', default: '5' },
-    'heartbeat-ms': { type: 'string', default: '250' },
-    assignor: { type: 'string', default: 'cooperative-sticky' },
-    nodes: { type: 'string', default: '3' },
-    bootstrap: { type: 'string' },
-  },
+const values = benchArgs({
+  members: { type: 'string', default: '10' },
+  partitions: { type: 'string', default: '60' },
+  rounds: { type: 'string', default: '5' },
+  'heartbeat-ms': { type: 'string', default: '250' },
+  assignor: { type: 'string', default: 'cooperative-sticky' },
+  nodes: { type: 'string', default: '3' },
+  bootstrap: { type: 'string' },
 });
-const memberCount = Number(values.members);
-const partitions = Number(values.partitions);
+const memberCount = numberArg(values, 'members');
+const partitions = numberArg(values, 'partitions');
 const topic = `bench-rebalance-${Date.now()}`;
 const groupId = `bench-rebalance-group-${Date.now()}`;
 
@@ -55,7 +54,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 
 async function main(): Promise<void> {
   const env = await benchCluster({
-    nodes: Number(values.nodes),
+    nodes: numberArg(values, 'nodes'),
     ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
   });
   const members = new Map<string, Consumer>();
@@ -70,7 +69,7 @@ async function main(): Promise<void> {
     });
     const consumer = client.consumer({
       groupId,
-      heartbeatIntervalMs: Number(values['heartbeat-ms']),
+      heartbeatIntervalMs: numberArg(values, 'heartbeat-ms'),
       sessionTimeoutMs: 10_000,
       partitionAssigners: [values.assignor === 'range' ? rangeAssignor : cooperativeStickyAssignor],
     });
@@ -84,7 +83,7 @@ async function main(): Promise<void> {
       env.client('bench-admin'),
       topic,
       partitions,
-      Math.min(3, Number(values.nodes)),
+      Math.min(3, numberArg(values, 'nodes')),
     );
     await Promise.all(Array.from({ length: memberCount }, (_, i) => start(`m${i}`)));
     const balanced = () =>
@@ -93,7 +92,7 @@ async function main(): Promise<void> {
     await until(balanced, 120_000);
     const times: number[] = [];
     const fromLeave: number[] = [];
-    for (let round = 0; round < Number(values.rounds); round += 1) {
+    for (let round = 0; round < numberArg(values, 'rounds'); round += 1) {
       const leaver = `m${round % memberCount}`;
       const before = new Map([...owned].map(([name, set]) => [name, new Set(set)]));
       const started = Date.now();

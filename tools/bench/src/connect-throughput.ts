@@ -14,29 +14,28 @@
  *
  * Prints one line per phase: rows, seconds, rows/s, and the 1-minute load average.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createLogger, parseWorkerConfig, startConnectWorker } from '@tributary/connect';
 import { startThrowawayPostgres } from '@tributary/connect/internal';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { benchArgs, numberArg } from './args.ts';
 import { benchCluster, createTopic } from './client-bench-cluster.ts';
 
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '200000' },
-    'batch-rows': { type: 'string', default: '5000' },
-    partitions: { type: 'string', default: '3' },
-    nodes: { type: 'string', default: '3' },
-    bootstrap: { type: 'string' },
-  },
+const values = benchArgs({
+  rows: { type: 'string', default: '200000' },
+  'batch-rows': { type: 'string', default: '5000' },
+  partitions: { type: 'string', default: '3' },
+  nodes: { type: 'string', default: '3' },
+  bootstrap: { type: 'string' },
 });
-const rows = Number(values.rows);
-const batchRows = Number(values['batch-rows']);
-const partitions = Number(values.partitions);
-const nodes = Number(values.nodes);
+const rows = numberArg(values, 'rows');
+const batchRows = numberArg(values, 'batch-rows');
+const partitions = numberArg(values, 'partitions');
+const nodes = numberArg(values, 'nodes');
 if (!Number.isSafeInteger(rows) || rows < 1) throw new Error('--rows must be a positive integer');
 const run = `connect-${Date.now()}`;
 const topic = `${run}-rows`;

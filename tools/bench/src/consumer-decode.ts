@@ -14,7 +14,7 @@
  *     [--batch-bytes 262144] [--record-bytes 100] [--rounds 15] [--headers] [--gzip]
  *     [--slice-records 8192]
  */
-import { parseArgs } from 'node:util';
+
 import { decodeFetchedMessages } from '@tributary/client/internal';
 import {
   Api,
@@ -30,33 +30,32 @@ import {
   RecordBatchView,
   splitRecordBatches,
 } from '@tributary/protocol';
+import { benchArgs, numberArg } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    partitions: { type: 'string', default: '6' },
-    'partition-bytes': { type: 'string', default: String(4 * 1024 * 1024) },
-    'batch-bytes': { type: 'string', default: String(256 * 1024) },
-    'record-bytes': { type: 'string', default: '100' },
-    rounds: { type: 'string', default: '15' },
-    headers: { type: 'boolean', default: false },
-    gzip: { type: 'boolean', default: false },
-    'slice-records': { type: 'string', default: '8192' },
-  },
+const values = benchArgs({
+  partitions: { type: 'string', default: '6' },
+  'partition-bytes': { type: 'string', default: String(4 * 1024 * 1024) },
+  'batch-bytes': { type: 'string', default: String(256 * 1024) },
+  'record-bytes': { type: 'string', default: '100' },
+  rounds: { type: 'string', default: '15' },
+  headers: { type: 'boolean', default: false },
+  gzip: { type: 'boolean', default: false },
+  'slice-records': { type: 'string', default: '8192' },
 });
 
 /** One partition's batches, each up to `batch-bytes` of records, `partition-bytes` in all. */
 function partitionBatches(): Uint8Array[] {
-  const value = Buffer.alloc(Number(values['record-bytes']), 120);
+  const value = Buffer.alloc(numberArg(values, 'record-bytes'), 120);
   const headers = values.headers ? [{ key: 'trace', value: Buffer.from('abc') }] : [];
   const batches: Uint8Array[] = [];
   let bytes = 0;
   let baseOffset = 0;
-  while (bytes < Number(values['partition-bytes'])) {
+  while (bytes < numberArg(values, 'partition-bytes')) {
     const builder = new RecordBatchBuilder({
       baseOffset,
       compression: values.gzip ? CompressionType.gzip : CompressionType.none,
     });
-    while (builder.sizeBytes < Number(values['batch-bytes'])) {
+    while (builder.sizeBytes < numberArg(values, 'batch-bytes')) {
       builder.append({ key: null, value, headers, timestamp: 1_700_000_000_000 + baseOffset });
     }
     baseOffset += builder.recordCount;
@@ -69,7 +68,7 @@ function partitionBatches(): Uint8Array[] {
 
 function fetchResponseFrame(): { frame: Buffer; records: number } {
   const batches = partitionBatches();
-  const partitions = Array.from({ length: Number(values.partitions) }, (_, partition) => ({
+  const partitions = Array.from({ length: numberArg(values, 'partitions') }, (_, partition) => ({
     partition,
     error: 0,
     highWatermark: 1e9,
@@ -109,7 +108,7 @@ function median(sorted: readonly number[]): number {
 function stage(name: string, records: number, work: () => number): void {
   const perRecordNs: number[] = [];
   let sink = 0;
-  for (let round = 0; round < Number(values.rounds); round++) {
+  for (let round = 0; round < numberArg(values, 'rounds'); round++) {
     const before = process.cpuUsage();
     sink += work();
     const used = process.cpuUsage(before);
@@ -141,7 +140,7 @@ stage('split batches, check headers and CRC-32C', records, () => {
   );
   return chunks.length;
 });
-chunks = chunks.flatMap((chunk) => slices(chunk, Number(values['slice-records'])));
+chunks = chunks.flatMap((chunk) => slices(chunk, numberArg(values, 'slice-records')));
 stage('make the messages (eachBatch lists)', records, () => {
   let count = 0;
   for (const chunk of chunks) count += decodeFetchedMessages('t', 0, chunk, 0).length;

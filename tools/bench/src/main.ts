@@ -6,8 +6,10 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+/** Modules of this folder that the benchmarks share, not benchmarks themselves. */
+const sharedModules = new Set(['main.ts', 'args.ts', 'client-bench-cluster.ts']);
 const benchmarks = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && f !== 'main.ts' && !f.startsWith('_'))
+  .filter((f) => f.endsWith('.ts') && !sharedModules.has(f) && !f.startsWith('_'))
   .map((f) => f.slice(0, -3))
   .sort();
 

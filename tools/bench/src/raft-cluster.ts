@@ -20,10 +20,10 @@
  * three nodes used, and the load average. The disk's own rate (4 KiB append + fdatasync,
  * one at a time) is measured before and after, in the same run.
  */
+
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   LatencyHistogram,
   type NodeHandle,
@@ -31,28 +31,29 @@ import {
   ProcessCluster,
   type ProposeReply,
 } from '@tributary/raft/test-support';
+import { benchArgs, numberArg, numberListArg } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2' },
-    groups: { type: 'string', default: '1,100' },
-    sizes: { type: 'string', default: '100,1024' },
-    window: { type: 'string', default: '512' },
-    'request-entries': { type: 'string', default: '64' },
-    dir: { type: 'string', default: tmpdir() },
-    'tick-ms': { type: 'string', default: '50' },
-    rates: { type: 'string', default: 'max,half' },
-    profile: { type: 'string' },
-    'node-flags': { type: 'string' },
-    'wal-cache-mib': { type: 'string' },
-    rate: { type: 'string' },
-  },
+const values = benchArgs({
+  seconds: { type: 'string', default: '5' },
+  warmup: { type: 'string', default: '2' },
+  groups: { type: 'string', default: '1,100' },
+  sizes: { type: 'string', default: '100,1024' },
+  window: { type: 'string', default: '512' },
+  'request-entries': { type: 'string', default: '64' },
+  dir: { type: 'string', default: tmpdir() },
+  'tick-ms': { type: 'string', default: '50' },
+  rates: { type: 'string', default: 'max,half' },
+  profile: { type: 'string' },
+  'node-flags': { type: 'string' },
+  'wal-cache-mib': { type: 'string' },
+  rate: { type: 'string' },
 });
-const seconds = Number(values.seconds);
-const warmupSeconds = Number(values.warmup);
-const windowEntries = Number(values.window);
-const requestEntriesMax = Number(values['request-entries']);
+const seconds = numberArg(values, 'seconds');
+const warmupSeconds = numberArg(values, 'warmup');
+const windowEntries = numberArg(values, 'window');
+const requestEntriesMax = numberArg(values, 'request-entries');
+const groupCounts = numberListArg(values, 'groups');
+const entrySizes = numberListArg(values, 'sizes');
 const openLoopTickMs = 10;
 const drainTimeoutMs = 30_000;
 
@@ -355,12 +356,12 @@ async function benchGroups(groups: number, sizes: number[], print: (row: Row) =>
     root: mkdtempSync(join(values.dir, 'raft-cluster-bench-')),
     settings: {
       appliedLog: false,
-      tickMs: Number(values['tick-ms']),
+      tickMs: numberArg(values, 'tick-ms'),
       electionTicks: 20,
       heartbeatTicks: 2,
       ...(values['wal-cache-mib'] === undefined
         ? {}
-        : { walCacheBytes: Number(values['wal-cache-mib']) * 1024 * 1024 }),
+        : { walCacheBytes: numberArg(values, 'wal-cache-mib') * 1024 * 1024 }),
       nodeFlags: [
         ...(values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]),
         ...(values['node-flags'] ?? '').split(',').filter((flag) => flag !== ''),
@@ -372,7 +373,7 @@ async function benchGroups(groups: number, sizes: number[], print: (row: Row) =>
       if (values.rate !== undefined) {
         // One open-loop row at a fixed offered rate: CPU per entry compares versions
         // better than `max` on a loaded machine, where backlogs change what an entry costs.
-        print(await measure(cluster, size, `fixed`, Number(values.rate)));
+        print(await measure(cluster, size, `fixed`, numberArg(values, 'rate')));
         continue;
       }
       const max = await measure(cluster, size, 'max', undefined);
@@ -423,8 +424,7 @@ async function main(): Promise<void> {
     );
     console.error(r.diagnostics);
   };
-  for (const groups of (values.groups ?? '').split(',').map(Number))
-    await benchGroups(groups, (values.sizes ?? '').split(',').map(Number), print);
+  for (const groups of groupCounts) await benchGroups(groups, entrySizes, print);
   disks.push(measureDisk(values.dir));
   console.log(
     `disk: 4 KiB append + fdatasync, one at a time: ${disks.map((d) => `${round(d.opsPerSecond)}/s (p50 ${round(d.p50Ms, 2)} ms)`).join(' before, ')} after; ratios above use the first`,

@@ -10,6 +10,7 @@
  * on each node (propose, unstable log, Ready, MemoryLog, applied), ~0.3 µs in total, so
  * one core should pass 1,000,000 entries/s with batches of 1,000.
  */
+
 import {
   MemoryLog,
   type MemoryLogOptions,
@@ -18,6 +19,7 @@ import {
   Role,
   SeededPrng,
 } from '@tributary/raft';
+import { benchArgs, numberArg } from './args.ts';
 
 interface BenchOptions {
   entries: number;
@@ -26,17 +28,19 @@ interface BenchOptions {
   entryBytes: number;
 }
 
-function parse(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { entries: 5_000_000, batch: 1024, runs: 3, entryBytes: 100 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]?.replace(/^--/, '') as keyof BenchOptions;
-    const value = Number(argv[i + 1]);
-    if (!(key in options) || !Number.isSafeInteger(value) || value < 1) {
-      throw new Error(`usage: raft-core.ts [--entries N] [--batch N] [--runs N] [--entryBytes N]`);
-    }
-    options[key] = value;
-  }
-  return options;
+function parse(): BenchOptions {
+  const values = benchArgs({
+    entries: { type: 'string', default: '5000000' },
+    batch: { type: 'string', default: '1024' },
+    runs: { type: 'string', default: '3' },
+    entryBytes: { type: 'string', default: '100' },
+  });
+  return {
+    entries: numberArg(values, 'entries'),
+    batch: numberArg(values, 'batch'),
+    runs: numberArg(values, 'runs'),
+    entryBytes: numberArg(values, 'entryBytes'),
+  };
 }
 
 interface BenchNode {
@@ -150,7 +154,7 @@ function runOnce(options: BenchOptions): Rates {
 }
 
 function main(): void {
-  const options = parse(process.argv.slice(2));
+  const options = parse();
   console.log(
     `raft-core: 3 nodes in one process, ${options.entryBytes}-byte entries, batches of ${options.batch}, ` +
       `${options.entries.toLocaleString('en')} entries per run`,

@@ -18,23 +18,22 @@
  *    entries/s, payload MB/s, flushes/s, fsyncs/s (segment and acknowledged file), entries
  *    per fsync, and entries/s divided by the disk's fdatasync rate.
  */
+
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Entry, RaftWal } from '@tributary/raft';
+import { benchArgs, numberArg } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '2' },
-    repeat: { type: 'string', default: '3' },
-    groups: { type: 'string', default: '100' },
-    dir: { type: 'string', default: tmpdir() },
-  },
+const values = benchArgs({
+  seconds: { type: 'string', default: '2' },
+  repeat: { type: 'string', default: '3' },
+  groups: { type: 'string', default: '100' },
+  dir: { type: 'string', default: tmpdir() },
 });
-const seconds = Number(values.seconds);
-const repeat = Number(values.repeat);
-const groupCount = Number(values.groups);
+const seconds = numberArg(values, 'seconds');
+const repeat = numberArg(values, 'repeat');
+const groupCount = numberArg(values, 'groups');
 const compactEveryEntries = 20_000;
 
 function percentile(sorted: number[], p: number): number {

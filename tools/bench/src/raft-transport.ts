@@ -9,20 +9,19 @@
  *
  * Each row is the median (by messages/s) of `repeat` runs, each with a fresh receiver.
  */
+
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { type Message, MessageType, PeerTransport, validateMessage } from '@tributary/raft';
+import { benchArgs, numberArg } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    role: { type: 'string', default: 'sender' },
-    seconds: { type: 'string', default: '4' },
-    repeat: { type: 'string', default: '3' },
-    /** Run one row only: entries per message and entry size, e.g. --row 4x1024. */
-    row: { type: 'string' },
-  },
+const values = benchArgs({
+  role: { type: 'string', default: 'sender' },
+  seconds: { type: 'string', default: '4' },
+  repeat: { type: 'string', default: '3' },
+  /** Run one row only: entries per message and entry size, e.g. --row 4x1024. */
+  row: { type: 'string' },
 });
 const secret = 'benchmark cluster secret, not for production';
 const groups = 100;
@@ -99,7 +98,7 @@ async function measure(
   });
   const payload = new Uint8Array(entrySize).fill(0x5a);
   const next = new Array<number>(groups).fill(1);
-  const deadline = performance.now() + Number(values.seconds) * 1000;
+  const deadline = performance.now() + numberArg(values, 'seconds') * 1000;
   const samples: Progress[] = [];
   const reader = (async () => {
     while (performance.now() < deadline + 300) {
@@ -181,7 +180,8 @@ async function sender(): Promise<void> {
     values.row === undefined ? allRows : [values.row.split('x').map(Number) as [number, number]];
   for (const [entryCount, entrySize] of rows) {
     const runs = [];
-    for (let i = 0; i < Number(values.repeat); i++) runs.push(await runOnce(entryCount, entrySize));
+    for (let i = 0; i < numberArg(values, 'repeat'); i++)
+      runs.push(await runOnce(entryCount, entrySize));
     runs.sort((a, b) => a.messagesPerSecond - b.messagesPerSecond);
     const r = runs[Math.floor(runs.length / 2)] as (typeof runs)[number];
     const cells = [

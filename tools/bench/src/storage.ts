@@ -35,6 +35,7 @@
  * ratios are the medians of the per-run ratios (raw, disk and append run back to back).
  * Results also go to tools/bench/results/storage-<time>.json.
  */
+
 import {
   closeSync,
   fdatasyncSync,
@@ -47,7 +48,6 @@ import {
 } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   crc32c,
   crc32cImplementation,
@@ -58,24 +58,23 @@ import {
 } from '@tributary/protocol';
 import { crc32cJavaScript } from '@tributary/protocol/internal';
 import { PartitionLog } from '@tributary/storage';
+import { benchArgs, numberArg } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    'total-mb': { type: 'string', default: '256' },
-    repeat: { type: 'string', default: '3' },
-    dir: { type: 'string', default: join(import.meta.dirname, '..', 'results') },
-    // Narrower runs, for profiling one case (--cpu-prof) or a quick check.
-    'record-bytes': { type: 'string', default: '100,1024' },
-    'batch-kib': { type: 'string', default: '16,64,256,1024' },
-    'no-codec': { type: 'boolean', default: false },
-    // Default: as much as one case (--total-mb).
-    'warmup-mb': { type: 'string' },
-    // The log's writebackBytes in MiB (default: the log's default; 0: off), for comparisons.
-    'writeback-mb': { type: 'string' },
-  },
+const values = benchArgs({
+  'total-mb': { type: 'string', default: '256' },
+  repeat: { type: 'string', default: '3' },
+  dir: { type: 'string', default: join(import.meta.dirname, '..', 'results') },
+  // Narrower runs, for profiling one case (--cpu-prof) or a quick check.
+  'record-bytes': { type: 'string', default: '100,1024' },
+  'batch-kib': { type: 'string', default: '16,64,256,1024' },
+  'no-codec': { type: 'boolean', default: false },
+  // Default: as much as one case (--total-mb).
+  'warmup-mb': { type: 'string' },
+  // The log's writebackBytes in MiB (default: the log's default; 0: off), for comparisons.
+  'writeback-mb': { type: 'string' },
 });
-const totalBytes = Number(values['total-mb']) * 1024 * 1024;
-const repeat = Number(values.repeat);
+const totalBytes = numberArg(values, 'total-mb') * 1024 * 1024;
+const repeat = numberArg(values, 'repeat');
 function positiveIntegers(list: string, name: string): number[] {
   const values = list.split(',').map(Number);
   for (const value of values) {
@@ -87,7 +86,7 @@ function positiveIntegers(list: string, name: string): number[] {
 const logConfig =
   values['writeback-mb'] === undefined
     ? {}
-    : { writebackBytes: Math.round(Number(values['writeback-mb']) * 1024 * 1024) };
+    : { writebackBytes: Math.round(numberArg(values, 'writeback-mb') * 1024 * 1024) };
 
 const recordSizes = positiveIntegers(values['record-bytes'], 'record-bytes');
 const batchSizes = positiveIntegers(values['batch-kib'], 'batch-kib').map((kib) => kib * 1024);

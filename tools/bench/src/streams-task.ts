@@ -9,23 +9,22 @@
  *   npx tsx tools/bench/src/streams-task.ts [--records 1000000] [--words 3]
  *     [--vocabulary 10000] [--commit-every 20000] [--repeat 3]
  */
-import { parseArgs } from 'node:util';
+
 import { Serdes, StreamsBuilder } from '@tributary/streams';
 import { prepareCommit, Task } from '@tributary/streams/internal';
+import { benchArgs, numberArg } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    records: { type: 'string', default: '1000000' },
-    words: { type: 'string', default: '3' },
-    vocabulary: { type: 'string', default: '10000' },
-    'commit-every': { type: 'string', default: '20000' },
-    repeat: { type: 'string', default: '3' },
-  },
+const values = benchArgs({
+  records: { type: 'string', default: '1000000' },
+  words: { type: 'string', default: '3' },
+  vocabulary: { type: 'string', default: '10000' },
+  'commit-every': { type: 'string', default: '20000' },
+  repeat: { type: 'string', default: '3' },
 });
-const records = Number(values.records);
-const wordsPerLine = Number(values.words);
-const vocabulary = Number(values.vocabulary);
-const commitEvery = Number(values['commit-every']);
+const records = numberArg(values, 'records');
+const wordsPerLine = numberArg(values, 'words');
+const vocabulary = numberArg(values, 'vocabulary');
+const commitEvery = numberArg(values, 'commit-every');
 
 function line(i: number): string {
   const words: string[] = [];
@@ -117,7 +116,7 @@ function runOnce(inputs: Buffer[]): RoundResult {
 const inputs = Array.from({ length: records }, (_, i) => Buffer.from(line(i)));
 const perSecond = (count: number, seconds: number) =>
   Math.round(count / seconds).toLocaleString('en-US');
-for (let round = 1; round <= Number(values.repeat); round++) {
+for (let round = 1; round <= numberArg(values, 'repeat'); round++) {
   const { seconds, cpuSeconds, outputs, changelog } = runOnce(inputs);
   console.log(
     `round ${round}: ${records} lines in ${seconds.toFixed(2)} s (${cpuSeconds.toFixed(2)} CPU-s): ` +

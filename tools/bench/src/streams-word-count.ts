@@ -10,33 +10,32 @@
  *     [--vocabulary 10000] [--partitions 6] [--nodes 3] [--bootstrap h:p,...] [--state-dir]
  *     [--commit-interval-ms N] [--verbose]
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { Client, consoleLogger } from '@tributary/client';
 import { Serdes, Streams, StreamsBuilder } from '@tributary/streams';
+import { benchArgs, numberArg } from './args.ts';
 import { benchCluster, createTopic } from './client-bench-cluster.ts';
 
-const { values } = parseArgs({
-  options: {
-    records: { type: 'string', default: '1000000' },
-    words: { type: 'string', default: '3' },
-    vocabulary: { type: 'string', default: '10000' },
-    partitions: { type: 'string', default: '6' },
-    nodes: { type: 'string', default: '3' },
-    bootstrap: { type: 'string' },
-    'state-dir': { type: 'boolean', default: false },
-    /** Default: the library's (commitIntervalMsDefault). */
-    'commit-interval-ms': { type: 'string' },
-    verbose: { type: 'boolean', default: false },
-  },
+const values = benchArgs({
+  records: { type: 'string', default: '1000000' },
+  words: { type: 'string', default: '3' },
+  vocabulary: { type: 'string', default: '10000' },
+  partitions: { type: 'string', default: '6' },
+  nodes: { type: 'string', default: '3' },
+  bootstrap: { type: 'string' },
+  'state-dir': { type: 'boolean', default: false },
+  /** Default: the library's (commitIntervalMsDefault). */
+  'commit-interval-ms': { type: 'string' },
+  verbose: { type: 'boolean', default: false },
 });
-const records = Number(values.records);
-const wordsPerLine = Number(values.words);
-const vocabulary = Number(values.vocabulary);
-const partitions = Number(values.partitions);
+const records = numberArg(values, 'records');
+const wordsPerLine = numberArg(values, 'words');
+const vocabulary = numberArg(values, 'vocabulary');
+const partitions = numberArg(values, 'partitions');
 const run = `wc-${Date.now()}`;
 
 function line(i: number): string {
@@ -104,13 +103,13 @@ function watchDiagnostics(client: Client) {
 
 async function main(): Promise<void> {
   const cluster = await benchCluster({
-    nodes: Number(values.nodes),
+    nodes: numberArg(values, 'nodes'),
     ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
   });
   const stateDir = values['state-dir'] ? mkdtempSync(join(tmpdir(), 'bench-streams-')) : undefined;
   try {
     const tools = cluster.client('bench-tools');
-    const replication = Math.min(3, Number(values.nodes));
+    const replication = Math.min(3, numberArg(values, 'nodes'));
     await createTopic(tools, `${run}-lines`, partitions, replication);
     await createTopic(tools, `${run}-counts`, partitions, replication);
     const filling = Date.now();
@@ -136,7 +135,7 @@ async function main(): Promise<void> {
       applicationId: run,
       client,
       ...(values['commit-interval-ms']
-        ? { commitIntervalMs: Number(values['commit-interval-ms']) }
+        ? { commitIntervalMs: numberArg(values, 'commit-interval-ms') }
         : {}),
       replicationFactor: replication,
       ...(stateDir ? { stateDir } : {}),
