@@ -116,3 +116,29 @@ test('leadership returns to the preferred replica once it is back (ElectLeaders)
     ['x', 'y'],
   );
 });
+
+test('a new topic is led by its preferred replicas without the periodic balancer', async (t) => {
+  // With the periodic pass off, only the move made right after creation can put every
+  // partition on its first replica (the first elections pick leaders by timer races).
+  const { driver } = await startDrivenCluster(t, {
+    name: 'preferred-new',
+    nodes: 3,
+    settings: { leaderBalanceIntervalMs: 0 },
+  });
+  t.is((await driver.createTopic('spread', 6, 3)).error, 0);
+  const partitions = async () =>
+    (await driver.anyBroker((a) => driver.client.request(a, Api.Metadata, { topics: ['spread'] })))
+      .topics[0]?.partitions ?? [];
+  const placed = await retry(
+    'every partition led by its preferred replica',
+    async () => {
+      const list = await partitions();
+      const settled = list.length === 6 && list.every((p) => p.leader === p.replicas[0]);
+      return settled ? list : undefined;
+    },
+    60_000,
+  );
+  const leadersPerNode = new Map<number, number>();
+  for (const p of placed) leadersPerNode.set(p.leader, (leadersPerNode.get(p.leader) ?? 0) + 1);
+  t.deepEqual([...leadersPerNode.values()], [2, 2, 2], 'placement spreads preferred leaders');
+});

@@ -206,6 +206,15 @@ export const optionSpecs: readonly OptionSpec[] = [
     description: 'how often partition logs are flushed and their apply checkpoint recorded',
   },
   {
+    key: 'leaderBalanceIntervalMs',
+    type: 'integer',
+    default: 5000,
+    min: 0,
+    max: 3_600_000,
+    description:
+      'how often leaders hand partitions back to their preferred replica (0: never, but new partitions still move once)',
+  },
+  {
     key: 'walSegmentBytes',
     type: 'integer',
     default: 64 * 1024 * 1024,
@@ -271,6 +280,7 @@ export interface NodeConfig {
   readonly offsetsTopicPartitions: number;
   readonly messageBytesMax: number;
   readonly checkpointIntervalMs: number;
+  readonly leaderBalanceIntervalMs: number;
   readonly metadataSnapshotEntries: number;
   readonly raftLogRetainEntries: number;
   readonly walSegmentBytes: number;

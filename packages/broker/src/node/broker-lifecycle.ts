@@ -18,8 +18,21 @@ import {
   type ReassignmentProgress,
 } from './reassigner.ts';
 
+/**
+ * A new partition's first leader is whichever replica's election timer fired first. Its
+ * leader moves it to the preferred replica within this long after creation, checked every
+ * `newPartitionCheckMs`, rather than at the next 5 s balancing round, so clients see
+ * leaders spread evenly from the start (as Kafka elects the preferred replica at creation).
+ */
+const newPartitionSettleMs = 10_000;
+const newPartitionCheckMs = 50;
+
 export class BrokerLifecycle {
   private readonly client = new InternalClient();
+  /** Partition groups created recently whose leader is not yet the preferred replica, by deadline. */
+  private readonly unsettledNewGroups = new Map<number, number>();
+  private settleTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private lastHeartbeatOkMs = 0;
   /** Partitions led here whose reassignment reached its target, reported with heartbeats. */
   private reassignmentsDone: ReassignmentProgress[] = [];
@@ -191,6 +204,7 @@ export class BrokerLifecycle {
       if (change.kind === 'preferred-leaders-requested')
         this.moveToPreferred(new Set(change.groupIds));
       if (change.kind === 'topic-configs-changed') this.parts.replicas.reconfigure(change.topic);
+      if (change.kind === 'topic-created') this.watchNewPartitions(change.topic.partitions);
     }
     const state = this.parts.metadata.state;
     const voterIds = new Set(this.parts.config.controllerVoters.map((v) => v.nodeId));
@@ -208,6 +222,38 @@ export class BrokerLifecycle {
    */
   async balanceLeadership(): Promise<void> {
     this.moveToPreferred(undefined);
+  }
+
+  private watchNewPartitions(partitions: readonly { groupId: number }[]): void {
+    if (this.stopped) return;
+    const deadline = Date.now() + newPartitionSettleMs;
+    for (const p of partitions) this.unsettledNewGroups.set(p.groupId, deadline);
+    this.settleTimer ??= setInterval(() => this.settleNewPartitions(), newPartitionCheckMs);
+    this.settleTimer.unref();
+  }
+
+  /**
+   * Each node moves the new partitions it leads to their preferred replicas, once those have
+   * caught up; a partition leaves the watch list when any replica here sees the preferred
+   * replica lead it, or at its deadline (the periodic balancer covers it from then on).
+   */
+  private settleNewPartitions(): void {
+    const now = Date.now();
+    const state = this.parts.metadata.state;
+    for (const [groupId, deadline] of this.unsettledNewGroups) {
+      const preferred = state.partitionsByGroup.get(groupId)?.replicas[0];
+      const leader = this.parts.host.group(groupId)?.status().leader;
+      if (preferred === undefined || leader === preferred || now > deadline)
+        this.unsettledNewGroups.delete(groupId);
+    }
+    if (this.unsettledNewGroups.size === 0) this.stopSettling();
+    else this.moveToPreferred(new Set(this.unsettledNewGroups.keys()));
+  }
+
+  private stopSettling(): void {
+    clearInterval(this.settleTimer);
+    this.settleTimer = undefined;
+    this.unsettledNewGroups.clear();
   }
 
   private moveToPreferred(only: ReadonlySet<number> | undefined): void {
@@ -228,6 +274,8 @@ export class BrokerLifecycle {
 
   /** Before a graceful stop: ask every group this node leads to elect another leader. */
   async handOffLeadership(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    this.stopSettling();
     const led = [metadataGroupId, ...this.parts.replicas.all().map((r) => r.groupId)]
       .map((id) => this.parts.host.group(id))
       .filter((g) => g !== undefined && g.status().role === Role.Leader);
@@ -276,6 +324,8 @@ export class BrokerLifecycle {
   }
 
   close(): void {
+    this.stopped = true;
+    this.stopSettling();
     this.client.close();
   }
 }

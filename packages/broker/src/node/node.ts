@@ -241,7 +241,8 @@ export class BrokerNode {
     every(config.brokerHeartbeatMs, () => lifecycle.heartbeat());
     every(config.checkpointIntervalMs, () => replicas.checkpointAll());
     every(30_000, () => replicas.retentionPass());
-    every(5_000, () => lifecycle.balanceLeadership());
+    if (config.leaderBalanceIntervalMs > 0)
+      every(config.leaderBalanceIntervalMs, () => lifecycle.balanceLeadership());
     every(1_000, () => lifecycle.advanceMembership());
     every(2_000, async () => lifecycle.compactMetadataLog(config.metadataSnapshotEntries));
   }
