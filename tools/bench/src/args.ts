@@ -69,7 +69,8 @@ function usage(options: OptionsConfig | undefined): string {
   return lines.join('\n');
 }
 
-function usageFailure(reason: string, options?: OptionsConfig): never {
+/** Ends the run for a bad command line: the reason on stderr, exit code 2. */
+export function usageFailure(reason: string, options?: OptionsConfig): never {
   process.stderr.write(`error: ${reason}\n`);
   if (options) process.stderr.write(usage(options));
   else process.stderr.write('run with --help for the list of flags\n');

@@ -15,7 +15,7 @@
  */
 
 import type { Acks } from '@tributary/protocol';
-import { benchArgs, numberArg } from './args.ts';
+import { benchArgs, numberArg, usageFailure } from './args.ts';
 import { benchCluster, createTopic, LatencyRecorder } from './client-bench-cluster.ts';
 
 const values = benchArgs({
@@ -40,8 +40,8 @@ const warmupSeconds = numberArg(values, 'warmup-seconds');
 const recordBytes = numberArg(values, 'record-bytes');
 const tickMs = numberArg(values, 'tick-ms');
 const acks = (values.acks === '0' ? 0 : values.acks) as Acks;
-if (recordBytes < 8) throw new Error('--record-bytes must be at least 8 (the send time)');
-if (!(rate > 0) || !(seconds > 0)) throw new Error('--rate and --seconds must be positive');
+if (recordBytes < 8) usageFailure('--record-bytes must be at least 8 (the send time)');
+if (!(rate > 0) || !(seconds > 0)) usageFailure('--rate and --seconds must be positive');
 
 const sentAtOf = (value: Buffer) => value.readDoubleLE(0);
 

@@ -22,7 +22,7 @@ import { createLogger, parseWorkerConfig, startConnectWorker } from '@tributary/
 import { startThrowawayPostgres } from '@tributary/connect/internal';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { benchArgs, numberArg } from './args.ts';
+import { benchArgs, numberArg, usageFailure } from './args.ts';
 import { benchCluster, createTopic } from './client-bench-cluster.ts';
 
 const values = benchArgs({
@@ -36,7 +36,7 @@ const rows = numberArg(values, 'rows');
 const batchRows = numberArg(values, 'batch-rows');
 const partitions = numberArg(values, 'partitions');
 const nodes = numberArg(values, 'nodes');
-if (!Number.isSafeInteger(rows) || rows < 1) throw new Error('--rows must be a positive integer');
+if (!Number.isSafeInteger(rows) || rows < 1) usageFailure('--rows must be a positive integer');
 const run = `connect-${Date.now()}`;
 const topic = `${run}-rows`;
 
