@@ -1,13 +1,17 @@
 /**
  * The node's Prometheus metrics beyond request rates and latencies (registered by the
  * router): partitions (log end offset, high watermark, leader), replication health, Raft
- * elections and terms, WAL syncs, transport drops.
+ * elections and terms, WAL syncs, transport drops; and the process's CPU, memory,
+ * event-loop delay and GC pauses (process-metrics.ts).
  */
 import { Role } from '@tributary/raft';
+import { registerProcessMetrics } from '../metrics/process-metrics.ts';
 import type { NodeParts } from './node.ts';
 
-export function registerNodeMetrics(parts: NodeParts): void {
+/** Registers the node's metrics; the returned function stops their samplers. */
+export function registerNodeMetrics(parts: NodeParts): () => void {
   const { registry, host, replicas, metadata, controller } = parts;
+  const stopProcessMetrics = registerProcessMetrics(registry);
   const logEnd = registry.gauge(
     'tributary_partition_log_end_offset',
     'Next offset of each local partition replica.',
@@ -98,4 +102,5 @@ export function registerNodeMetrics(parts: NodeParts): void {
       offline.set({}, down);
     }
   });
+  return stopProcessMetrics;
 }

@@ -60,6 +60,8 @@ function votersOf(config: NodeConfig, peerUrl: string): Map<number, string> {
 export class BrokerNode {
   private closing = false;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Stops the samplers behind the node's metrics (event-loop delay, GC). */
+  private stopMetrics: () => void = () => {};
 
   private constructor(
     readonly parts: NodeParts,
@@ -97,7 +99,7 @@ export class BrokerNode {
     const node = new BrokerNode(parts, server, metricsEndpoint);
     parts.lifecycle = new BrokerLifecycle(parts);
     node.startTimers();
-    registerNodeMetrics(parts);
+    node.stopMetrics = registerNodeMetrics(parts);
     logger.info('node started', { nodeId: config.nodeId, ...node.ports });
     return node;
   }
@@ -260,6 +262,7 @@ export class BrokerNode {
     await this.parts.transport.close();
     await this.parts.wal.close();
     await this.metricsEndpoint.close();
+    this.stopMetrics();
     this.parts.lifecycle?.close();
     this.parts.logger.info('node stopped', { nodeId: this.parts.config.nodeId });
   }
