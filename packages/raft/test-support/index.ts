@@ -7,4 +7,10 @@
 export type { NodeStats, ProposeReply } from './control-protocol.ts';
 export { LatencyHistogram } from './latency-histogram.ts';
 export type { NodeHandle } from './node-handle.ts';
+export {
+  OpenLoopRelease,
+  type OpenLoopReleaseOptions,
+  type ReleaseMode,
+  releaseModes,
+} from './open-loop-release.ts';
 export { ProcessCluster } from './process-cluster.ts';

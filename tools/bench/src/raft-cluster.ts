@@ -9,11 +9,15 @@
  *     [--sizes 100,1024] [--window 512] [--request-entries 64] [--dir /tmp] [--tick-ms 50]
  *     [--rates max,half] [--profile DIR] [--node-flags=--flag,...]
  *     [--wal-cache-mib N] [--rate ENTRIES_PER_SECOND (one open-loop row instead of max/half)]
+ *     [--release burst|spread]
  *
  * Leadership is spread evenly over the three nodes first (transfers), as a broker would.
  * For each group count a fresh cluster; for each entry size two rows: `max` (closed loop:
  * as fast as the window allows) and `half` (open loop at half the rate `max` reached,
- * released every 10 ms). Reported per row: committed entries/s (acknowledged = committed
+ * credited by the time that passed (the raft test-support's OpenLoopRelease): `--release burst`, the default, every
+ * group's entries in the same 10 ms tick; `--release spread`, a tenth of the groups every
+ * millisecond, as proposals from many independent producers reach a broker).
+ * Reported per row: committed entries/s (acknowledged = committed
  * and applied on the leader), payload MB/s, commit latency p50/p99 as the leaders measure
  * it (propose to apply), and as this process sees it (request sent to reply, including the
  * control channel), fdatasyncs per second per node, entries per fdatasync, the CPU the
@@ -24,14 +28,18 @@
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   LatencyHistogram,
   type NodeHandle,
   type NodeStats,
+  OpenLoopRelease,
   ProcessCluster,
   type ProposeReply,
+  type ReleaseMode,
+  releaseModes,
 } from '@tributary/raft/test-support';
-import { benchArgs, numberArg, numberListArg } from './args.ts';
+import { benchArgs, numberArg, numberListArg, usageFailure } from './args.ts';
 
 const values = benchArgs({
   seconds: { type: 'string', default: '5' },
@@ -47,6 +55,7 @@ const values = benchArgs({
   'node-flags': { type: 'string' },
   'wal-cache-mib': { type: 'string' },
   rate: { type: 'string' },
+  release: { type: 'string', default: 'burst' },
 });
 const seconds = numberArg(values, 'seconds');
 const warmupSeconds = numberArg(values, 'warmup');
@@ -54,7 +63,9 @@ const windowEntries = numberArg(values, 'window');
 const requestEntriesMax = numberArg(values, 'request-entries');
 const groupCounts = numberListArg(values, 'groups');
 const entrySizes = numberListArg(values, 'sizes');
-const openLoopTickMs = 10;
+const releaseMode = values.release as ReleaseMode;
+if (!releaseModes.includes(releaseMode))
+  usageFailure(`--release must be burst or spread, got ${JSON.stringify(releaseMode)}`);
 const drainTimeoutMs = 30_000;
 
 interface DiskRate {
@@ -87,7 +98,6 @@ interface GroupState {
   readonly group: number;
   readonly leader: NodeHandle;
   inflight: number;
-  credit: number;
 }
 
 /** The load generator: a bounded window of entries in flight per group. */
@@ -111,17 +121,17 @@ class WindowedLoad {
       for (const g of this.groups) this.refill(g);
       return;
     }
-    const perGroupPerTick = (this.rate / this.groups.length) * (openLoopTickMs / 1000);
+    const release = new OpenLoopRelease({
+      mode: releaseMode,
+      groupCount: this.groups.length,
+      entriesPerSecond: this.rate,
+      windowEntries,
+      startMs: performance.now(),
+    });
     this.timer = setInterval(() => {
-      for (const g of this.groups) {
-        g.credit = Math.min(windowEntries, g.credit + perGroupPerTick);
-        const count = Math.min(Math.floor(g.credit), windowEntries - g.inflight);
-        if (count > 0) {
-          g.credit -= count;
-          this.send(g, count);
-        }
-      }
-    }, openLoopTickMs);
+      const sends = release.due(performance.now(), (i) => (this.groups[i] as GroupState).inflight);
+      for (const [i, count] of sends) this.send(this.groups[i] as GroupState, count);
+    }, release.intervalMs);
   }
 
   resetCounts(): void {
@@ -317,7 +327,6 @@ async function groupStates(cluster: ProcessCluster): Promise<GroupState[]> {
     group,
     leader: cluster.handle(leaders.get(group) as number),
     inflight: 0,
-    credit: 0,
   }));
 }
 
@@ -334,11 +343,16 @@ async function measure(
   load.resetCounts();
   const loadBefore = loadavg()[0] as number;
   const driverCpuBefore = process.cpuUsage();
+  // The generator's own delays postpone releases and replies: its end-to-end figures include them.
+  const driverDelay = monitorEventLoopDelay({ resolution: 5 });
+  driverDelay.enable();
   await sleep(seconds * 1000);
   const stats = await collectStats(cluster);
+  driverDelay.disable();
   const driverCpu = process.cpuUsage(driverCpuBefore);
+  const delayMs = (q: number) => round(driverDelay.percentile(q) / 1e6, 1);
   console.error(
-    `  this process (the load generator) used ${round(((driverCpu.user + driverCpu.system) / 1000 / (seconds * 1000)) * 100)}% of a core`,
+    `  this process (the load generator) used ${round(((driverCpu.user + driverCpu.system) / 1000 / (seconds * 1000)) * 100)}% of a core; its event-loop delay p50 ${delayMs(50)} p99 ${delayMs(99)} max ${round(driverDelay.max / 1e6, 1)} ms`,
   );
   const loadText = `${loadBefore.toFixed(1)}–${(loadavg()[0] as number).toFixed(1)}`;
   await load.stop();
