@@ -14,6 +14,13 @@ export interface BenchCluster {
   /** CPU seconds (user + system) the local nodes have used so far; undefined with --bootstrap. */
   nodesCpuSeconds(): number | undefined;
   /**
+   * CPU seconds of the local nodes' main threads only (the JavaScript event loop); undefined
+   * with --bootstrap. The rest of nodesCpuSeconds is spent by other threads: libuv's pool
+   * (file writes, fsyncs, segment reads) and V8's garbage-collection helpers, which a CPU
+   * profile (--cpu-prof) does not see.
+   */
+  nodesMainThreadCpuSeconds(): number | undefined;
+  /**
    * Minor page faults the local nodes have taken so far; undefined with --bootstrap. On this
    * kind of VM touching fresh memory is what costs (a fault per 4 KiB page), so the count per
    * record shows how much of the data path runs through freshly allocated buffers.
@@ -24,8 +31,13 @@ export interface BenchCluster {
 
 /** The fields of /proc/<pid>/stat after the command name (Linux); empty if it is gone. */
 function processStatFields(pid: number | 'self'): string[] {
+  return statFields(`/proc/${pid}/stat`);
+}
+
+/** The fields of a /proc stat file after the command name; empty if it is gone. */
+function statFields(path: string): string[] {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after the command name (which may hold spaces) start after the last ')'.
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
@@ -33,10 +45,19 @@ function processStatFields(pid: number | 'self'): string[] {
   }
 }
 
-/** utime + stime of a process from /proc (Linux), in seconds; 0 if it is gone. */
+const clockTicksPerSecond = 100;
+
+/** utime + stime of a process (all its threads) from /proc (Linux), in seconds; 0 if it is gone. */
 function processCpuSeconds(pid: number): number {
-  const fields = processStatFields(pid);
-  const clockTicksPerSecond = 100;
+  return cpuSecondsOf(processStatFields(pid));
+}
+
+/** utime + stime of a process's main thread (its task with the process's id); 0 if gone. */
+function mainThreadCpuSeconds(pid: number): number {
+  return cpuSecondsOf(statFields(`/proc/${pid}/task/${pid}/stat`));
+}
+
+function cpuSecondsOf(fields: string[]): number {
   return fields.length === 0 ? 0 : (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
 }
 
@@ -58,6 +79,7 @@ export async function benchCluster(options: {
       bootstrap: brokers,
       client: makeClient(brokers),
       nodesCpuSeconds: () => undefined,
+      nodesMainThreadCpuSeconds: () => undefined,
       nodesMinorFaults: () => undefined,
       close: async () => {},
     };
@@ -94,6 +116,7 @@ export async function benchCluster(options: {
     bootstrap: cluster.bootstrap,
     client: makeClient(cluster.bootstrap),
     nodesCpuSeconds: () => sumOverNodes(processCpuSeconds),
+    nodesMainThreadCpuSeconds: () => sumOverNodes(mainThreadCpuSeconds),
     nodesMinorFaults: () => sumOverNodes(processMinorFaults),
     close,
   };
