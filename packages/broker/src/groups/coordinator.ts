@@ -204,6 +204,9 @@ export class GroupCoordinator {
     }
     const now = this.options.nowMs();
     const group = this.groups.get(request.groupId);
+    // Stable: every member's assignment belongs to the current generation, so the image
+    // minus the leavers is a true one and can be stored as is (see below).
+    const wasStable = group?.state === 'Stable';
     const results = request.members.map((leaving) => ({
       memberId: leaving.memberId,
       error:
@@ -212,6 +215,11 @@ export class GroupCoordinator {
           : this.removeLeaving(group, leaving).code,
     }));
     if (group !== undefined && results.some((r) => r.error === ErrorCode.None.code)) {
+      // A coordinator that takes over reloads the stored members; without this record it
+      // would bring the leaver back and wait a whole session timeout for it to rejoin
+      // (issue 7: a 10 s round after a coordinator move). Stored before the new round
+      // starts, so the image still carries the current generation's assignments.
+      if (wasStable) this.persistInBackground(group);
       this.afterMembershipChange(group, now);
     }
     return Promise.resolve({ error: ErrorCode.None.code, members: results });

@@ -593,3 +593,27 @@ test('initial rebalance delay lets a new group gather members into its first gen
   t.is(aj.generationId, 1);
   t.is(bj.generationId, 1);
 });
+
+test('a coordinator taking over after a leave does not bring the leaver back (issue 7)', async (t) => {
+  const h = makeCoordinator();
+  const { a, b, generationId } = await stableWithTwo(h);
+  // b leaves; the round it starts is cut short by a coordinator move before a rejoins.
+  await h.coordinator.leaveGroup({
+    groupId: 'g',
+    members: [{ memberId: b, groupInstanceId: null }],
+  });
+  await settle();
+  h.coordinator.unload();
+  const next = new GroupCoordinator({ nowMs: () => h.clock.now, log: h.log, instanceTag: 'n2' });
+  next.load(h.log.records);
+  t.deepEqual([...(next.group('g')?.members.keys() ?? [])], [a], 'the leaver stays gone');
+  t.is(next.group('g')?.generationId, generationId);
+  // a rejoins: the round completes at once (before: it waited for b's session to end).
+  const answer = await next.joinGroup(joinRequest({ memberId: a }), context);
+  t.is(answer.error, 0);
+  t.is(answer.generationId, generationId + 1);
+  t.deepEqual(
+    answer.members.map((m) => m.memberId),
+    [a],
+  );
+});
