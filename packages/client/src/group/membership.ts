@@ -8,7 +8,10 @@
  *   member holds a generation, also while the application processes or revokes, and turns
  *   the coordinator's answers into actions: REBALANCE_IN_PROGRESS → rejoin;
  *   ILLEGAL_GENERATION or UNKNOWN_MEMBER_ID → the partitions are lost (others may own them
- *   now) and the member rejoins; FENCED_INSTANCE_ID → another instance took this static
+ *   now) and the member rejoins; but a cooperative member whose SyncGroup gets
+ *   ILLEGAL_GENERATION keeps what it owns and rejoins claiming it (no assignment was handed
+ *   out in that round: typically a coordinator that took over reloaded the last stored
+ *   generation, issue 7); FENCED_INSTANCE_ID → another instance took this static
  *   identity over: the member stops with an error.
  *
  * Eager assignors (range, roundrobin): every partition is revoked before rejoining.
@@ -305,6 +308,19 @@ export class GroupMembership {
           this.options.rebalanceTimeoutMs,
         ),
       );
+      if (response.error === ErrorCode.IllegalGeneration.code && this.keepsOwnedOnStaleSync()) {
+        // The coordinator still knows this member but not this generation: it moved (a new
+        // coordinator reloaded the last stored generation) or a newer round began. No new
+        // assignment was handed out, so what this member owns was given to nobody else: a
+        // cooperative member keeps it and rejoins claiming it. Losing it here made every
+        // member of a round interrupted by a coordinator move drop everything, and the
+        // next round reassigned all partitions (issue 7).
+        this.requestRejoin('generation changed while syncing');
+        throw new TributaryProtocolError(
+          { ...ErrorCode.RebalanceInProgress, retriable: true },
+          response.message,
+        );
+      }
       if (response.error !== ErrorCode.None.code)
         await this.onGroupError(response.error, response.message);
       return decodeAssignment(response.assignment).partitions.flatMap(({ topic, partitions }) =>
@@ -313,6 +329,10 @@ export class GroupMembership {
     } finally {
       scope.dispose();
     }
+  }
+
+  private keepsOwnedOnStaleSync(): boolean {
+    return this.protocol?.protocol === 'cooperative';
   }
 
   /** The leader's job: everyone's subscription and the partition counts, through the assignor. */
