@@ -206,11 +206,12 @@ export class GroupMembership {
     }
     this.needsJoin = false;
     this.joining = true;
+    const generationOwned = this.generationId;
     let joined: JoinGroupResponse;
     let assigned: TopicPartitionRef[];
     try {
       joined = await this.join();
-      assigned = await this.sync(joined);
+      assigned = await this.sync(joined, generationOwned);
     } catch (error) {
       this.needsJoin = true;
       throw error;
@@ -283,7 +284,11 @@ export class GroupMembership {
     return this.options.assignors.map((assignor) => ({ name: assignor.name, metadata }));
   }
 
-  private async sync(joined: JoinGroupResponse): Promise<TopicPartitionRef[]> {
+  /** `generationOwned`: the generation whose assignment this member holds now. */
+  private async sync(
+    joined: JoinGroupResponse,
+    generationOwned: number,
+  ): Promise<TopicPartitionRef[]> {
     const assignments =
       joined.leader === joined.memberId && joined.members.length > 0
         ? await this.computeAssignment(joined)
@@ -314,7 +319,10 @@ export class GroupMembership {
         // assignment was handed out, so what this member owns was given to nobody else: a
         // cooperative member keeps it and rejoins claiming it. Losing it here made every
         // member of a round interrupted by a coordinator move drop everything, and the
-        // next round reassigned all partitions (issue 7).
+        // next round reassigned all partitions (issue 7). Back to the generation that
+        // assignment belongs to: heartbeats until the rejoin, and the rejoin's claim, carry
+        // it (heartbeating with the refused one would be ILLEGAL_GENERATION, a loss).
+        this.generationId = generationOwned;
         this.requestRejoin('generation changed while syncing');
         throw new TributaryProtocolError(
           { ...ErrorCode.RebalanceInProgress, retriable: true },

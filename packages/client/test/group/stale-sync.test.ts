@@ -44,6 +44,9 @@ test('a cooperative member keeps its partitions when its SyncGroup meets a reloa
   t.teardown(() => broker.close());
   const joins: { generationId: number; owned: number[] }[] = [];
   let heartbeats = 0;
+  /** The generation the scripted coordinator is at (it reloads generation 1 on the refusal). */
+  let coordinatorGeneration = 0;
+  const heartbeatGenerations: number[] = [];
   broker.handle((exchange: Exchange) => {
     const body = exchange.frame.body as Record<string, unknown>;
     switch (exchange.frame.api) {
@@ -69,6 +72,7 @@ test('a cooperative member keeps its partitions when its SyncGroup meets a reloa
         const metadata = join.protocols[0]!.metadata;
         const claimed = decodeSubscription(metadata).ownedPartitions.flatMap((o) => o.partitions);
         const generationId = joins.length + 1;
+        coordinatorGeneration = generationId;
         joins.push({ generationId, owned: claimed });
         exchange.reply({
           error: 0,
@@ -83,6 +87,7 @@ test('a cooperative member keeps its partitions when its SyncGroup meets a reloa
       case Api.SyncGroup: {
         const sync = body as { generationId: number; assignments: { assignment: Uint8Array }[] };
         if (sync.generationId === refusedGeneration) {
+          coordinatorGeneration = 1;
           exchange.reply({
             error: ErrorCode.IllegalGeneration.code,
             assignment: new Uint8Array(0),
@@ -94,8 +99,11 @@ test('a cooperative member keeps its partitions when its SyncGroup meets a reloa
       }
       case Api.Heartbeat: {
         heartbeats += 1;
+        const { generationId } = body as { generationId: number };
+        heartbeatGenerations.push(generationId);
         // The first heartbeat of generation 1 announces the round the coordinator move cuts.
-        const error = heartbeats === 1 ? ErrorCode.RebalanceInProgress.code : 0;
+        let error = heartbeats === 1 ? ErrorCode.RebalanceInProgress.code : 0;
+        if (generationId !== coordinatorGeneration) error = ErrorCode.IllegalGeneration.code;
         exchange.reply({ error });
         return;
       }
@@ -115,7 +123,8 @@ test('a cooperative member keeps its partitions when its SyncGroup meets a reloa
     inflightRequestsMax: 8,
     metadataMaxAgeMs: 60_000,
     unknownTopicWaitMs: 300,
-    retry: { ...defaultRetryPolicy, backoffMsInitial: 5, backoffMsMax: 20 },
+    // Rejoins wait long enough after the refused sync for heartbeats to run in between.
+    retry: { ...defaultRetryPolicy, backoffMsInitial: 300, backoffMsMax: 300 },
     logger: silentLogger,
     emitter,
   });
@@ -157,6 +166,7 @@ test('a cooperative member keeps its partitions when its SyncGroup meets a reloa
   t.deepEqual(joins[1]?.owned, [0, 1], 'generation 1 assigned both partitions');
   t.deepEqual(joins[2]?.owned, [0, 1], 'the rejoin after ILLEGAL_GENERATION still claims them');
   t.deepEqual(lost, [], 'nothing was lost');
+  t.false(heartbeatGenerations.includes(refusedGeneration), 'never heartbeats the refused one');
   t.deepEqual(
     assigned.map((tp) => tp.partition),
     [0, 1],
