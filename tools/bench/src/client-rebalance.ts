@@ -15,7 +15,8 @@
  * members left and every partition is owned; its time is that of the last assignment applied.
  *
  *   npx tsx tools/bench/src/client-rebalance.ts [--members 10] [--partitions 60] [--rounds 5]
- *     [--heartbeat-ms 250] [--assignor cooperative-sticky|range] [--move-coordinator]
+ *     [--heartbeat-ms 250] [--assignor cooperative-sticky|range]
+ *     [--move-coordinator [--move-margin-ms 800]]
  *     [--bootstrap h:p,...]
  */
 
@@ -38,6 +39,7 @@ const values = benchArgs({
   assignor: { type: 'string', default: 'cooperative-sticky' },
   nodes: { type: 'string', default: '3' },
   'move-coordinator': { type: 'boolean', default: false },
+  'move-margin-ms': { type: 'string', default: '800' },
   bootstrap: { type: 'string' },
 });
 const offsetsTopic = '__consumer_offsets';
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
     const moving = values['move-coordinator'] === true;
     /** How long after the election the member leaves (see the round loop). */
     let leaveDelayMs = 0;
-    const leaveMarginMs = 800;
+    const leaveMarginMs = numberArg(values, 'move-margin-ms');
     await admin.connect();
     const times: number[] = [];
     const fromLeave: number[] = [];
@@ -194,7 +196,7 @@ async function main(): Promise<void> {
       const elected = prepared === undefined ? undefined : electCoordinator(admin, prepared);
       // Leadership moves some seconds after the election is asked for (the metadata shows it
       // later still): the member leaves that long after it, as measured in the round before,
-      // less a margin, so the move lands inside the leave's round.
+      // less --move-margin-ms, so the move lands inside the leave's round.
       if (moving) await new Promise((resolve) => setTimeout(resolve, leaveDelayMs));
       const started = Date.now();
       await members.get(leaver)?.disconnect();
