@@ -21,16 +21,18 @@ import {
 /**
  * A new partition's first leader is whichever replica's election timer fired first. Its
  * leader moves it to the preferred replica within this long after creation, checked every
- * `newPartitionCheckMs`, rather than at the next 5 s balancing round, so clients see
- * leaders spread evenly from the start (as Kafka elects the preferred replica at creation).
+ * `preferredCheckMs`, rather than at the next balancing round, so clients see leaders
+ * spread evenly from the start (as Kafka elects the preferred replica at creation). A
+ * preferred-leader election asked for (ElectLeaders) is watched the same way: the preferred
+ * replica may still be catching up when the request arrives.
  */
-const newPartitionSettleMs = 10_000;
-const newPartitionCheckMs = 50;
+const preferredWatchMs = 30_000;
+const preferredCheckMs = 50;
 
 export class BrokerLifecycle {
   private readonly client = new InternalClient();
-  /** Partition groups created recently whose leader is not yet the preferred replica, by deadline. */
-  private readonly unsettledNewGroups = new Map<number, number>();
+  /** Partition groups new or asked to move whose leader is not yet the preferred replica, by deadline. */
+  private readonly groupsAwaitingPreferred = new Map<number, number>();
   private settleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastHeartbeatOkMs = 0;
@@ -201,10 +203,10 @@ export class BrokerLifecycle {
   /** Metadata moved: dial newly registered peers, bring replicas in line, act on requests. */
   onMetadataChanged(changes: readonly MetadataChange[]): void {
     for (const change of changes) {
-      if (change.kind === 'preferred-leaders-requested')
-        this.moveToPreferred(new Set(change.groupIds));
+      if (change.kind === 'preferred-leaders-requested') this.watchForPreferred(change.groupIds);
       if (change.kind === 'topic-configs-changed') this.parts.replicas.reconfigure(change.topic);
-      if (change.kind === 'topic-created') this.watchNewPartitions(change.topic.partitions);
+      if (change.kind === 'topic-created')
+        this.watchForPreferred(change.topic.partitions.map((p) => p.groupId));
     }
     const state = this.parts.metadata.state;
     const voterIds = new Set(this.parts.config.controllerVoters.map((v) => v.nodeId));
@@ -224,11 +226,17 @@ export class BrokerLifecycle {
     this.moveToPreferred(undefined);
   }
 
-  private watchNewPartitions(partitions: readonly { groupId: number }[]): void {
+  /**
+   * Moves these partitions to their preferred replicas now if they can go, else as soon as
+   * the preferred replica has caught up (a new partition, or one whose replica list was just
+   * reordered), rather than at the next balancing round.
+   */
+  private watchForPreferred(groupIds: readonly number[]): void {
     if (this.stopped) return;
-    const deadline = Date.now() + newPartitionSettleMs;
-    for (const p of partitions) this.unsettledNewGroups.set(p.groupId, deadline);
-    this.settleTimer ??= setInterval(() => this.settleNewPartitions(), newPartitionCheckMs);
+    const deadline = Date.now() + preferredWatchMs;
+    for (const groupId of groupIds) this.groupsAwaitingPreferred.set(groupId, deadline);
+    this.moveToPreferred(new Set(groupIds));
+    this.settleTimer ??= setInterval(() => this.settleWatchedPartitions(), preferredCheckMs);
     this.settleTimer.unref();
   }
 
@@ -237,23 +245,23 @@ export class BrokerLifecycle {
    * caught up; a partition leaves the watch list when any replica here sees the preferred
    * replica lead it, or at its deadline (the periodic balancer covers it from then on).
    */
-  private settleNewPartitions(): void {
+  private settleWatchedPartitions(): void {
     const now = Date.now();
     const state = this.parts.metadata.state;
-    for (const [groupId, deadline] of this.unsettledNewGroups) {
+    for (const [groupId, deadline] of this.groupsAwaitingPreferred) {
       const preferred = state.partitionsByGroup.get(groupId)?.replicas[0];
       const leader = this.parts.host.group(groupId)?.status().leader;
       if (preferred === undefined || leader === preferred || now > deadline)
-        this.unsettledNewGroups.delete(groupId);
+        this.groupsAwaitingPreferred.delete(groupId);
     }
-    if (this.unsettledNewGroups.size === 0) this.stopSettling();
-    else this.moveToPreferred(new Set(this.unsettledNewGroups.keys()));
+    if (this.groupsAwaitingPreferred.size === 0) this.stopSettling();
+    else this.moveToPreferred(new Set(this.groupsAwaitingPreferred.keys()));
   }
 
   private stopSettling(): void {
     clearInterval(this.settleTimer);
     this.settleTimer = undefined;
-    this.unsettledNewGroups.clear();
+    this.groupsAwaitingPreferred.clear();
   }
 
   private moveToPreferred(only: ReadonlySet<number> | undefined): void {
