@@ -597,6 +597,7 @@ export class GroupCoordinator {
     for (const [memberId, deadline] of group.pendingMembers) {
       if (now >= deadline) group.pendingMembers.delete(memberId);
     }
+    const wasStable = group.state === 'Stable';
     let removed = false;
     for (const member of [...group.members.values()]) {
       const sessionOver = member.joinWaiter === undefined && now >= member.sessionDeadlineMs;
@@ -606,6 +607,9 @@ export class GroupCoordinator {
         removed = true;
       }
     }
+    // As for a LeaveGroup: stored without the expired members, so a coordinator that takes
+    // over does not bring them back and wait another session timeout for them.
+    if (removed && wasStable) this.persistInBackground(group);
     if (removed) this.afterMembershipChange(group, now);
     else this.maybeCompleteJoin(group, now);
   }

@@ -617,3 +617,28 @@ test('a coordinator taking over after a leave does not bring the leaver back (is
     [a],
   );
 });
+
+test('a coordinator taking over after a session expiry does not bring the expired member back', async (t) => {
+  const h = makeCoordinator();
+  const { a, b, generationId } = await stableWithTwo(h);
+  // a heartbeats, b falls silent until its session is over.
+  for (let elapsed = 0; elapsed <= sessionTimeoutMs; elapsed += 1_000) {
+    h.clock.advance(1_000);
+    await h.coordinator.heartbeat({
+      groupId: 'g',
+      generationId,
+      memberId: a,
+      groupInstanceId: null,
+    });
+    h.coordinator.tick(h.clock.now);
+  }
+  t.false(h.coordinator.group('g')?.members.has(b), 'b expired');
+  await settle();
+  h.coordinator.unload();
+  const next = new GroupCoordinator({ nowMs: () => h.clock.now, log: h.log, instanceTag: 'n2' });
+  next.load(h.log.records);
+  t.deepEqual([...(next.group('g')?.members.keys() ?? [])], [a], 'the expired member stays gone');
+  const answer = await next.joinGroup(joinRequest({ memberId: a }), context);
+  t.is(answer.error, 0);
+  t.is(answer.generationId, generationId + 1);
+});
