@@ -99,6 +99,20 @@ function current(ctx: DeliveryContext, chunk: FetchedChunk): PartitionState | un
   return state;
 }
 
+/**
+ * `current(ctx, chunk) === state` for checks made once per record: the partition's key is
+ * made once, not a new string built and hashed on every check (in an eachMessage profile
+ * those lookups took 17% of the consumer process).
+ */
+function stillCurrent(
+  ctx: DeliveryContext,
+  chunk: FetchedChunk,
+): (state: PartitionState) => boolean {
+  const key = tpKey(chunk.topic, chunk.partition);
+  return (state) =>
+    ctx.states.getByKey(key) === state && state.epoch === chunk.epoch && !state.paused;
+}
+
 function startOf(state: PartitionState, chunk: FetchedChunk): number {
   return Math.max(state.consumedOffset, chunk.fromOffset);
 }
@@ -137,6 +151,9 @@ async function deliverMessages(
 ) {
   const handle = handlers.eachMessage;
   if (handle === undefined) return;
+  const isCurrent = stillCurrent(ctx, chunk);
+  // Made once per chunk, not once per record (each closure made costs, more so under tsx).
+  const pause = () => ctx.pause(chunk.topic, chunk.partition);
   const messages = messagesOf(chunk.topic, chunk.partition, chunk.batches, startOf(state, chunk));
   for (;;) {
     let next: IteratorResult<ConsumerMessage, void>;
@@ -148,20 +165,20 @@ async function deliverMessages(
     }
     if (next.done) break;
     const message = next.value;
-    if (current(ctx, chunk) !== state || !ctx.isRunning()) return;
+    if (!isCurrent(state) || !ctx.isRunning()) return;
     try {
       await handle({
         topic: chunk.topic,
         partition: chunk.partition,
         message,
         heartbeat: noop,
-        pause: () => ctx.pause(chunk.topic, chunk.partition),
+        pause,
       });
     } catch (error) {
       ctx.onHandlerError(state, error);
       return;
     }
-    if (current(ctx, chunk) === state) state.consumedOffset = Number(message.offset) + 1;
+    if (isCurrent(state)) state.consumedOffset = Number(message.offset) + 1;
     await ctx.maybeAutoCommit();
   }
   finishChunk(ctx, state, chunk);
@@ -302,18 +319,19 @@ export async function* iterate(
       const state = current(ctx, chunk);
       if (state === undefined) continue;
       let complete = true;
+      const isCurrent = stillCurrent(ctx, chunk);
       for (const message of messagesOf(
         chunk.topic,
         chunk.partition,
         chunk.batches,
         startOf(state, chunk),
       )) {
-        if (current(ctx, chunk) !== state || !ctx.isRunning()) {
+        if (!isCurrent(state) || !ctx.isRunning()) {
           complete = false;
           break;
         }
         yield message;
-        if (current(ctx, chunk) === state) state.consumedOffset = Number(message.offset) + 1;
+        if (isCurrent(state)) state.consumedOffset = Number(message.offset) + 1;
         await ctx.maybeAutoCommit();
       }
       if (complete) finishChunk(ctx, state, chunk);

@@ -46,6 +46,11 @@ export class PartitionStates {
     return this.states.get(tpKey(topic, partition));
   }
 
+  /** `get` by a key made once with `tpKey` (per-record checks: no new string to hash each time). */
+  getByKey(key: string): PartitionState | undefined {
+    return this.states.get(key);
+  }
+
   all(): IterableIterator<PartitionState> {
     return this.states.values();
   }
