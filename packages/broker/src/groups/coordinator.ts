@@ -218,8 +218,9 @@ export class GroupCoordinator {
       // A coordinator that takes over reloads the stored members; without this record it
       // would bring the leaver back and wait a whole session timeout for it to rejoin
       // (issue 7: a 10 s round after a coordinator move). Stored before the new round
-      // starts, so the image still carries the current generation's assignments.
-      if (wasStable) this.persistInBackground(group);
+      // starts, so the image still carries the current generation's assignments, and
+      // marked as owing a round, which a coordinator that loads it starts.
+      if (wasStable) this.persistInBackground(group, true);
       this.afterMembershipChange(group, now);
     }
     return Promise.resolve({ error: ErrorCode.None.code, members: results });
@@ -587,8 +588,8 @@ export class GroupCoordinator {
     return this.options.log.append([{ key, value: encodeGroup(image) }]);
   }
 
-  private persistInBackground(group: Group): void {
-    this.persistGroup(group, group.toStored()).catch((error: unknown) =>
+  private persistInBackground(group: Group, rebalancePending = false): void {
+    this.persistGroup(group, group.toStored(rebalancePending)).catch((error: unknown) =>
       this.options.onPersistError?.(group.groupId, error),
     );
   }
@@ -609,7 +610,7 @@ export class GroupCoordinator {
     }
     // As for a LeaveGroup: stored without the expired members, so a coordinator that takes
     // over does not bring them back and wait another session timeout for them.
-    if (removed && wasStable) this.persistInBackground(group);
+    if (removed && wasStable) this.persistInBackground(group, true);
     if (removed) this.afterMembershipChange(group, now);
     else this.maybeCompleteJoin(group, now);
   }

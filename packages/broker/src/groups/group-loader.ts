@@ -2,8 +2,8 @@
  * Rebuilding groups from `__consumer_offsets` when a broker becomes coordinator: records are
  * replayed in log order, the last record of a key wins and a tombstone deletes it (as
  * compaction would). A group keeps its persisted members (Stable, sessions restarting now)
- * so running consumers carry on without a rebalance; a group with neither metadata nor
- * offsets left is gone.
+ * so running consumers carry on without a rebalance, unless members had just left it (then
+ * the round owed starts at once); a group with neither metadata nor offsets left is gone.
  */
 import { Group, offsetKey } from './group.ts';
 import type { OffsetLogRecord } from './offset-log.ts';
@@ -51,6 +51,10 @@ export function loadGroups(
     if (image.stored === undefined && image.offsets.size === 0) continue;
     const group = new Group(groupId, nowMs);
     if (image.stored !== undefined) group.restore(image.stored, nowMs);
+    // Members left the stored generation and the round that follows may never have reached
+    // the others: start it here, or the leavers' partitions would stay unassigned.
+    if (image.stored?.rebalancePending && group.state === 'Stable')
+      group.prepareRebalance(nowMs, 0);
     for (const [key, committed] of image.offsets) group.offsets.set(key, committed);
     offsets += image.offsets.size;
     groups.set(groupId, group);

@@ -300,8 +300,10 @@ export class Group {
   }
 
   /** The group's persistent image (what a new coordinator needs to continue it). */
-  toStored(): StoredGroup {
+  /** The image to persist; `rebalancePending` when members just left a stable generation. */
+  toStored(rebalancePending = false): StoredGroup {
     return {
+      ...(rebalancePending ? { rebalancePending } : {}),
       protocolType: this.protocolType ?? '',
       generationId: this.generationId,
       protocolName: this.protocolName,

@@ -61,6 +61,13 @@ export interface StoredGroup {
   readonly leaderId: string | null;
   readonly stateTimestampMs: number;
   readonly members: readonly StoredMember[];
+  /**
+   * Stored when members left or expired from a stable group: the image is that generation
+   * minus them, and a new round is owed. A coordinator that loads it starts that round, so
+   * the leavers' partitions do not stay unassigned when the remaining members never heard of
+   * the round from the old coordinator. Absent (false) in older records.
+   */
+  readonly rebalancePending?: boolean;
 }
 
 export class OffsetRecordError extends Error {
@@ -98,6 +105,7 @@ export function encodeGroup(value: StoredGroup): Uint8Array {
       m.subscription,
       m.assignment,
     ]),
+    value.rebalancePending === true,
   ]);
 }
 
@@ -138,15 +146,24 @@ export function decodeOffset(bytes: Uint8Array): CommittedOffset {
 }
 
 export function decodeGroup(bytes: Uint8Array): StoredGroup {
-  const [, protocolType, generationId, protocolName, leaderId, stateTimestampMs, members] =
-    unpackArray(bytes, 'group value');
+  const [
+    ,
+    protocolType,
+    generationId,
+    protocolName,
+    leaderId,
+    stateTimestampMs,
+    members,
+    rebalancePending,
+  ] = unpackArray(bytes, 'group value');
   if (
     !isString(protocolType) ||
     !isInt(generationId) ||
     !isStringOrNull(protocolName) ||
     !isStringOrNull(leaderId) ||
     !isInt(stateTimestampMs) ||
-    !Array.isArray(members)
+    !Array.isArray(members) ||
+    (rebalancePending !== undefined && typeof rebalancePending !== 'boolean')
   ) {
     throw new OffsetRecordError('malformed group value');
   }
@@ -157,6 +174,7 @@ export function decodeGroup(bytes: Uint8Array): StoredGroup {
     leaderId,
     stateTimestampMs,
     members: members.map(decodeMember),
+    ...(rebalancePending === true ? { rebalancePending } : {}),
   };
 }
 

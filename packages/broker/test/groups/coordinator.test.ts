@@ -642,3 +642,26 @@ test('a coordinator taking over after a session expiry does not bring the expire
   t.is(answer.error, 0);
   t.is(answer.generationId, generationId + 1);
 });
+
+test('a coordinator taking over right after a leave starts the owed round (members that never heard of it rejoin)', async (t) => {
+  const h = makeCoordinator();
+  const { a, b, generationId } = await stableWithTwo(h);
+  await h.coordinator.leaveGroup({
+    groupId: 'g',
+    members: [{ memberId: b, groupInstanceId: null }],
+  });
+  await settle();
+  // The coordinator moves before a's next heartbeat could tell it to rejoin.
+  h.coordinator.unload();
+  const next = new GroupCoordinator({ nowMs: () => h.clock.now, log: h.log, instanceTag: 'n2' });
+  next.load(h.log.records);
+  const beat = await next.heartbeat({
+    groupId: 'g',
+    generationId,
+    memberId: a,
+    groupInstanceId: null,
+  });
+  t.is(beat.error, ErrorCode.RebalanceInProgress.code, "b's partitions are not left unassigned");
+  const answer = await next.joinGroup(joinRequest({ memberId: a }), context);
+  t.is(answer.generationId, generationId + 1);
+});

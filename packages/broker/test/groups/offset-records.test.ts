@@ -1,5 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { Packr } from 'msgpackr';
 import { offsetsPartitionFor } from '../../src/groups/offset-log.ts';
 import {
   decodeGroup,
@@ -63,6 +64,15 @@ test('keys, offsets and groups round-trip', (t) => {
   t.is(decoded.members[0]?.groupInstanceId, 'host-a');
   t.deepEqual([...(decoded.members[0]?.subscription ?? [])], [1, 2]);
   t.deepEqual({ ...decoded, members: [] }, { ...group, members: [] });
+  t.true(decodeGroup(encodeGroup({ ...group, rebalancePending: true })).rebalancePending);
+});
+
+test('a group value without the owed-round flag (an older record) decodes without it', (t) => {
+  const packr = new Packr({ useRecords: false });
+  const older = packr.pack([1, 'consumer', 3, 'range', null, 5, []]);
+  t.is(decodeGroup(older).rebalancePending, undefined);
+  const wrongType = packr.pack([1, 'consumer', 3, 'range', null, 5, [], 'yes']);
+  t.throws(() => decodeGroup(wrongType), { instanceOf: OffsetRecordError });
 });
 
 test('garbage and unknown versions are refused with OffsetRecordError', (t) => {
