@@ -145,3 +145,40 @@ test('a new topic is led by its preferred replicas without the periodic balancer
   for (const p of placed) leadersPerNode.set(p.leader, (leadersPerNode.get(p.leader) ?? 0) + 1);
   t.deepEqual([...leadersPerNode.values()], [2, 2, 2], 'placement spreads preferred leaders');
 });
+
+test('after a reassignment reorders the replicas, leadership moves to the new first replica', async (t) => {
+  // The periodic balancer is off: only the move after the reassignment completes can do it.
+  const { driver } = await startDrivenCluster(t, {
+    name: 'reorder',
+    nodes: 3,
+    settings: { leaderBalanceIntervalMs: 0 },
+  });
+  t.is((await driver.createTopic('reorder', 1, 3)).error, 0);
+  const partition = async () =>
+    (await driver.anyBroker((a) => driver.client.request(a, Api.Metadata, { topics: ['reorder'] })))
+      .topics[0]?.partitions[0];
+  const first = await retry(
+    'led by its preferred replica',
+    async () => {
+      const p = await partition();
+      return p && p.leader === p.replicas[0] ? p : undefined;
+    },
+    60_000,
+  );
+  const [a, b, c] = first.replicas as [number, number, number];
+  const controller = await retry('controller', () => driver.controllerAddress());
+  const moved = await driver.client.request(controller, Api.AlterPartitionReassignments, {
+    topics: [{ name: 'reorder', partitions: [{ partition: 0, replicas: [b, c, a] }] }],
+    timeoutMs: 10_000,
+  });
+  t.is(moved.results[0]?.error, 0, moved.results[0]?.message);
+  await retry(
+    'the new first replica leads',
+    async () => {
+      const p = await partition();
+      return p?.replicas[0] === b && p.leader === b ? true : undefined;
+    },
+    60_000,
+  );
+  t.pass();
+});

@@ -23,8 +23,8 @@ import {
  * leader moves it to the preferred replica within this long after creation, checked every
  * `preferredCheckMs`, rather than at the next balancing round, so clients see leaders
  * spread evenly from the start (as Kafka elects the preferred replica at creation). A
- * preferred-leader election asked for (ElectLeaders) is watched the same way: the preferred
- * replica may still be catching up when the request arrives.
+ * preferred-leader election asked for (ElectLeaders), and a partition whose reassignment
+ * just completed, are watched the same way: the preferred replica may still be catching up.
  */
 const preferredWatchMs = 30_000;
 const preferredCheckMs = 50;
@@ -204,6 +204,9 @@ export class BrokerLifecycle {
   onMetadataChanged(changes: readonly MetadataChange[]): void {
     for (const change of changes) {
       if (change.kind === 'preferred-leaders-requested') this.watchForPreferred(change.groupIds);
+      // A reassignment may have made another replica the first (or removed the leader).
+      if (change.kind === 'reassignment-completed')
+        this.watchForPreferred([change.partition.groupId]);
       if (change.kind === 'topic-configs-changed') this.parts.replicas.reconfigure(change.topic);
       if (change.kind === 'topic-created')
         this.watchForPreferred(change.topic.partitions.map((p) => p.groupId));
