@@ -43,6 +43,15 @@ async function stableWithTwo(h: ReturnType<typeof makeCoordinator>) {
   return { a: a.memberId, b: b.memberId, generationId, leader: aJoin.leader, bJoin };
 }
 
+/** The offsets partition's leadership moves: a fresh coordinator loads what was stored. */
+async function moveCoordinator(h: ReturnType<typeof makeCoordinator>): Promise<GroupCoordinator> {
+  await settle();
+  h.coordinator.unload();
+  const next = new GroupCoordinator({ nowMs: () => h.clock.now, log: h.log, instanceTag: 'n2' });
+  next.load(h.log.records);
+  return next;
+}
+
 test('a new member gets MEMBER_ID_REQUIRED, rejoins, leads generation 1 and gets its assignment', async (t) => {
   const h = makeCoordinator();
   const first = await h.coordinator.joinGroup(joinRequest(), context);
@@ -602,10 +611,7 @@ test('a coordinator taking over after a leave does not bring the leaver back (is
     groupId: 'g',
     members: [{ memberId: b, groupInstanceId: null }],
   });
-  await settle();
-  h.coordinator.unload();
-  const next = new GroupCoordinator({ nowMs: () => h.clock.now, log: h.log, instanceTag: 'n2' });
-  next.load(h.log.records);
+  const next = await moveCoordinator(h);
   t.deepEqual([...(next.group('g')?.members.keys() ?? [])], [a], 'the leaver stays gone');
   t.is(next.group('g')?.generationId, generationId);
   // a rejoins: the round completes at once (before: it waited for b's session to end).
@@ -633,10 +639,7 @@ test('a coordinator taking over after a session expiry does not bring the expire
     h.coordinator.tick(h.clock.now);
   }
   t.false(h.coordinator.group('g')?.members.has(b), 'b expired');
-  await settle();
-  h.coordinator.unload();
-  const next = new GroupCoordinator({ nowMs: () => h.clock.now, log: h.log, instanceTag: 'n2' });
-  next.load(h.log.records);
+  const next = await moveCoordinator(h);
   t.deepEqual([...(next.group('g')?.members.keys() ?? [])], [a], 'the expired member stays gone');
   const answer = await next.joinGroup(joinRequest({ memberId: a }), context);
   t.is(answer.error, 0);
@@ -650,11 +653,8 @@ test('a coordinator taking over right after a leave starts the owed round (membe
     groupId: 'g',
     members: [{ memberId: b, groupInstanceId: null }],
   });
-  await settle();
   // The coordinator moves before a's next heartbeat could tell it to rejoin.
-  h.coordinator.unload();
-  const next = new GroupCoordinator({ nowMs: () => h.clock.now, log: h.log, instanceTag: 'n2' });
-  next.load(h.log.records);
+  const next = await moveCoordinator(h);
   const beat = await next.heartbeat({
     groupId: 'g',
     generationId,
