@@ -1,7 +1,8 @@
 /**
  * The fetcher keeps one long-poll Fetch in flight per broker, for the partitions that
  * broker leads and that are ready: position known, not paused, not backing off after an
- * error, and with no untaken chunk in the prefetch buffer (which also has to have room).
+ * error, and with fewer than two untaken chunks in the prefetch buffer (which also has to
+ * have room).
  * The broker answers as soon as `minBytes` are there or after `maxWaitMs`, so a consumer at
  * the end of the log receives new records as they are committed.
  *
@@ -44,6 +45,12 @@ interface Requested {
   readonly epoch: number;
   readonly offset: number;
 }
+
+/**
+ * Chunks of one partition that may wait untaken before it is fetched again: two, so the
+ * next answer is already on its way while the application works through the one before.
+ */
+const untakenChunksPerPartitionMax = 2;
 
 export class Fetcher {
   private readonly busyBrokers = new Set<number>();
@@ -106,7 +113,7 @@ export class Fetcher {
       !state.paused &&
       state.fetchOffset >= 0 &&
       this.buffer.hasRoom &&
-      !this.buffer.holds(state.topic, state.partition)
+      this.buffer.untakenCount(state.topic, state.partition) < untakenChunksPerPartitionMax
     );
   }
 

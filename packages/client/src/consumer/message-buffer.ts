@@ -1,8 +1,8 @@
 /**
  * The prefetch buffer between fetching and the application: whole fetched chunks (a
  * partition's batches from one Fetch answer), bounded in bytes. The fetcher only fetches
- * while there is room and no untaken chunk of the same partition, so a slow application
- * pauses fetching instead of growing memory. A chunk's bytes count until the application
+ * while there is room and fewer than two untaken chunks of the same partition, so a slow
+ * application pauses fetching instead of growing memory. A chunk's bytes count until the application
  * has finished with it (`release`).
  */
 import { assert } from '../assert.ts';
@@ -50,8 +50,15 @@ export class MessageBuffer {
 
   /** Whether a chunk of this partition waits untaken. */
   holds(topic: string, partition: number): boolean {
+    return this.untakenCount(topic, partition) > 0;
+  }
+
+  /** How many chunks of this partition wait untaken (they are taken oldest first). */
+  untakenCount(topic: string, partition: number): number {
     const key = tpKey(topic, partition);
-    return this.chunks.some((c) => tpKey(c.topic, c.partition) === key);
+    let count = 0;
+    for (const c of this.chunks) if (tpKey(c.topic, c.partition) === key) count += 1;
+    return count;
   }
 
   push(chunk: FetchedChunk): void {

@@ -194,6 +194,32 @@ function context(
   };
 }
 
+test('two chunks of one partition may wait; they are counted per partition and taken oldest first', async (t) => {
+  const buffer = new MessageBuffer(1_000, () => {});
+  const chunk = (partition: number, fromOffset: number): FetchedChunk => ({
+    topic: 't',
+    partition,
+    epoch: 1,
+    batches: [],
+    fromOffset,
+    nextOffset: fromOffset + 10,
+    highWatermark: 100,
+    sizeBytes: 10,
+  });
+  buffer.push(chunk(0, 0));
+  buffer.push(chunk(1, 0));
+  buffer.push(chunk(0, 10));
+  t.is(buffer.untakenCount('t', 0), 2);
+  t.is(buffer.untakenCount('t', 1), 1);
+  t.is(buffer.untakenCount('t', 2), 0);
+  const signal = new AbortController().signal;
+  const onlyPartition0 = (key: string) => key.endsWith('\u00000');
+  t.is((await buffer.take(signal, onlyPartition0)).fromOffset, 0);
+  t.is(buffer.untakenCount('t', 0), 1);
+  t.is((await buffer.take(signal, onlyPartition0)).fromOffset, 10);
+  t.false(buffer.holds('t', 0));
+});
+
 test('the iterator marks a record consumed only when the next one is asked for', async (t) => {
   const states = new PartitionStates();
   const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);
