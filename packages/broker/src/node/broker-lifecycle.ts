@@ -226,7 +226,7 @@ export class BrokerLifecycle {
    * first in the replica list) when that replica is a live, caught-up voter.
    */
   async balanceLeadership(): Promise<void> {
-    this.moveToPreferred(undefined);
+    this.moveToPreferred(this.parts.replicas.all().map((replica) => replica.groupId));
   }
 
   /**
@@ -238,14 +238,14 @@ export class BrokerLifecycle {
     if (this.stopped) return;
     const deadline = Date.now() + preferredWatchMs;
     for (const groupId of groupIds) this.groupsAwaitingPreferred.set(groupId, deadline);
-    this.moveToPreferred(new Set(groupIds));
+    this.moveToPreferred(groupIds);
     this.settleTimer ??= setInterval(() => this.settleWatchedPartitions(), preferredCheckMs);
     this.settleTimer.unref();
   }
 
   /**
-   * Each node moves the new partitions it leads to their preferred replicas, once those have
-   * caught up; a partition leaves the watch list when any replica here sees the preferred
+   * Each node moves the watched partitions it leads to their preferred replicas, once those
+   * have caught up; a partition leaves the watch list when any replica here sees the preferred
    * replica lead it, or at its deadline (the periodic balancer covers it from then on).
    */
   private settleWatchedPartitions(): void {
@@ -258,7 +258,7 @@ export class BrokerLifecycle {
         this.groupsAwaitingPreferred.delete(groupId);
     }
     if (this.groupsAwaitingPreferred.size === 0) this.stopSettling();
-    else this.moveToPreferred(new Set(this.groupsAwaitingPreferred.keys()));
+    else this.moveToPreferred(this.groupsAwaitingPreferred.keys());
   }
 
   private stopSettling(): void {
@@ -267,12 +267,12 @@ export class BrokerLifecycle {
     this.groupsAwaitingPreferred.clear();
   }
 
-  private moveToPreferred(only: ReadonlySet<number> | undefined): void {
+  /** Hands each of these partitions led here to its preferred replica, if that one can lead. */
+  private moveToPreferred(groupIds: Iterable<number>): void {
     const state = this.parts.metadata.state;
-    for (const replica of this.parts.replicas.all()) {
-      if (only && !only.has(replica.groupId)) continue;
-      const group = this.parts.host.group(replica.groupId);
-      const preferred = state.partitionsByGroup.get(replica.groupId)?.replicas[0];
+    for (const groupId of groupIds) {
+      const group = this.parts.host.group(groupId);
+      const preferred = state.partitionsByGroup.get(groupId)?.replicas[0];
       if (!group || preferred === undefined || preferred === this.nodeId) continue;
       const status = group.status();
       if (status.role !== Role.Leader) continue;

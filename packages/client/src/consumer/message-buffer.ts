@@ -48,11 +48,6 @@ export class MessageBuffer {
     return this.usedBytes < this.capacityBytes;
   }
 
-  /** Whether a chunk of this partition waits untaken. */
-  holds(topic: string, partition: number): boolean {
-    return this.untakenCount(topic, partition) > 0;
-  }
-
   /** How many chunks of this partition wait untaken (they are taken oldest first). */
   untakenCount(topic: string, partition: number): number {
     const key = tpKey(topic, partition);

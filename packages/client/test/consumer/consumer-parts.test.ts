@@ -145,7 +145,7 @@ test('the message buffer bounds bytes, hands out chunks in order, and skips lock
   buffer.push(make(0, 60));
   buffer.push(make(1, 60));
   t.false(buffer.hasRoom);
-  t.true(buffer.holds('t', 0));
+  t.true(buffer.untakenCount('t', 0) > 0);
   const signal = new AbortController().signal;
   const second = await buffer.take(signal, (key) => !key.endsWith('\u00000'));
   t.is(second.partition, 1);
@@ -156,7 +156,7 @@ test('the message buffer bounds bytes, hands out chunks in order, and skips lock
   buffer.push(make(2, 10));
   t.is((await waiting).partition, 2);
   buffer.discard((c) => c.partition === 0);
-  t.false(buffer.holds('t', 0));
+  t.is(buffer.untakenCount('t', 0), 0);
   const aborted = new AbortController();
   const pending = buffer.take(aborted.signal);
   aborted.abort(new Error('stop'));
@@ -217,7 +217,7 @@ test('two chunks of one partition may wait; they are counted per partition and t
   t.is((await buffer.take(signal, onlyPartition0)).fromOffset, 0);
   t.is(buffer.untakenCount('t', 0), 1);
   t.is((await buffer.take(signal, onlyPartition0)).fromOffset, 10);
-  t.false(buffer.holds('t', 0));
+  t.is(buffer.untakenCount('t', 0), 0);
 });
 
 test('the iterator marks a record consumed only when the next one is asked for', async (t) => {
