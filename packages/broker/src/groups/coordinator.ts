@@ -204,9 +204,6 @@ export class GroupCoordinator {
     }
     const now = this.options.nowMs();
     const group = this.groups.get(request.groupId);
-    // Stable: every member's assignment belongs to the current generation, so the image
-    // minus the leavers is a true one and can be stored as is (see below).
-    const wasStable = group?.state === 'Stable';
     const results = request.members.map((leaving) => ({
       memberId: leaving.memberId,
       error:
@@ -215,12 +212,6 @@ export class GroupCoordinator {
           : this.removeLeaving(group, leaving).code,
     }));
     if (group !== undefined && results.some((r) => r.error === ErrorCode.None.code)) {
-      // A coordinator that takes over reloads the stored members; without this record it
-      // would bring the leaver back and wait a whole session timeout for it to rejoin
-      // (issue 7: a 10 s round after a coordinator move). Stored before the new round
-      // starts, so the image still carries the current generation's assignments, and
-      // marked as owing a round, which a coordinator that loads it starts.
-      if (wasStable) this.persistInBackground(group, true);
       this.afterMembershipChange(group, now);
     }
     return Promise.resolve({ error: ErrorCode.None.code, members: results });
@@ -408,6 +399,13 @@ export class GroupCoordinator {
 
   /** After members left or expired: a new round, or the end of the current one. */
   private afterMembershipChange(group: Group, now: number): void {
+    if (group.state === 'Stable') {
+      // Stable: every assignment belongs to the current generation, so the image minus the
+      // leavers is a true one. Stored, and marked as owing a round, so a coordinator that
+      // takes over starts that round instead of bringing the leavers back and waiting a
+      // session timeout for them (issue 7: a 10 s round after a coordinator move).
+      this.persistInBackground(group, true);
+    }
     if (group.state === 'Stable' || group.state === 'CompletingRebalance') {
       group.prepareRebalance(now, this.initialRebalanceDelayMs);
     }
@@ -598,7 +596,6 @@ export class GroupCoordinator {
     for (const [memberId, deadline] of group.pendingMembers) {
       if (now >= deadline) group.pendingMembers.delete(memberId);
     }
-    const wasStable = group.state === 'Stable';
     let removed = false;
     for (const member of [...group.members.values()]) {
       const sessionOver = member.joinWaiter === undefined && now >= member.sessionDeadlineMs;
@@ -608,9 +605,6 @@ export class GroupCoordinator {
         removed = true;
       }
     }
-    // As for a LeaveGroup: stored without the expired members, so a coordinator that takes
-    // over does not bring them back and wait another session timeout for them.
-    if (removed && wasStable) this.persistInBackground(group, true);
     if (removed) this.afterMembershipChange(group, now);
     else this.maybeCompleteJoin(group, now);
   }

@@ -299,8 +299,10 @@ export class Group {
     }
   }
 
-  /** The group's persistent image (what a new coordinator needs to continue it). */
-  /** The image to persist; `rebalancePending` when members just left a stable generation. */
+  /**
+   * The group's persistent image (what a new coordinator needs to continue it);
+   * `rebalancePending` when members just left a stable generation.
+   */
   toStored(rebalancePending = false): StoredGroup {
     return {
       ...(rebalancePending ? { rebalancePending } : {}),

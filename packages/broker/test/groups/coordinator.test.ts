@@ -43,6 +43,11 @@ async function stableWithTwo(h: ReturnType<typeof makeCoordinator>) {
   return { a: a.memberId, b: b.memberId, generationId, leader: aJoin.leader, bJoin };
 }
 
+/** `memberId` leaves the group with LeaveGroup. */
+async function leave(h: ReturnType<typeof makeCoordinator>, memberId: string): Promise<void> {
+  await h.coordinator.leaveGroup({ groupId: 'g', members: [{ memberId, groupInstanceId: null }] });
+}
+
 /** The offsets partition's leadership moves: a fresh coordinator loads what was stored. */
 async function moveCoordinator(h: ReturnType<typeof makeCoordinator>): Promise<GroupCoordinator> {
   await settle();
@@ -263,10 +268,7 @@ test('a leaving member lets a pending round complete without waiting for the dea
     joinRequest({ memberId: a, protocols: [{ name: 'range', metadata: bytes(5) }] }),
     context,
   );
-  await h.coordinator.leaveGroup({
-    groupId: 'g',
-    members: [{ memberId: b, groupInstanceId: null }],
-  });
+  await leave(h, b);
   const answer = await aJoin;
   t.is(answer.error, 0);
   t.deepEqual(
@@ -607,10 +609,7 @@ test('a coordinator taking over after a leave does not bring the leaver back (is
   const h = makeCoordinator();
   const { a, b, generationId } = await stableWithTwo(h);
   // b leaves; the round it starts is cut short by a coordinator move before a rejoins.
-  await h.coordinator.leaveGroup({
-    groupId: 'g',
-    members: [{ memberId: b, groupInstanceId: null }],
-  });
+  await leave(h, b);
   const next = await moveCoordinator(h);
   t.deepEqual([...(next.group('g')?.members.keys() ?? [])], [a], 'the leaver stays gone');
   t.is(next.group('g')?.generationId, generationId);
@@ -649,10 +648,7 @@ test('a coordinator taking over after a session expiry does not bring the expire
 test('a coordinator taking over right after a leave starts the owed round (members that never heard of it rejoin)', async (t) => {
   const h = makeCoordinator();
   const { a, b, generationId } = await stableWithTwo(h);
-  await h.coordinator.leaveGroup({
-    groupId: 'g',
-    members: [{ memberId: b, groupInstanceId: null }],
-  });
+  await leave(h, b);
   // The coordinator moves before a's next heartbeat could tell it to rejoin.
   const next = await moveCoordinator(h);
   const beat = await next.heartbeat({
