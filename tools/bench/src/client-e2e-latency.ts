@@ -14,6 +14,7 @@
  *     [--batch-bytes <producer default>] [--bootstrap h:p,...]
  */
 
+import { writeFileSync } from 'node:fs';
 import type { Acks } from '@tributary/protocol';
 import { benchArgs, numberArg, usageFailure } from './args.ts';
 import { benchCluster, createTopic, LatencyRecorder } from './client-bench-cluster.ts';
@@ -33,7 +34,9 @@ const values = benchArgs({
   nodes: { type: 'string', default: '3' },
   bootstrap: { type: 'string' },
   topic: { type: 'string', default: `bench-e2e-${Date.now()}` },
+  'trace-file': { type: 'string' },
 });
+const traceFile = values['trace-file'];
 const rate = numberArg(values, 'rate');
 const seconds = numberArg(values, 'seconds');
 const warmupSeconds = numberArg(values, 'warmup-seconds');
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
     await producer.connect();
 
     const tally: Tally = { sent: 0, received: 0, measured: 0, latency: new LatencyRecorder() };
+    const cpuBefore = cpuNow(env);
     const started = performance.now();
     const measureFrom = started + warmupSeconds * 1000;
     const total = Math.round(rate * seconds);
@@ -100,6 +104,10 @@ async function main(): Promise<void> {
           tally.received += 1;
           if (sentAt >= measureFrom) {
             tally.latency.add(now - sentAt, 1);
+            if (traceFile) {
+              const bucket = Math.floor((sentAt - started) / 100);
+              worstBySendTime[bucket] = Math.max(worstBySendTime[bucket] ?? 0, now - sentAt);
+            }
             tally.measured += 1;
           }
         }
@@ -107,6 +115,7 @@ async function main(): Promise<void> {
       },
     });
 
+    const worstBySendTime: number[] = [];
     const failures = await produceAtRate(producer, started, total, tally);
     const drainDeadline = performance.now() + 60_000;
     await Promise.race([
@@ -115,6 +124,8 @@ async function main(): Promise<void> {
     ]);
     const elapsed = (performance.now() - started) / 1000;
     report(tally, elapsed, failures);
+    if (traceFile) writeTrace(traceFile, worstBySendTime);
+    reportCpu(cpuBefore, cpuNow(env), elapsed);
     await producer.disconnect();
     await consumer.disconnect();
   } finally {
@@ -158,6 +169,38 @@ async function produceAtRate(
   }
   await Promise.all(inflight);
   return failures;
+}
+
+/** One line per 100 ms of send time: its start (s) and the worst latency sent in it (ms). */
+function writeTrace(path: string, worstBySendTime: number[]): void {
+  const lines = worstBySendTime.map((worst, i) => `${(i / 10).toFixed(1)} ${worst.toFixed(1)}`);
+  writeFileSync(path, `${lines.filter((line) => !line.endsWith('undefined')).join('\n')}\n`);
+}
+
+interface CpuReading {
+  nodes: number | undefined;
+  nodesMain: number | undefined;
+  self: number;
+}
+
+function cpuNow(env: Awaited<ReturnType<typeof benchCluster>>): CpuReading {
+  const usage = process.cpuUsage();
+  return {
+    nodes: env.nodesCpuSeconds(),
+    nodesMain: env.nodesMainThreadCpuSeconds(),
+    self: (usage.user + usage.system) / 1e6,
+  };
+}
+
+/** Share of a core each side used over the run: what the two cores were busy with. */
+function reportCpu(before: CpuReading, after: CpuReading, elapsedSeconds: number): void {
+  const cores = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? 'n/a' : ((b - a) / elapsedSeconds).toFixed(2);
+  console.log(
+    `CPU (cores busy over the run): nodes ${cores(before.nodes, after.nodes)} ` +
+      `(main threads ${cores(before.nodesMain, after.nodesMain)}), ` +
+      `this process ${cores(before.self, after.self)}`,
+  );
 }
 
 function report(tally: Tally, elapsedSeconds: number, failures: number): void {
