@@ -11,7 +11,11 @@
  *   npx tsx tools/bench/src/client-e2e-latency.ts [--rate 50000] [--seconds 30]
  *     [--warmup-seconds 5] [--record-bytes 100] [--partitions 6] [--acks quorum]
  *     [--linger-ms 1] [--tick-ms 2] [--max-in-flight <producer default>]
- *     [--batch-bytes <producer default>] [--bootstrap h:p,...]
+ *     [--batch-bytes <producer default>] [--bootstrap h:p,...] [--trace-file PATH]
+ *
+ * With a local cluster it also prints the cores the nodes and this process used over the
+ * run. `--trace-file` writes, per 100 ms of send time, the worst latency of the records sent
+ * in it, to tell a steady queue from bursts of stalls.
  */
 
 import { writeFileSync } from 'node:fs';
