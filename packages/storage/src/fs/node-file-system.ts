@@ -9,7 +9,7 @@ const openFlags: Readonly<Record<OpenMode, string>> = {
   createOrReplace: 'w+',
 };
 
-/** Writes up to this size are made on the calling thread (see `writeInline`). */
+/** Writes up to this size are made on the calling thread (see `write`). */
 const inlineWriteBytesMax = 512 * 1024;
 
 function call<T>(run: (done: (error: Error | null, value: T) => void) => void): Promise<T> {
@@ -40,45 +40,28 @@ class NodeFileHandle implements FileHandle {
     return call<number>((done) => fs.read(this.fd, target, 0, target.length, position, done));
   }
 
-  write(buffers: readonly Uint8Array[], position: number): Promise<void> {
-    let bytes = 0;
-    for (const buffer of buffers) bytes += buffer.length;
-    return bytes <= inlineWriteBytesMax
-      ? this.writeInline(buffers, position)
-      : this.writeInPool(buffers, position);
-  }
-
   /**
-   * A write of a few hundred KiB into the page cache costs the calling thread about 10 µs
-   * done here, but about 50 µs of CPU through libuv's thread pool on the VMs we measured
-   * (submitting wakes a pool thread: three futex calls and a context switch, then the
-   * completion wakes the loop again). Appends are page-cache writes (durability comes from
-   * the Raft WAL and `flush`), and the writer's background writeback keeps the dirty bytes
-   * few, so the kernel has no reason to make them wait; the size bound caps how long one
-   * could hold the event loop if it did. Errors still arrive as a rejected promise.
+   * Writes of up to `inlineWriteBytesMax` are made on the calling thread, larger ones in
+   * libuv's thread pool. A write of a few hundred KiB into the page cache costs the calling
+   * thread about 10 µs done here, but about 50 µs of CPU through the pool on the VMs we
+   * measured (submitting wakes a pool thread: three futex calls and a context switch, then
+   * the completion wakes the loop again). Appends are page-cache writes (durability comes
+   * from the Raft WAL and `flush`), and the writer's background writeback keeps the dirty
+   * bytes few, so the kernel has no reason to make them wait; the size bound caps how long
+   * one could hold the event loop if it did. Being async, a failed inline write still
+   * arrives as a rejected promise, never a throw.
    */
-  private writeInline(buffers: readonly Uint8Array[], position: number): Promise<void> {
-    try {
-      let pending = buffers.filter((buffer) => buffer.length > 0);
-      let at = position;
-      while (pending.length > 0) {
-        const written = fs.writevSync(this.fd, pending as NodeJS.ArrayBufferView[], at);
-        at += written;
-        pending = dropWritten(pending, written);
-      }
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  private async writeInPool(buffers: readonly Uint8Array[], position: number): Promise<void> {
+  async write(buffers: readonly Uint8Array[], position: number): Promise<void> {
     let pending = buffers.filter((buffer) => buffer.length > 0);
+    let bytes = 0;
+    for (const buffer of pending) bytes += buffer.length;
+    const inline = bytes <= inlineWriteBytesMax;
     let at = position;
     while (pending.length > 0) {
-      const written = await call<number>((done) =>
-        fs.writev(this.fd, pending as NodeJS.ArrayBufferView[], at, done),
-      );
+      const views = pending as NodeJS.ArrayBufferView[];
+      const written = inline
+        ? fs.writevSync(this.fd, views, at)
+        : await call<number>((done) => fs.writev(this.fd, views, at, done));
       at += written;
       pending = dropWritten(pending, written);
     }
