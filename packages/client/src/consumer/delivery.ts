@@ -94,9 +94,15 @@ async function claim(ctx: DeliveryContext): Promise<{ chunk: FetchedChunk; done:
 
 /** The live state of the chunk's partition, or undefined if the chunk is stale. */
 function current(ctx: DeliveryContext, chunk: FetchedChunk): PartitionState | undefined {
-  const state = ctx.states.get(chunk.topic, chunk.partition);
-  if (state === undefined || state.epoch !== chunk.epoch || state.paused) return undefined;
-  return state;
+  return liveState(ctx.states.get(chunk.topic, chunk.partition), chunk);
+}
+
+/** `state` if the chunk still belongs to it (same epoch, not paused), else undefined. */
+function liveState(
+  state: PartitionState | undefined,
+  chunk: FetchedChunk,
+): PartitionState | undefined {
+  return state === undefined || state.epoch !== chunk.epoch || state.paused ? undefined : state;
 }
 
 /**
@@ -109,8 +115,7 @@ function stillCurrent(
   chunk: FetchedChunk,
 ): (state: PartitionState) => boolean {
   const key = tpKey(chunk.topic, chunk.partition);
-  return (state) =>
-    ctx.states.getByKey(key) === state && state.epoch === chunk.epoch && !state.paused;
+  return (state) => liveState(ctx.states.getByKey(key), chunk) === state;
 }
 
 function startOf(state: PartitionState, chunk: FetchedChunk): number {

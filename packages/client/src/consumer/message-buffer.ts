@@ -2,8 +2,8 @@
  * The prefetch buffer between fetching and the application: whole fetched chunks (a
  * partition's batches from one Fetch answer), bounded in bytes. The fetcher only fetches
  * while there is room and fewer than two untaken chunks of the same partition, so a slow
- * application pauses fetching instead of growing memory. A chunk's bytes count until the application
- * has finished with it (`release`).
+ * application pauses fetching instead of growing memory. A chunk's bytes count until the
+ * application has finished with it (`release`).
  */
 import { assert } from '../assert.ts';
 import { tpKey } from './topic-partition.ts';
@@ -50,9 +50,8 @@ export class MessageBuffer {
 
   /** How many chunks of this partition wait untaken (they are taken oldest first). */
   untakenCount(topic: string, partition: number): number {
-    const key = tpKey(topic, partition);
     let count = 0;
-    for (const c of this.chunks) if (tpKey(c.topic, c.partition) === key) count += 1;
+    for (const c of this.chunks) if (c.topic === topic && c.partition === partition) count += 1;
     return count;
   }
 

@@ -11,7 +11,6 @@
  * Each record is still decoded and checked in full when its message is made, so a corrupt
  * batch fails there, never later in a getter.
  */
-
 import { RecordBatchView, RecordCursor, TimestampType } from '@tributary/protocol';
 import { assert } from '../assert.ts';
 
