@@ -91,6 +91,8 @@ async function main(): Promise<void> {
     await producer.connect();
 
     const tally: Tally = { sent: 0, received: 0, measured: 0, latency: new LatencyRecorder() };
+    /** Worst latency by 100 ms bucket of send time, for --trace-file. */
+    const worstBySendTime = new Map<number, number>();
     const cpuBefore = cpuNow(env);
     const started = performance.now();
     const measureFrom = started + warmupSeconds * 1000;
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
             tally.latency.add(now - sentAt, 1);
             if (traceFile) {
               const bucket = Math.floor((sentAt - started) / 100);
-              worstBySendTime[bucket] = Math.max(worstBySendTime[bucket] ?? 0, now - sentAt);
+              worstBySendTime.set(bucket, Math.max(worstBySendTime.get(bucket) ?? 0, now - sentAt));
             }
             tally.measured += 1;
           }
@@ -119,7 +121,6 @@ async function main(): Promise<void> {
       },
     });
 
-    const worstBySendTime: number[] = [];
     const failures = await produceAtRate(producer, started, total, tally);
     const drainDeadline = performance.now() + 60_000;
     await Promise.race([
@@ -176,9 +177,12 @@ async function produceAtRate(
 }
 
 /** One line per 100 ms of send time: its start (s) and the worst latency sent in it (ms). */
-function writeTrace(path: string, worstBySendTime: number[]): void {
-  const lines = worstBySendTime.map((worst, i) => `${(i / 10).toFixed(1)} ${worst.toFixed(1)}`);
-  writeFileSync(path, `${lines.filter((line) => !line.endsWith('undefined')).join('\n')}\n`);
+function writeTrace(path: string, worstBySendTime: Map<number, number>): void {
+  const buckets = [...worstBySendTime.keys()].sort((a, b) => a - b);
+  const lines = buckets.map(
+    (bucket) => `${(bucket / 10).toFixed(1)} ${(worstBySendTime.get(bucket) as number).toFixed(1)}`,
+  );
+  writeFileSync(path, `${lines.join('\n')}\n`);
 }
 
 interface CpuReading {

@@ -45,10 +45,7 @@ test('a node added at run time joins, takes over a replica by reassignment, and 
   await retry(
     'reassignment completes',
     async () => {
-      const answer = await driver.anyBroker((a) =>
-        driver.client.request(a, Api.Metadata, { topics: ['moving'] }),
-      );
-      const p = answer.topics[0]?.partitions[0];
+      const p = (await driver.partitions('moving'))[0];
       return p && [...p.replicas].sort().join() === '1,2,4' && p.learners.length === 0
         ? true
         : undefined;
@@ -91,9 +88,7 @@ test('leadership returns to the preferred replica once it is back (ElectLeaders)
   });
   t.is((await driver.createTopic('pref', 1, 3)).error, 0);
   await driver.produce('pref', 0, [record('x')]);
-  const partition = async () =>
-    (await driver.anyBroker((a) => driver.client.request(a, Api.Metadata, { topics: ['pref'] })))
-      .topics[0]?.partitions[0];
+  const partition = async () => (await driver.partitions('pref'))[0];
   const preferred = (await partition())?.replicas[0] as number;
   await cluster.stop(preferred);
   driver.setBootstrap(cluster.bootstrap.filter((_, i) => i + 1 !== preferred));
@@ -129,13 +124,10 @@ test('a new topic is led by its preferred replicas without the periodic balancer
     settings: { leaderBalanceIntervalMs: 0 },
   });
   t.is((await driver.createTopic('spread', 6, 3)).error, 0);
-  const partitions = async () =>
-    (await driver.anyBroker((a) => driver.client.request(a, Api.Metadata, { topics: ['spread'] })))
-      .topics[0]?.partitions ?? [];
   const placed = await retry(
     'every partition led by its preferred replica',
     async () => {
-      const list = await partitions();
+      const list = await driver.partitions('spread');
       const settled = list.length === 6 && list.every((p) => p.leader === p.replicas[0]);
       return settled ? list : undefined;
     },
@@ -154,9 +146,7 @@ test('after a reassignment reorders the replicas, leadership moves to the new fi
     settings: { leaderBalanceIntervalMs: 0 },
   });
   t.is((await driver.createTopic('reorder', 1, 3)).error, 0);
-  const partition = async () =>
-    (await driver.anyBroker((a) => driver.client.request(a, Api.Metadata, { topics: ['reorder'] })))
-      .topics[0]?.partitions[0];
+  const partition = async () => (await driver.partitions('reorder'))[0];
   const first = await retry(
     'led by its preferred replica',
     async () => {

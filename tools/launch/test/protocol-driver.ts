@@ -42,6 +42,14 @@ export class ProtocolDriver {
     return broker ? `${broker.host}:${broker.port}` : undefined;
   }
 
+  /** The topic's partitions as any broker's metadata describes them (empty if unknown). */
+  async partitions(topic: string) {
+    const metadata = await this.anyBroker((a) =>
+      this.client.request(a, Api.Metadata, { topics: [topic] }),
+    );
+    return metadata.topics[0]?.partitions ?? [];
+  }
+
   async controllerAddress(): Promise<string | undefined> {
     const metadata = await this.anyBroker((a) =>
       this.client.request(a, Api.Metadata, { topics: [] }, 3000),
