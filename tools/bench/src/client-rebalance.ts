@@ -63,18 +63,24 @@ function ownedCount(): number {
   return all.size;
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+/**
+ * Polls `condition` until it holds: every 2 ms by default, fine enough to time a round by;
+ * conditions that ask the cluster poll less often.
+ */
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  pollMs = 2,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 
-type BenchAdmin = Admin;
-
 /** The group's `__consumer_offsets` partition: its leader is the group's coordinator. */
-async function coordinatorPartition(admin: BenchAdmin) {
+async function coordinatorPartition(admin: Admin) {
   const {
     topics: [topic],
   } = await admin.fetchTopicMetadata({ topics: [offsetsTopic] });
@@ -96,7 +102,7 @@ interface CoordinatorMove {
  * next one first, so it becomes the preferred replica). Leadership stays put until
  * `electCoordinator`, so the move itself can be timed into a round.
  */
-async function prepareCoordinatorMove(admin: BenchAdmin): Promise<CoordinatorMove> {
+async function prepareCoordinatorMove(admin: Admin): Promise<CoordinatorMove> {
   const partition = await coordinatorPartition(admin);
   const replicas = [...partition.replicas];
   const from = partition.leader;
@@ -111,7 +117,7 @@ async function prepareCoordinatorMove(admin: BenchAdmin): Promise<CoordinatorMov
 }
 
 /** Elects the preferred replica and resolves, with the time, once the metadata shows it leads. */
-async function electCoordinator(admin: BenchAdmin, move: CoordinatorMove): Promise<number> {
+async function electCoordinator(admin: Admin, move: CoordinatorMove): Promise<number> {
   await admin.electLeaders({ topics: [{ topic: offsetsTopic, partitions: [move.partitionId] }] });
   const deadline = Date.now() + 30_000;
   while ((await coordinatorPartition(admin)).leader !== move.to) {
@@ -122,18 +128,10 @@ async function electCoordinator(admin: BenchAdmin, move: CoordinatorMove): Promi
 }
 
 /** The group is Stable with `count` members (as its coordinator says). */
-async function groupStable(admin: BenchAdmin, count: number): Promise<boolean> {
+async function groupStable(admin: Admin, count: number): Promise<boolean> {
   const { groups } = await admin.describeGroups([groupId]);
   const group = groups[0];
   return group !== undefined && group.state === 'Stable' && group.members.length === count;
-}
-
-async function untilAsync(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 async function main(): Promise<void> {
@@ -207,7 +205,7 @@ async function main(): Promise<void> {
       await until(() => ownedCount() === partitions, 60_000);
       if (moving) {
         // Settled: the new coordinator holds a Stable group of the members left, all owned.
-        await untilAsync(async () => await groupStable(admin, memberCount - 1), 60_000);
+        await until(() => groupStable(admin, memberCount - 1), 60_000, 20);
         await until(() => ownedCount() === partitions, 60_000);
       }
       const ms = (moving ? lastAssignedAtMs : Date.now()) - started;
