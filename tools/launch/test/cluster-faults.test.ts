@@ -90,6 +90,31 @@ test('acknowledged records survive leader kills and restarts; a restarted node r
       return end === 90 ? true : undefined;
     });
   }
+  // Replication shows on the peer-link and host metrics of the node that led first.
+  const peers = cluster.nodes.map((n) => n.nodeId).filter((id) => id !== firstLeader);
+  for (const peer of peers) {
+    const framesSent = await metricValue(
+      cluster,
+      firstLeader,
+      'tributary_peer_frames_total',
+      `direction="sent",peer="${peer}"`,
+    );
+    const messagesSent = await metricValue(
+      cluster,
+      firstLeader,
+      'tributary_peer_messages_total',
+      `direction="sent",peer="${peer}"`,
+    );
+    t.true((framesSent ?? 0) > 0, `frames sent to ${peer}`);
+    t.true((messagesSent ?? 0) >= (framesSent ?? 0), 'a frame carries at least one message');
+  }
+  const received = await metricValue(
+    cluster,
+    firstLeader,
+    'tributary_raft_messages_total',
+    'direction="received"',
+  );
+  t.true((received ?? 0) > 0);
 });
 
 test('a deleted topic is gone from every node and its name can be used again', async (t) => {

@@ -1,12 +1,13 @@
 /**
  * The node's Prometheus metrics beyond request rates and latencies (registered by the
  * router): partitions (log end offset, high watermark, leader), replication health, Raft
- * elections and terms, WAL syncs, transport drops; and the process's CPU, memory,
+ * elections and terms, WAL syncs, host cycles and messages, peer links (peer-metrics.ts); and the process's CPU, memory,
  * event-loop delay and GC pauses (process-metrics.ts).
  */
 import { Role } from '@tributary/raft';
 import { registerProcessMetrics } from '../metrics/process-metrics.ts';
 import type { NodeParts } from './node.ts';
+import { registerPeerMetrics } from './peer-metrics.ts';
 
 /** Registers the node's metrics; the returned function stops their samplers. */
 export function registerNodeMetrics(parts: NodeParts): () => void {
@@ -59,6 +60,11 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
     'tributary_peer_auth_failures_total',
     'Peer handshakes refused.',
   );
+  const raftMessages = registry.gauge(
+    'tributary_raft_messages_total',
+    'Raft messages the host sent and received, all groups (direction="sent|received").',
+  );
+  const peer = registerPeerMetrics(registry);
   const syncLatency = registry.histogram(
     'tributary_raft_wal_sync_seconds',
     'WAL sync latency (write + fdatasync).',
@@ -89,7 +95,11 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
     groups.set({}, stats.groups);
     syncs.set({}, stats.syncs);
     cycles.set({}, stats.cycles);
-    authFailures.set({}, parts.transport.stats().authFailures);
+    raftMessages.set({ direction: 'sent' }, stats.messagesSent);
+    raftMessages.set({ direction: 'received' }, stats.messagesReceived);
+    const transport = parts.transport.stats();
+    authFailures.set({}, transport.authFailures);
+    peer.collect(transport.peers.values());
     if (metadata.isLeader()) {
       let under = 0;
       let down = 0;
