@@ -5,7 +5,7 @@
  * the error is a TimeoutError whose cause is the last attempt's error, so the operator sees
  * why it kept failing.
  */
-import { type CallScope, sleep } from './abort.ts';
+import { type CallScope, type Interrupt, signalOf, sleep } from './abort.ts';
 import { type BackoffOptions, backoffDelayMs } from './backoff.ts';
 import { isRetriable, TimeoutError, type TributaryClientError } from './errors.ts';
 
@@ -24,8 +24,8 @@ export const defaultRetryPolicy: RetryPolicy = {
 export interface RetryHooks {
   /** Called with each retriable failure before the backoff. */
   readonly onRetriable?: (error: TributaryClientError, attempt: number) => void;
-  /** Extra signal that ends the loop (the client closing). */
-  readonly closeSignal?: AbortSignal;
+  /** Extra interrupt that ends the loop (the client closing). */
+  readonly closeSignal?: Interrupt;
   readonly random?: () => number;
 }
 
@@ -53,12 +53,13 @@ export async function retrying<T>(
       backoffDelayMs(attemptNumber, policy, hooks.random),
       scope.remainingMs(),
     );
-    const signal =
+    // A retry pause is rare: the cost of a combined AbortSignal does not matter here.
+    const interrupt =
       hooks.closeSignal === undefined
-        ? scope.signal
-        : AbortSignal.any([scope.signal, hooks.closeSignal]);
+        ? scope
+        : AbortSignal.any([scope.signal, signalOf(hooks.closeSignal)]);
     try {
-      await sleep(delayMs, signal);
+      await sleep(delayMs, interrupt);
     } catch {
       if (hooks.closeSignal?.aborted) throw hooks.closeSignal.reason;
       throw endError(scope, lastError);

@@ -122,8 +122,9 @@ export class Fetcher {
     const request = this.request(requested);
     const scope = new CallScope(
       'fetch',
-      { signal: this.cluster.closeSignal },
+      {},
       this.cluster.options.requestTimeoutMs + this.options.maxWaitMs,
+      this.cluster.lifetime,
     );
     this.cluster
       .request(nodeId, Api.Fetch, request, scope, this.options.maxWaitMs)

@@ -9,7 +9,6 @@
  * (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE) forget the group's coordinator.
  */
 
-import { setMaxListeners } from 'node:events';
 import {
   Api,
   ErrorCode,
@@ -19,7 +18,7 @@ import {
   type RequestOf,
   type ResponseOf,
 } from '@tributary/protocol';
-import { abortable, CallScope, sleep } from '../abort.ts';
+import { abortable, CallScope, Cancellation, sleep } from '../abort.ts';
 import { backoffDelayMs } from '../backoff.ts';
 import {
   ClientClosedError,
@@ -72,7 +71,8 @@ export class Cluster {
   private refreshing: Promise<void> | undefined;
   private stale = true;
   private readonly coordinators = new Map<string, number>();
-  private readonly closeController = new AbortController();
+  /** Ended by `close()`: every waiting call of this client listens to it. */
+  private readonly closer = new Cancellation();
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private nextBrokerIndex = 0;
   private pendingRefresh: Promise<void> | undefined;
@@ -86,16 +86,20 @@ export class Cluster {
     }
     this.options = options;
     this.bootstrap = options.brokers.map(parseBrokerAddress);
-    // Every waiting call listens to this signal (and stops listening when it ends).
-    setMaxListeners(0, this.closeController.signal);
   }
 
   get closed(): boolean {
-    return this.closeController.signal.aborted;
+    return this.closer.aborted;
   }
 
+  /** Aborts when the client closes (a real AbortSignal, made on first use). */
   get closeSignal(): AbortSignal {
-    return this.closeController.signal;
+    return this.closer.signal;
+  }
+
+  /** The same as `closeSignal`, cheaper to listen to: scopes end `within` it. */
+  get lifetime(): Cancellation {
+    return this.closer;
   }
 
   get logger(): Logger {
@@ -105,17 +109,13 @@ export class Cluster {
   /** A scope for one public call, bounded by its options and ended by `close()`. */
   scope(what: string, options: { signal?: AbortSignal; timeoutMs?: number }, defaultMs: number) {
     this.throwIfClosed();
-    const signal =
-      options.signal === undefined
-        ? this.closeSignal
-        : AbortSignal.any([options.signal, this.closeSignal]);
-    return new CallScope(what, { ...options, signal }, defaultMs);
+    return new CallScope(what, options, defaultMs, this.closer);
   }
 
   /** Runs `attempt` with retries on retriable errors, reacting to what they say. */
   retry<T>(scope: CallScope, attempt: (attemptNumber: number) => Promise<T>): Promise<T> {
     return retrying(scope, this.options.retry, attempt, {
-      closeSignal: this.closeSignal,
+      closeSignal: this.closer,
       onRetriable: (error, attemptNumber) => {
         this.noteError(error);
         this.logger.debug('retrying', { what: scope.what, attemptNumber, error: error.message });
@@ -169,13 +169,14 @@ export class Cluster {
       0,
       this.lastRefreshStartMs + this.options.retry.backoffMsInitial - Date.now(),
     );
-    this.pendingRefresh = sleep(waitMs, this.closeSignal)
+    this.pendingRefresh = sleep(waitMs, this.closer)
       .then(async () => {
         this.lastRefreshStartMs = Date.now();
         const scope = new CallScope(
           'metadata refresh',
-          { signal: this.closeSignal },
+          {},
           this.options.requestTimeoutMs,
+          this.closer,
         );
         try {
           await this.refreshMetadata(scope);
@@ -213,7 +214,7 @@ export class Cluster {
         this.refreshing = undefined;
       });
     }
-    await abortable(this.refreshing, scope.signal);
+    await abortable(this.refreshing, scope);
   }
 
   /** Refreshes when stale or older than the max age; cheap when fresh. */
@@ -268,7 +269,7 @@ export class Cluster {
     const connection = await this.connectionTo(nodeId, scope);
     const timeoutMs = Math.min(this.options.requestTimeoutMs + extraTimeoutMs, scope.remainingMs());
     try {
-      return await connection.request(api, body, { timeoutMs, signal: scope.signal });
+      return await connection.request(api, body, { timeoutMs, signal: scope });
     } catch (error) {
       if (error instanceof ConnectionError || error instanceof RequestTimeoutError)
         this.stale = true;
@@ -280,14 +281,14 @@ export class Cluster {
   async send<A extends Api>(nodeId: number, api: A, body: RequestOf<A>, scope: CallScope) {
     const connection = await this.connectionTo(nodeId, scope);
     const timeoutMs = Math.min(this.options.requestTimeoutMs, scope.remainingMs());
-    await connection.send(api, body, { timeoutMs, signal: scope.signal });
+    await connection.send(api, body, { timeoutMs, signal: scope });
   }
 
   /** Sends to whichever broker answers first in rotation (metadata, coordinator lookups). */
   async requestAny<A extends Api>(api: A, body: RequestOf<A>, scope: CallScope) {
     const connection = await this.anyConnection(scope);
     const timeoutMs = Math.min(this.options.requestTimeoutMs, scope.remainingMs());
-    return connection.request(api, body, { timeoutMs, signal: scope.signal });
+    return connection.request(api, body, { timeoutMs, signal: scope });
   }
 
   /** The coordinator of a group, from cache or FindCoordinator. */
@@ -324,7 +325,7 @@ export class Cluster {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closeController.abort(new ClientClosedError('client closed'));
+    this.closer.abort(new ClientClosedError('client closed'));
     if (this.refreshTimer !== undefined) clearInterval(this.refreshTimer);
     const connections = [...this.connections.values()];
     this.connections.clear();
@@ -340,11 +341,7 @@ export class Cluster {
 
   private async fetchMetadata(): Promise<void> {
     const topics = this.trackAllTopics ? null : [...this.trackedTopics];
-    const scope = new CallScope(
-      'metadata refresh',
-      { signal: this.closeSignal },
-      this.options.requestTimeoutMs,
-    );
+    const scope = new CallScope('metadata refresh', {}, this.options.requestTimeoutMs, this.closer);
     try {
       const response: MetadataResponse = await this.requestAny(Api.Metadata, { topics }, scope);
       this.metadata.apply(response, topics, Date.now());
@@ -364,10 +361,7 @@ export class Cluster {
   }
 
   private async retryPause(attempt: number, scope: CallScope): Promise<void> {
-    await sleep(
-      Math.min(backoffDelayMs(attempt, this.options.retry), scope.remainingMs()),
-      scope.signal,
-    );
+    await sleep(Math.min(backoffDelayMs(attempt, this.options.retry), scope.remainingMs()), scope);
   }
 
   /** Candidates for "any broker": open connections first, then known brokers, then bootstrap. */
@@ -418,7 +412,7 @@ export class Cluster {
       };
       opening.then((connection) => connection.onClose(forget), forget);
     }
-    return abortable(pending, scope.signal);
+    return abortable(pending, scope);
   }
 
   private open(address: BrokerAddress): Promise<Connection> {

@@ -28,7 +28,7 @@ import {
   type ResponseOf,
 } from '@tributary/protocol';
 import { type RawData, WebSocket } from 'ws';
-import { abortable } from '../abort.ts';
+import { abortable, type Interrupt, signalOf } from '../abort.ts';
 import { assert } from '../assert.ts';
 import {
   ClientClosedError,
@@ -64,7 +64,7 @@ export interface ConnectionOptions {
 
 export interface RequestOptions {
   readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: Interrupt;
 }
 
 interface PendingRequest {
@@ -170,7 +170,7 @@ export class Connection {
     try {
       if (this.closeError !== undefined) throw this.closeError;
       // The caller may have given up while waiting for the slot: send nothing then.
-      options.signal?.throwIfAborted();
+      if (options.signal?.aborted) throw options.signal.reason;
       ({ bytes, correlationId } = this.encode(api, body));
     } catch (error) {
       this.slots.release();
@@ -250,11 +250,12 @@ export class Connection {
     this.versions = negotiateVersions(response.apis);
   }
 
-  private async acquireSlot(signal: AbortSignal | undefined, timeoutMs: number, api: Api) {
+  private async acquireSlot(signal: Interrupt | undefined, timeoutMs: number, api: Api) {
     if (this.closeError !== undefined) throw this.closeError;
     if (this.slots.tryAcquire()) return;
+    // Waiting for a slot is the slow path: real signals are affordable here.
     const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    const combined = signal === undefined ? timeout : AbortSignal.any([signalOf(signal), timeout]);
     try {
       await this.slots.acquire(combined);
     } catch (error) {

@@ -4,6 +4,7 @@
  * When the bound is reached, `reserve` waits (in arrival order) for room, up to the call's
  * deadline or abort.
  */
+import { type Interrupt, onInterrupt } from '../abort.ts';
 import { assert } from '../assert.ts';
 
 interface Waiter {
@@ -31,30 +32,29 @@ export class BufferPool {
     return true;
   }
 
-  reserve(bytes: number, signal: AbortSignal): Promise<void> {
+  reserve(bytes: number, interrupt: Interrupt): Promise<void> {
     assert(bytes <= this.capacityBytes, 'reservation larger than the pool');
     if (this.tryReserve(bytes)) return Promise.resolve();
-    if (signal.aborted) return Promise.reject(signal.reason);
+    if (interrupt.aborted) return Promise.reject(interrupt.reason);
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        const index = this.waiters.indexOf(waiter);
-        if (index !== -1) this.waiters.splice(index, 1);
-        reject(signal.reason);
-        this.grant(); // a large waiter leaving may let smaller ones in
-      };
       const waiter: Waiter = {
         bytes,
         resolve: () => {
-          signal.removeEventListener('abort', onAbort);
+          stop();
           resolve();
         },
         reject: (error) => {
-          signal.removeEventListener('abort', onAbort);
+          stop();
           reject(error);
         },
       };
       this.waiters.push(waiter);
-      signal.addEventListener('abort', onAbort, { once: true });
+      const stop = onInterrupt(interrupt, () => {
+        const index = this.waiters.indexOf(waiter);
+        if (index !== -1) this.waiters.splice(index, 1);
+        reject(interrupt.reason);
+        this.grant(); // a large waiter leaving may let smaller ones in
+      });
     });
   }
 

@@ -171,7 +171,7 @@ export class Producer {
         this.appending.delete(appending);
       }
       this.sender.wake();
-      return await abortable(tracker.promise, scope.signal);
+      return await abortable(tracker.promise, scope);
     } finally {
       scope.dispose();
     }
@@ -296,7 +296,7 @@ export class Producer {
       const partition = this.choosePartition(topic, partitionCount, message, settings);
       if (!this.pool.tryReserve(message.sizeBytes)) {
         this.sender.wake(); // a full buffer drains faster when batches go out
-        await this.pool.reserve(message.sizeBytes, scope.signal);
+        await this.pool.reserve(message.sizeBytes, scope);
       }
       const { full } = this.accumulator.append(
         topic,

@@ -178,8 +178,9 @@ export class Sender {
     const body = produceBody(request, this.options.requestTimeoutMs);
     const scope = new CallScope(
       'produce',
-      { signal: this.cluster.closeSignal },
+      {},
       this.options.requestTimeoutMs * 2,
+      this.cluster.lifetime,
     );
     const sending =
       request.acks === 0
@@ -279,7 +280,7 @@ export class Sender {
   /** A partition that must restart its sequences gets a new epoch once it is quiet. */
   private maybeNewEpoch(queue: PartitionQueue): void {
     if (!queue.needsNewEpoch || this.identities === undefined) return;
-    const scope = new CallScope('new producer epoch', { signal: this.cluster.closeSignal }, 60_000);
+    const scope = new CallScope('new producer epoch', {}, 60_000, this.cluster.lifetime);
     this.identities
       .bump(scope)
       .then(
