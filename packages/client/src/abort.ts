@@ -59,6 +59,7 @@ export class Cancellation {
       return () => {};
     }
     this.listeners ??= new Set();
+    // A wrapper of its own: the same function added twice is two listeners, each removable.
     const own = () => listener();
     this.listeners.add(own);
     return () => this.listeners?.delete(own);
