@@ -62,3 +62,56 @@ test('a fetch applies its byte budget in request order; only the first partition
     [0, 0],
   ]);
 });
+
+test('a long-polling fetch wakes when any of its partitions gets data, and otherwise answers empty at its deadline', async (t) => {
+  const { driver } = await startDrivenCluster(t, { name: 'fetch-wait', nodes: 1 });
+  t.is((await driver.createTopic('waits', 2, 1)).error, 0);
+  const leader = await retry('leader', () => driver.leaderAddress('waits', 0));
+  const fetchAtEnd = (maxWaitMs: number) =>
+    driver.client.request(
+      leader,
+      Api.Fetch,
+      {
+        maxWaitMs,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        topics: [
+          {
+            name: 'waits',
+            partitions: [0, 1].map((partition) => ({ partition, offset: 0, maxBytes: 1 << 20 })),
+          },
+        ],
+      },
+      90_000,
+    );
+
+  // Both partitions led and serving before anything is timed.
+  await retry('both partitions serve', async () => {
+    const ready = await fetchAtEnd(0);
+    return ready.topics[0]?.partitions.every((p) => p.error === 0) ? true : undefined;
+  });
+  const started = Date.now();
+  const empty = await fetchAtEnd(200);
+  t.true(Date.now() - started >= 190, 'an empty log holds the fetch until its deadline');
+  t.deepEqual(
+    empty.topics[0]?.partitions.map((p) => [p.error, p.records.byteLength]),
+    [
+      [0, 0],
+      [0, 0],
+    ],
+  );
+
+  // Waiting on both partitions; data arrives on the second only. A fetch whose wake were
+  // lost would read the record only at its 60 s deadline: the bound below is 15 s.
+  const waiting = fetchAtEnd(60_000);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const producedAt = Date.now();
+  await driver.produce('waits', 1, [{ key: null, value: Buffer.from('late'), timestamp: 1 }]);
+  const woken = await waiting;
+  t.true(Date.now() - producedAt < 15_000, 'woken by the record, not by its deadline');
+  const sizes = new Map(
+    woken.topics[0]?.partitions.map((p) => [p.partition, p.records.byteLength]),
+  );
+  t.is(sizes.get(0), 0);
+  t.true((sizes.get(1) ?? 0) > 0, 'the record produced while the fetch waited');
+});

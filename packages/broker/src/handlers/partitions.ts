@@ -275,20 +275,41 @@ export async function handleFetch(
     }
     // Too little to answer with yet: these reads are not kept, the next round reads again.
     held.release();
-    const waits = new AbortController();
-    const onClose = () => waits.abort();
-    closed.addEventListener('abort', onClose, { once: true });
-    await Promise.race(
-      targets.map(
-        (target) =>
-          context.replicas
-            .get(target.topic, target.partition)
-            ?.waitForData(target.offset, remaining, waits.signal) ?? Promise.resolve(),
-      ),
-    );
-    waits.abort();
-    closed.removeEventListener('abort', onClose);
+    await anyDataOrTimeout(context, targets, remaining, closed);
   }
+}
+
+/**
+ * Resolves when any target's log grows past the fetched offset (at once for a partition
+ * no longer here: the next round reports it), after `timeoutMs`, or when the connection
+ * closes.
+ */
+function anyDataOrTimeout(
+  context: DataPathContext,
+  targets: readonly FetchTarget[],
+  timeoutMs: number,
+  closed: AbortSignal,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stops: (() => void)[] = [];
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      closed.removeEventListener('abort', finish);
+      for (const stop of stops) stop();
+      resolve();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    closed.addEventListener('abort', finish, { once: true });
+    for (const target of targets) {
+      if (finished) break;
+      const replica = context.replicas.get(target.topic, target.partition);
+      if (replica === undefined) finish();
+      else stops.push(replica.onDataPast(target.offset, finish));
+    }
+  });
 }
 
 export async function handleListOffsets(

@@ -468,23 +468,24 @@ export class PartitionReplica implements GroupStateMachine {
     return this.log.read(offset, maxBytes);
   }
 
-  /** Resolves when the log grows past `offset`, or after `timeoutMs`, or on abort. */
-  waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.log.logEndOffset > offset || timeoutMs <= 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.dataWaiters.delete(wake);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const wake = () => {
-        if (this.log.logEndOffset > offset) done();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.dataWaiters.add(wake);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+  /**
+   * Calls `wake` once the log grows past `offset` (at once if it has); returns the function
+   * that stops waiting. A plain callback, not an AbortSignal: every long-polling Fetch waits
+   * on its partitions each round, and a signal with its listeners costs tens of µs.
+   */
+  onDataPast(offset: number, wake: () => void): () => void {
+    if (this.log.logEndOffset > offset) {
+      wake();
+      return () => {};
+    }
+    const check = () => {
+      if (this.log.logEndOffset > offset) {
+        this.dataWaiters.delete(check);
+        wake();
+      }
+    };
+    this.dataWaiters.add(check);
+    return () => this.dataWaiters.delete(check);
   }
 
   // ---- durability ---------------------------------------------------------------------
