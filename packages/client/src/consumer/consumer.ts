@@ -518,14 +518,17 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     };
   }
 
-  private async maybeAutoCommit(): Promise<void> {
-    if (!this.autoCommit || Date.now() - this.lastAutoCommitMs < this.autoCommitIntervalMs) return;
+  /** The auto-commit started now, if one is due; undefined otherwise (no await needed). */
+  private maybeAutoCommit(): Promise<void> | undefined {
+    if (!this.autoCommit || Date.now() - this.lastAutoCommitMs < this.autoCommitIntervalMs)
+      return undefined;
     this.lastAutoCommitMs = Date.now();
-    if (this.committing !== undefined) return;
-    this.committing = this.commitQuietly(this.uncommitted()).finally(() => {
+    if (this.committing !== undefined) return undefined;
+    const committing = this.commitQuietly(this.uncommitted()).finally(() => {
       this.committing = undefined;
     });
-    await this.committing;
+    this.committing = committing;
+    return committing;
   }
 
   private uncommitted() {

@@ -62,7 +62,11 @@ export interface DeliveryContext {
   readonly processing: Map<string, Promise<void>>;
   readonly signal: AbortSignal;
   isRunning(): boolean;
-  maybeAutoCommit(): Promise<void>;
+  /**
+   * Starts an auto-commit when one is due and returns it; undefined when none is due, the
+   * usual case, so delivery awaits nothing per message.
+   */
+  maybeAutoCommit(): Promise<void> | undefined;
   onHandlerError(state: PartitionState, error: unknown): void;
   /**
    * The chunk's records could not be decoded (a batch whose CRC is right but whose records
@@ -184,7 +188,8 @@ async function deliverMessages(
       return;
     }
     if (isCurrent(state)) state.consumedOffset = Number(message.offset) + 1;
-    await ctx.maybeAutoCommit();
+    const committing = ctx.maybeAutoCommit();
+    if (committing !== undefined) await committing;
   }
   finishChunk(ctx, state, chunk);
 }
@@ -289,7 +294,9 @@ async function deliverSlice(
       batch,
       resolveOffset,
       heartbeat: noop,
-      commitOffsetsIfNecessary: () => ctx.maybeAutoCommit(),
+      commitOffsetsIfNecessary: async () => {
+        await ctx.maybeAutoCommit();
+      },
       isRunning: () => ctx.isRunning() && current(ctx, chunk) === state,
       isStale: () => current(ctx, chunk) !== state,
       pause: () => ctx.pause(chunk.topic, chunk.partition),
@@ -310,7 +317,8 @@ async function deliverSlice(
     // Past gaps too (control batches, compaction), so commits advance.
     state.consumedOffset = Math.max(state.consumedOffset, slice.nextOffset);
   }
-  await ctx.maybeAutoCommit();
+  const committing = ctx.maybeAutoCommit();
+  if (committing !== undefined) await committing;
   return true;
 }
 
@@ -337,7 +345,8 @@ export async function* iterate(
         }
         yield message;
         if (isCurrent(state)) state.consumedOffset = Number(message.offset) + 1;
-        await ctx.maybeAutoCommit();
+        const committing = ctx.maybeAutoCommit();
+        if (committing !== undefined) await committing;
       }
       if (complete) finishChunk(ctx, state, chunk);
     } finally {

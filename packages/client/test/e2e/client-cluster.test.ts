@@ -901,3 +901,60 @@ test.serial('a stopped consumer runs again from where it committed', async (t) =
   await producer.disconnect();
   await consumer.disconnect();
 });
+
+test.serial(
+  'auto-commit advances the committed offsets while eachMessage and eachBatch run',
+  async (t) => {
+    await createTopic('autocommit', 2);
+    const producer = env.client().producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'autocommit',
+      messages: Array.from({ length: 400 }, (_, i) => ({ key: String(i), value: String(i) })),
+    });
+    const ends = (await admin.fetchTopicOffsets('autocommit')).map((e) => e.high);
+    const committedNow = async (groupId: string) =>
+      (await admin.fetchOffsets({ groupId, topics: ['autocommit'] }))[0]?.partitions.map(
+        (p) => p.offset,
+      ) ?? [];
+
+    for (const mode of ['eachMessage', 'eachBatch'] as const) {
+      const groupId = `autocommit-${mode}`;
+      const consumer = env.client().consumer({ groupId });
+      await consumer.connect();
+      consumer.subscribe({ topic: 'autocommit', fromBeginning: true });
+      let seen = 0;
+      await consumer.run({
+        autoCommitIntervalMs: 50,
+        ...(mode === 'eachMessage'
+          ? { eachMessage: async () => void (seen += 1) }
+          : { eachBatch: async ({ batch }) => void (seen += batch.messages.length) }),
+      });
+      await until(`${mode}: the first 400 records seen`, () => seen >= 400);
+      // Auto-commit runs as records are delivered: one more record a partition every 100 ms
+      // (twice the interval) until the commits cover the first 400, checked before
+      // disconnect, which would commit by itself.
+      await until(
+        `${mode}: auto-commit covers the first 400`,
+        async () => {
+          const committed = await committedNow(groupId);
+          if (ends.every((end, p) => (committed[p] ?? -1n) >= end)) return true;
+          await producer.send({
+            topic: 'autocommit',
+            messages: [0, 1].map((partition) => ({ partition, value: 'more' })),
+          });
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return false;
+        },
+        30_000,
+      );
+      const committed = await committedNow(groupId);
+    t.true(
+      ends.every((end, p) => (committed[p] ?? -1n) >= end),
+      `${mode} committed while running`,
+    );
+      await consumer.disconnect();
+    }
+    await producer.disconnect();
+  },
+);
