@@ -44,6 +44,20 @@ async function createTopic(topic: string, partitions: number) {
   });
 }
 
+/** `count` records whose key and value are their number. */
+function numberedRecords(count: number) {
+  return Array.from({ length: count }, (_, i) => ({ key: String(i), value: String(i) }));
+}
+
+/** Creates a topic holding `count` numbered records; returns the connected producer. */
+async function createFilledTopic(topic: string, partitions: number, count: number) {
+  await createTopic(topic, partitions);
+  const producer = env.client().producer();
+  await producer.connect();
+  await producer.send({ topic, messages: numberedRecords(count) });
+  return producer;
+}
+
 /** Reads every record of a topic from the beginning, without a group. */
 async function readAll(topic: string, expected: number): Promise<ConsumerMessage[]> {
   const consumer = env.client().consumer({ autoOffsetReset: 'earliest' });
@@ -171,14 +185,7 @@ test.serial(
 );
 
 test.serial('two groups read one topic independently', async (t) => {
-  await createTopic('shared', 3);
-  const producer = env.client().producer();
-  await producer.connect();
-  await producer.send({
-    topic: 'shared',
-    messages: Array.from({ length: 300 }, (_, i) => ({ key: String(i), value: String(i) })),
-  });
-  await producer.disconnect();
+  await (await createFilledTopic('shared', 3, 300)).disconnect();
   const readGroup = async (groupId: string) => {
     const consumer = env.client().consumer({ groupId, heartbeatIntervalMs: 200 });
     await consumer.connect();
@@ -815,7 +822,7 @@ test.serial('committed offsets survive the group coordinator being killed', asyn
   await producer.connect();
   await producer.send({
     topic: 'failover',
-    messages: Array.from({ length: 1_500 }, (_, i) => ({ key: String(i), value: String(i) })),
+    messages: numberedRecords(1_500),
   });
   const consumed = new Set<string>();
   const consumer = env
@@ -905,13 +912,7 @@ test.serial('a stopped consumer runs again from where it committed', async (t) =
 test.serial(
   'auto-commit advances the committed offsets while eachMessage and eachBatch run',
   async (t) => {
-    await createTopic('autocommit', 2);
-    const producer = env.client().producer();
-    await producer.connect();
-    await producer.send({
-      topic: 'autocommit',
-      messages: Array.from({ length: 400 }, (_, i) => ({ key: String(i), value: String(i) })),
-    });
+    const producer = await createFilledTopic('autocommit', 2, 400);
     const ends = (await admin.fetchTopicOffsets('autocommit')).map((e) => e.high);
     const committedNow = async (groupId: string) =>
       (await admin.fetchOffsets({ groupId, topics: ['autocommit'] }))[0]?.partitions.map(
@@ -949,10 +950,10 @@ test.serial(
         30_000,
       );
       const committed = await committedNow(groupId);
-    t.true(
-      ends.every((end, p) => (committed[p] ?? -1n) >= end),
-      `${mode} committed while running`,
-    );
+      t.true(
+        ends.every((end, p) => (committed[p] ?? -1n) >= end),
+        `${mode} committed while running`,
+      );
       await consumer.disconnect();
     }
     await producer.disconnect();
