@@ -928,8 +928,16 @@ test.serial(
       await consumer.run({
         autoCommitIntervalMs: 50,
         ...(mode === 'eachMessage'
-          ? { eachMessage: async () => void (seen += 1) }
-          : { eachBatch: async ({ batch }) => void (seen += batch.messages.length) }),
+          ? {
+              eachMessage: async () => {
+                seen += 1;
+              },
+            }
+          : {
+              eachBatch: async ({ batch }) => {
+                seen += batch.messages.length;
+              },
+            }),
       });
       await until(`${mode}: the first 400 records seen`, () => seen >= 400);
       // Auto-commit runs as records are delivered: one more record a partition every 100 ms
