@@ -147,16 +147,19 @@ export function handleAppendResponse(r: Raft, m: AppendResponse): void {
   if (pr === undefined) return;
   pr.recentActive = true;
   pr.idleTicks = 0;
-  if (!m.success) {
-    handleRejection(r, m);
-    return;
-  }
+  // An acknowledgement or a refusal names an index we sent in this term; a leader's log
+  // never shrinks, so one beyond our last index is forged or corrupt. (A refusal beyond it
+  // once moved `next` past our log, where the append to send looked compacted.)
   if (m.index > r.log.lastIndex()) {
     r.reject(
       'impossible-index',
       m,
-      `acknowledges ${m.index} beyond our last index ${r.log.lastIndex()}`,
+      `${m.success ? 'acknowledges' : 'refuses'} ${m.index} beyond our last index ${r.log.lastIndex()}`,
     );
+    return;
+  }
+  if (!m.success) {
+    handleRejection(r, m);
     return;
   }
   // A probe acknowledged at the match we already knew also proves where the logs meet.

@@ -330,6 +330,31 @@ test('an acknowledgement of an index beyond the leader’s log is refused as imp
   t.is(cluster.node(1).status().commit, 1);
 });
 
+test('a refusal of an index beyond the leader’s log is refused as impossible, not followed', (t) => {
+  // Regression: fast-check seed 2123140940 (the property below) found this message; the
+  // leader moved the follower's next index past its own log, took the append it then had to
+  // send for compacted, and threw an invariant error (no snapshot).
+  const cluster = new Cluster({ voters: [1, 2, 3] });
+  cluster.campaign(1);
+  t.true(cluster.propose(1, 2).ok);
+  cluster.stabilize();
+  const refusal: Message = {
+    type: MessageType.AppendResponse,
+    group: 7,
+    from: 2,
+    to: 1,
+    term: 1,
+    success: false,
+    index: 5,
+    hintIndex: 4,
+    hintTerm: 0,
+  };
+  t.notThrows(() => cluster.node(1).step(refusal));
+  t.is(cluster.node(1).status().counters.rejected['impossible-index'], 1);
+  t.notThrows(() => cluster.stabilize());
+  t.is(cluster.node(1).status().role, 'leader');
+});
+
 /** Three raw nodes without a safety checker: forged messages may well break Raft's
  * guarantees (a forged vote is a second vote); what must hold is that no node throws. */
 function rawGroup(): { nodes: RawNode[]; logs: MemoryLog[]; deliverAll: () => void } {
