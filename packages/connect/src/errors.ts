@@ -13,6 +13,7 @@ export type ConnectErrorCode =
   | 'RECORD_REJECTED'
   | 'EXTERNAL_SYSTEM'
   | 'OFFSETS_UNREADABLE'
+  | 'TOPIC_NOT_READY'
   | 'WORKER_STOPPED'
   | 'TIMEOUT';
 

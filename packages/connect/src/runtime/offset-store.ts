@@ -17,7 +17,7 @@ import { isPlainObject } from '../config/config-reader.ts';
 import { ConnectError } from '../errors.ts';
 import type { JsonValue } from '../records.ts';
 import { readPartitionRange } from './partition-reader.ts';
-import { ensureTopic, partitionCount } from './topics.ts';
+import { ensureTopic } from './topics.ts';
 
 export interface Mark {
   readonly topic: string;
@@ -89,16 +89,11 @@ export class OffsetStore {
   ) {}
 
   async open(signal?: AbortSignal): Promise<void> {
-    await ensureTopic(
+    this.partitions = await ensureTopic(
       this.admin,
       { topic: this.topic, partitions: this.partitionsWanted, compacted: true },
       signal,
     );
-    this.partitions = await partitionCount(this.admin, this.topic, signal);
-    if (this.partitions === undefined)
-      throw new ConnectError('OFFSETS_UNREADABLE', `offsets topic ${this.topic} is missing`, {
-        retriable: true,
-      });
   }
 
   private partitionOf(key: string): number {

@@ -5,7 +5,7 @@
  * cluster errors (a controller election) are retried for up to `readBackTimeoutMs`.
  */
 import type { Admin } from '@tributary/client';
-import { isRetriable } from '../errors.ts';
+import { ConnectError, isRetriable } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { sleep } from './sleep.ts';
 
@@ -15,18 +15,27 @@ export interface TopicSpec {
   readonly compacted: boolean;
 }
 
+/** Creates the topic if missing; resolves with its partition count once metadata shows it. */
 export async function ensureTopic(
   admin: Admin,
   spec: TopicSpec,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<number> {
   // A worker starting while the cluster elects a controller (NOT_CONTROLLER, no leader
   // yet) used to die at start-up; transient errors are waited out, within a bound.
   const deadline = Date.now() + limits.readBackTimeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {
       await createIfMissing(admin, spec, signal);
-      return;
+      // Created here or by another worker a moment ago: the broker answering metadata
+      // may not have applied it yet. A second worker once read "missing" here and died.
+      const partitions = await partitionCount(admin, spec.topic, signal);
+      if (partitions === undefined) {
+        throw new ConnectError('TOPIC_NOT_READY', `topic ${spec.topic} is not in metadata yet`, {
+          retriable: true,
+        });
+      }
+      return partitions;
     } catch (error) {
       if (!isRetriable(error) || signal?.aborted || Date.now() > deadline) throw error;
       await sleep(Math.min(topicRetryMsMax, 100 * 2 ** attempt), signal);

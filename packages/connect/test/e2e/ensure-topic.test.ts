@@ -4,6 +4,8 @@
  * of three nodes down the controller has no quorum; `ensureTopic` must wait, and finish
  * once the nodes are back, instead of failing at the first retriable error.
  */
+
+import { Client } from '@tributary/client';
 import test from 'ava';
 import { ensureTopic, partitionCount } from '../../src/internal.ts';
 import { startTestCluster, until } from './helpers.ts';
@@ -33,6 +35,33 @@ test('ensureTopic waits out a cluster without a controller quorum', async (t) =>
     t.is(settled, 'created');
     t.is(await partitionCount(admin, 'made-late'), 2);
     await admin.disconnect();
+  } finally {
+    await cluster.close();
+  }
+});
+
+test('workers ensuring one topic at once all see it, whichever broker answers their metadata', async (t) => {
+  // Regression: the second worker of the distributed test once read the offsets topic as
+  // missing right after the first created it (its broker had not applied the creation yet)
+  // and exited. ensureTopic now resolves only once metadata shows the topic.
+  t.timeout(300_000);
+  const cluster = await startTestCluster(3);
+  try {
+    const admins = await Promise.all(
+      cluster.brokers.map(async (broker, i) => {
+        const admin = new Client({ clientId: `ensure-${i}`, brokers: [broker] }).admin();
+        await admin.connect();
+        return admin;
+      }),
+    );
+    for (const round of [1, 2, 3]) {
+      const topic = `raced-${round}`;
+      const counts = await Promise.all(
+        admins.map((admin) => ensureTopic(admin, { topic, partitions: 3, compacted: true })),
+      );
+      t.deepEqual(counts, [3, 3, 3], `round ${round}`);
+    }
+    await Promise.all(admins.map((admin) => admin.disconnect()));
   } finally {
     await cluster.close();
   }
