@@ -91,7 +91,34 @@ export async function ensureInternalTopics(
   replicationFactor: number,
 ): Promise<void> {
   for (const topic of topics) await createTopic(admin, topic, replicationFactor);
-  const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+  if (topics.length === 0) return;
+  // Just created (here or by another instance): the broker answering metadata may not have
+  // applied it yet. Subscribing before it does would leave the topic out of the first
+  // assignment (the Connect workers' offsets topic showed the same race).
+  const metadata = await retryRetriable(
+    async () => {
+      const found = await admin
+        .fetchTopicMetadata({ topics: topics.map((t) => t.name) })
+        .catch((error: unknown) => {
+          // Some broker does not know one of them yet: as good as missing, ask again.
+          if ((error as { code?: string }).code === 'UNKNOWN_TOPIC_OR_PARTITION')
+            return { topics: [] };
+          throw error;
+        });
+      const missing = topics.filter(
+        (topic) => !found.topics.some((t) => t.name === topic.name && t.partitions.length > 0),
+      );
+      if (missing.length > 0) {
+        throw new StreamsError(
+          'INTERNAL_TOPIC_NOT_READY',
+          `internal topics not in metadata yet: ${missing.map((t) => t.name).join(', ')}`,
+          { retriable: true },
+        );
+      }
+      return found;
+    },
+    { deadline: Date.now() + topicCreateMsMax, backoffMsInitial: 100, backoffMsMax: 1_000 },
+  );
   for (const topic of topics) {
     const found = metadata.topics.find((t) => t.name === topic.name);
     if (found && found.partitions.length !== topic.partitions) {
