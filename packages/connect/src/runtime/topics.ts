@@ -26,7 +26,8 @@ export async function ensureTopic(
   const deadline = Date.now() + limits.readBackTimeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {
-      await createIfMissing(admin, spec, signal);
+      const existing = await createIfMissing(admin, spec, signal);
+      if (existing !== undefined) return existing;
       // Created here or by another worker a moment ago: the broker answering metadata
       // may not have applied it yet. A second worker once read "missing" here and died.
       const partitions = await partitionCount(admin, spec.topic, signal);
@@ -45,9 +46,14 @@ export async function ensureTopic(
 
 const topicRetryMsMax = 2_000;
 
-async function createIfMissing(admin: Admin, spec: TopicSpec, signal?: AbortSignal) {
+/** The partition count of an existing topic; undefined when it had to be created. */
+async function createIfMissing(
+  admin: Admin,
+  spec: TopicSpec,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
   const existing = await partitionCount(admin, spec.topic, signal);
-  if (existing !== undefined) return;
+  if (existing !== undefined) return existing;
   const cluster = await admin.describeCluster(signal === undefined ? {} : { signal });
   const brokers = cluster.brokers.filter((broker) => broker.alive).length;
   const replicationFactor = Math.max(1, Math.min(limits.internalTopicReplicationMax, brokers));
@@ -63,6 +69,7 @@ async function createIfMissing(admin: Admin, spec: TopicSpec, signal?: AbortSign
     waitForLeaders: true,
     ...(signal === undefined ? {} : { signal }),
   });
+  return undefined;
 }
 
 /** The topic's partition count, or undefined if it does not exist. */
