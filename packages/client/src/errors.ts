@@ -72,6 +72,14 @@ export class RequestTimeoutError extends TributaryClientError {
   }
 }
 
+/** A broker answered with metadata older than the client has already seen; ask again. */
+export class StaleMetadataError extends TributaryClientError {
+  constructor(message: string) {
+    super('STALE_METADATA', message, { retriable: true });
+    this.name = 'StaleMetadataError';
+  }
+}
+
 /** A whole operation (with its retries) did not finish before its deadline. */
 export class TimeoutError extends TributaryClientError {
   constructor(message: string, cause?: unknown) {

@@ -33,6 +33,7 @@ export {
   InvalidArgumentError,
   MalformedResponseError,
   RequestTimeoutError,
+  StaleMetadataError,
   TimeoutError,
   TributaryClientError,
   TributaryProtocolError,

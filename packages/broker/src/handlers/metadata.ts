@@ -57,6 +57,7 @@ export function answerMetadata(view: MetadataView, request: MetadataRequest): Me
       .sort((a, b) => a.nodeId - b.nodeId)
       .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
     topics,
+    metadataIndex: state.appliedIndex,
   };
 }
 

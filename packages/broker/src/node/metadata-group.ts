@@ -29,6 +29,8 @@ export class MetadataGroup implements GroupStateMachine, MetadataLog {
   private role: Role = Role.Follower;
   private leader = 0;
   private readonly waiters = new Map<number, ProposalWaiter>();
+  /** Readers waiting for this node's copy to reach an index (see whenApplied). */
+  private readonly appliedWaiters = new Set<() => void>();
 
   constructor(
     initial: MetadataState,
@@ -73,12 +75,40 @@ export class MetadataGroup implements GroupStateMachine, MetadataLog {
         );
     }
     if (changes.length > 0) this.onChanges(changes);
+    this.wakeAppliedWaiters();
   }
 
   async restore(snapshot: Snapshot): Promise<void> {
     this.state = MetadataState.decodeSnapshot(snapshot.data);
     this.logger.info('metadata restored from snapshot', { index: snapshot.metadata.index });
     this.onChanges([]);
+    this.wakeAppliedWaiters();
+  }
+
+  /**
+   * Resolves true once this node's copy has applied `index`, or false after `timeoutMs`. A
+   * client that has seen metadata up to some index (a topic it created) asks for at least
+   * that much; a follower's copy usually trails the controller by a few milliseconds.
+   */
+  whenApplied(index: number, timeoutMs: number): Promise<boolean> {
+    if (this.state.appliedIndex >= index) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const check = () => {
+        if (this.state.appliedIndex < index) return;
+        finish(true);
+      };
+      const finish = (reached: boolean) => {
+        clearTimeout(timer);
+        this.appliedWaiters.delete(check);
+        resolve(reached);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.appliedWaiters.add(check);
+    });
+  }
+
+  private wakeAppliedWaiters(): void {
+    for (const check of this.appliedWaiters) check();
   }
 
   onSoftState(state: SoftState, _term: number): void {

@@ -52,6 +52,17 @@ function metadataView(parts: NodeParts): MetadataView {
   };
 }
 
+/**
+ * How long a Metadata request waits for this node's copy to reach the client's minimum
+ * index. A live follower is milliseconds behind; one cut off from the controller answers
+ * stale after this, and the client asks another broker.
+ */
+const metadataCatchUpWaitMs = 2_000;
+
+function withMetadataIndex<T>(parts: NodeParts, topics: T) {
+  return { topics, metadataIndex: parts.metadata.state.appliedIndex };
+}
+
 function dataPath(parts: NodeParts) {
   return {
     state: () => parts.metadata.state,
@@ -64,9 +75,14 @@ function dataPath(parts: NodeParts) {
 function adminHandlers(parts: NodeParts): Handlers {
   const { controller } = parts;
   return {
-    [Api.CreateTopics]: async (body) => ({ topics: await controller.createTopics(body) }),
-    [Api.DeleteTopics]: async (body) => ({ topics: await controller.deleteTopics(body) }),
-    [Api.AlterConfigs]: async (body) => ({ topics: await controller.alterConfigs(body) }),
+    // Each answer carries the index its changes were applied at (at most the controller's
+    // applied index), so the client can ask any broker for metadata at least that fresh.
+    [Api.CreateTopics]: async (body) =>
+      withMetadataIndex(parts, await controller.createTopics(body)),
+    [Api.DeleteTopics]: async (body) =>
+      withMetadataIndex(parts, await controller.deleteTopics(body)),
+    [Api.AlterConfigs]: async (body) =>
+      withMetadataIndex(parts, await controller.alterConfigs(body)),
     [Api.DescribeConfigs]: (body) => answerDescribeConfigs(parts.metadata.state, body),
     [Api.DescribeCluster]: () => {
       controller.requireLeader();
@@ -230,7 +246,12 @@ export function createNodeRouter(parts: NodeParts) {
       context.clientId = body.clientId;
       return apiVersionsBody(parts.config.nodeId, parts.config.clusterId);
     },
-    [Api.Metadata]: (body) => answerMetadata(metadataView(parts), body),
+    [Api.Metadata]: async (body) => {
+      const wanted = body.minMetadataIndex ?? 0;
+      if (wanted > parts.metadata.state.appliedIndex)
+        await parts.metadata.whenApplied(wanted, metadataCatchUpWaitMs);
+      return answerMetadata(metadataView(parts), body);
+    },
     [Api.Produce]: (body) => {
       const answer = handleProduce(dataPath(parts), body);
       if (body.acks !== 0) return answer;

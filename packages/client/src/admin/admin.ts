@@ -152,13 +152,18 @@ export class Admin {
           this.cluster.markStale();
           throw protocolError(ErrorCode.NotController.code, 'no controller known');
         }
-        return await this.cluster.request(
+        const response = await this.cluster.request(
           controller,
           api,
           body,
           scope,
           this.cluster.options.requestTimeoutMs,
         );
+        // Topic changes name the metadata index they were applied at: later metadata reads
+        // of this client ask for at least it (see Cluster.requestMetadata).
+        const { metadataIndex } = response as { metadataIndex?: number };
+        this.cluster.noteMetadataIndex(metadataIndex);
+        return response;
       } catch (error) {
         this.cluster.markStale();
         throw error;

@@ -78,8 +78,14 @@ export class TopicAdmin {
     const scope = this.scope('createTopics', options);
     try {
       const created = await this.createWithRetries(topics, options.validateOnly ?? false, scope);
-      if (created.length > 0 && options.waitForLeaders !== false && options.validateOnly !== true) {
-        await this.waitForLeaders(created, scope);
+      // Existing topics too: one another client created a moment ago may still be electing
+      // its leaders. Metadata read after this call lists them from any broker (the answer's
+      // metadata index makes later reads at least this fresh).
+      if (options.waitForLeaders !== false && options.validateOnly !== true) {
+        await this.waitForLeaders(
+          topics.map((t) => t.name),
+          scope,
+        );
       }
       return created.length > 0;
     } finally {
@@ -176,11 +182,7 @@ export class TopicAdmin {
     try {
       const names = options.topics?.map(checkTopic);
       const response = await this.cluster.retry(scope, () =>
-        this.cluster.requestAny(
-          Api.Metadata,
-          { topics: names === undefined ? null : [...names] },
-          scope,
-        ),
+        this.cluster.requestMetadata(names === undefined ? null : [...names], scope),
       );
       return {
         topics: response.topics.map((topic) => {

@@ -25,6 +25,7 @@ import {
   ConnectionError,
   protocolError,
   RequestTimeoutError,
+  StaleMetadataError,
   TributaryClientError,
   TributaryProtocolError,
 } from '../errors.ts';
@@ -77,6 +78,8 @@ export class Cluster {
   private nextBrokerIndex = 0;
   private pendingRefresh: Promise<void> | undefined;
   private lastRefreshStartMs = 0;
+  /** The highest metadata log index this client has seen; Metadata asks for at least it. */
+  private metadataIndexSeen = 0;
 
   constructor(options: ClusterOptions) {
     if (options.brokers.length === 0) {
@@ -291,6 +294,31 @@ export class Cluster {
     return connection.request(api, body, { timeoutMs, signal: scope });
   }
 
+  /** Notes the metadata index an administration answer carried (CreateTopics and the like). */
+  noteMetadataIndex(index: number | undefined): void {
+    if (index !== undefined && index > this.metadataIndexSeen) this.metadataIndexSeen = index;
+  }
+
+  /**
+   * Metadata from any broker, never older than any this client has seen, so a topic it has
+   * created is listed wherever it asks next: the request names the highest index seen, and a
+   * broker whose copy trails waits for it. One still behind after that is refused as stale
+   * (retriable; the next attempt goes to another broker).
+   */
+  async requestMetadata(topics: string[] | null, scope: CallScope): Promise<MetadataResponse> {
+    const wanted = this.metadataIndexSeen;
+    const body = wanted > 0 ? { topics, minMetadataIndex: wanted } : { topics };
+    const response = await this.requestAny(Api.Metadata, body, scope);
+    const index = response.metadataIndex;
+    if (index !== undefined && index < wanted) {
+      throw new StaleMetadataError(
+        `a broker answered metadata at index ${index}, older than ${wanted} already seen`,
+      );
+    }
+    this.noteMetadataIndex(index);
+    return response;
+  }
+
   /** The coordinator of a group, from cache or FindCoordinator. */
   async coordinatorOf(groupId: string, scope: CallScope): Promise<number> {
     const cached = this.coordinators.get(groupId);
@@ -343,7 +371,7 @@ export class Cluster {
     const topics = this.trackAllTopics ? null : [...this.trackedTopics];
     const scope = new CallScope('metadata refresh', {}, this.options.requestTimeoutMs, this.closer);
     try {
-      const response: MetadataResponse = await this.requestAny(Api.Metadata, { topics }, scope);
+      const response = await this.requestMetadata(topics, scope);
       this.metadata.apply(response, topics, Date.now());
       this.stale = false;
     } finally {

@@ -26,3 +26,5 @@ export const configValue = s.string({ maxLength: limits.configValueLengthMax });
 export const configMap = s.record(configName, configValue, { maxEntries: limits.configEntriesMax });
 export const timestampMs = s.int({ min: -1 });
 export const leaderHint = s.optional(nodeIdOrNone);
+/** A position in the metadata log (Raft group 0): what a broker's copy of metadata includes. */
+export const metadataIndex = s.int({ min: 0 });

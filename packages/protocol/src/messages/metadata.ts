@@ -2,13 +2,20 @@
  * Metadata (api 1): brokers, the controller, and topics with their partitions' leaders
  * and replicas. `topics: null` asks for every topic.
  *
- *   request  = { topics: [string] | null }
- *   response = { clusterId, controllerId, brokers: [broker], topics: [topic] }
+ *   request  = { topics: [string] | null, minMetadataIndex? }
+ *   response = { clusterId, controllerId, brokers: [broker], topics: [topic], metadataIndex? }
  *   broker   = { nodeId, host, port }
  *   topic    = { name, error, partitions: [{ partition, error, leader, leaderEpoch,
  *                                              replicas: [nodeId], learners: [nodeId] }] }
  *
  * `leader` is -1 when none is known; `leaderEpoch` is the partition's Raft term.
+ *
+ * `metadataIndex` is the index of the metadata log the answering broker has applied. A
+ * client sends the highest index it has seen (from Metadata, CreateTopics or DeleteTopics
+ * answers) as `minMetadataIndex`; a broker behind it waits a moment for its copy to catch
+ * up, so a client never reads metadata older than what it has already seen (a topic it has
+ * just created is listed, whichever broker it asks). An answer still below the minimum tells
+ * the client to ask again.
  */
 import * as limits from '../limits.ts';
 import * as s from '../wire/schema.ts';
@@ -16,6 +23,7 @@ import {
   errorCode,
   errorMessage,
   host,
+  metadataIndex,
   nodeId,
   nodeIdOrNone,
   partitionIndex,
@@ -25,6 +33,7 @@ import {
 
 export const metadataRequest = s.object({
   topics: s.nullable(s.array(topicName, { maxItems: limits.topicsPerRequestMax })),
+  minMetadataIndex: s.optional(metadataIndex),
 });
 export type MetadataRequest = s.Infer<typeof metadataRequest>;
 
@@ -54,5 +63,6 @@ export const metadataResponse = s.object({
   controllerId: nodeIdOrNone,
   brokers: s.array(brokerInfo, { maxItems: limits.brokersMax }),
   topics: s.array(topicMetadata, { maxItems: limits.topicsPerRequestMax }),
+  metadataIndex: s.optional(metadataIndex),
 });
 export type MetadataResponse = s.Infer<typeof metadataResponse>;

@@ -92,9 +92,10 @@ export async function ensureInternalTopics(
 ): Promise<void> {
   for (const topic of topics) await createTopic(admin, topic, replicationFactor);
   if (topics.length === 0) return;
-  // Just created (here or by another instance): the broker answering metadata may not have
-  // applied it yet. Subscribing before it does would leave the topic out of the first
-  // assignment (the Connect workers' offsets topic showed the same race).
+  // Just created (here or by another instance). The client reads metadata at least as fresh
+  // as the creation's answer, so they are listed; a broker that stayed behind past its wait
+  // can still answer without one, and that is retried: subscribing then would leave the
+  // topic out of the first assignment.
   const metadata = await retryRetriable(
     async () => {
       const found = await admin
