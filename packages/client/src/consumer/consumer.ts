@@ -20,7 +20,13 @@ import { GroupMembership } from '../group/membership.ts';
 import type { ClientEmitter } from '../instrumentation.ts';
 import type { Logger } from '../logger.ts';
 import type { Cluster } from '../net/cluster.ts';
-import { type DeliveryContext, iterate, type RunHandlers, runWorker } from './delivery.ts';
+import {
+  type DeliveryContext,
+  iterate,
+  type RecordIterator,
+  type RunHandlers,
+  runWorker,
+} from './delivery.ts';
 import { Fetcher } from './fetcher.ts';
 import { GroupOffsets } from './group-offsets.ts';
 import type { ConsumerMessage } from './message.ts';
@@ -228,28 +234,68 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   messages(
     options: { signal?: AbortSignal; autoCommit?: boolean } = {},
   ): AsyncIterable<ConsumerMessage> {
-    const consumer = this;
+    return { [Symbol.asyncIterator]: () => this.iterator(options) };
+  }
+
+  /**
+   * One iteration: starts consuming on the first `next()`, stops when it ends (`break`, the
+   * signal, `stop()`, `disconnect()`, a failure), and then ends quietly unless it failed.
+   */
+  private iterator(options: {
+    signal?: AbortSignal;
+    autoCommit?: boolean;
+  }): AsyncIterator<ConsumerMessage, void> {
+    const onAbort = () => void this.stop();
+    let started = false;
+    let records: RecordIterator | undefined;
+    const end = async (error: unknown): Promise<IteratorResult<ConsumerMessage, void>> => {
+      const ended = this.mode === 'stopped' || this.mode === 'closed';
+      options.signal?.removeEventListener('abort', onAbort);
+      if (started) await this.stop();
+      if (error === undefined) return { done: true, value: undefined };
+      if (this.failure !== undefined) throw this.failure;
+      if (started && (options.signal?.aborted || ended)) return { done: true, value: undefined };
+      throw error;
+    };
+    const start = async (): Promise<RecordIterator> => {
+      if (this.mode === 'iterator' || this.mode === 'run') {
+        throw new IllegalStateError('this consumer is already being consumed');
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await this.startConsuming('iterator', options);
+      } catch (error) {
+        options.signal?.removeEventListener('abort', onAbort);
+        throw error;
+      }
+      started = true;
+      return iterate(this.delivery(), end);
+    };
+    const finished = { done: true, value: undefined } as const;
+    let starting: Promise<RecordIterator> | undefined;
+    let over = false;
     return {
-      async *[Symbol.asyncIterator]() {
-        if (consumer.mode === 'iterator' || consumer.mode === 'run') {
-          throw new IllegalStateError('this consumer is already being consumed');
-        }
-        const onAbort = () => void consumer.stop();
-        options.signal?.addEventListener('abort', onAbort, { once: true });
-        let started = false;
-        try {
-          await consumer.startConsuming('iterator', options);
-          started = true;
-          yield* iterate(consumer.delivery());
-        } catch (error) {
-          if (consumer.failure !== undefined) throw consumer.failure;
-          const ended = consumer.mode === 'stopped' || consumer.mode === 'closed';
-          if (started && (options.signal?.aborted || ended)) return;
-          throw error;
-        } finally {
-          options.signal?.removeEventListener('abort', onAbort);
-          if (started) await consumer.stop();
-        }
+      next: () => {
+        if (records !== undefined) return records.next();
+        if (over) return Promise.resolve(finished);
+        starting ??= start();
+        return starting.then(
+          (iterator) => {
+            records = iterator;
+            // return() was called while the consumer was starting.
+            return over ? iterator.return() : iterator.next();
+          },
+          (error: unknown) => {
+            if (over) return finished;
+            over = true;
+            throw error;
+          },
+        );
+      },
+      return: () => {
+        if (records !== undefined) return records.return();
+        over = true;
+        return Promise.resolve(finished);
       },
     };
   }

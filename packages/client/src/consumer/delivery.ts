@@ -322,35 +322,161 @@ async function deliverSlice(
   return true;
 }
 
-/** The async iterator: one record at a time; a record is consumed when the next is asked for. */
-export async function* iterate(
-  ctx: DeliveryContext,
-): AsyncGenerator<ConsumerMessage, void, undefined> {
-  while (ctx.isRunning()) {
-    const { chunk, done } = await claim(ctx);
+type Step = IteratorResult<ConsumerMessage, void>;
+const finished: Step = Object.freeze({ done: true, value: undefined });
+
+/**
+ * How an iteration ends: `error` undefined when the consumer stopped running. The default
+ * ends quietly or rethrows; the consumer's iterator also stops the consumer.
+ */
+export type IterationEnd = (error: unknown) => Promise<Step>;
+
+const endPlainly: IterationEnd = (error) =>
+  error === undefined ? Promise.resolve(finished) : Promise.reject(error);
+
+/**
+ * The async iterator: one record at a time; a record is consumed when the next is asked for.
+ *
+ * Written by hand rather than as an async generator: a generator's `yield` costs several
+ * promise turns a record, twice that through the consumer's `yield*`, and capped iteration
+ * well below the per-message handler. Here a record of a chunk already taken is handed out
+ * in one resolved promise; only taking a chunk, and an auto-commit that is due, wait.
+ * Calls are served in order: a `next()` made while another waits runs after it.
+ */
+export class RecordIterator implements AsyncIterator<ConsumerMessage, void> {
+  private chunk: FetchedChunk | undefined;
+  private release: (() => void) | undefined;
+  private state: PartitionState | undefined;
+  private isCurrent: (state: PartitionState) => boolean = () => false;
+  private records: Iterator<ConsumerMessage, void> | undefined;
+  /** Handed out last; consumed once the next record is asked for. */
+  private handedOut: ConsumerMessage | undefined;
+  private waiting: Promise<Step> | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly ctx: DeliveryContext,
+    private readonly onEnd: IterationEnd = endPlainly,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<Step> {
+    if (this.waiting !== undefined) {
+      const after = () => this.next();
+      return this.waiting.then(after, after);
+    }
+    if (this.ended) return Promise.resolve(finished);
+    let committing: Promise<void> | undefined;
     try {
-      const state = current(ctx, chunk);
-      if (state === undefined) continue;
-      let complete = true;
-      const isCurrent = stillCurrent(ctx, chunk);
-      for (const message of messagesOf(
-        chunk.topic,
-        chunk.partition,
-        chunk.batches,
-        startOf(state, chunk),
-      )) {
-        if (!isCurrent(state) || !ctx.isRunning()) {
-          complete = false;
-          break;
-        }
-        yield message;
-        if (isCurrent(state)) state.consumedOffset = Number(message.offset) + 1;
-        const committing = ctx.maybeAutoCommit();
-        if (committing !== undefined) await committing;
+      committing = this.consumeHandedOut();
+      if (committing === undefined) {
+        const message = this.nextInChunk();
+        if (message !== undefined) return Promise.resolve({ done: false, value: message });
       }
-      if (complete) finishChunk(ctx, state, chunk);
-    } finally {
-      done();
+    } catch (error) {
+      return this.end(error);
+    }
+    const step = this.nextAfterWaiting(committing);
+    this.waiting = step;
+    const clear = () => {
+      if (this.waiting === step) this.waiting = undefined;
+    };
+    step.then(clear, clear);
+    return step;
+  }
+
+  /** Ends the iteration: the record handed out last stays unconsumed. */
+  return(): Promise<Step> {
+    this.handedOut = undefined;
+    // A next() still waiting for a chunk ends with the consumer's stop (its take aborts).
+    if (this.waiting === undefined) this.closeChunk(false);
+    return this.end(undefined);
+  }
+
+  private async nextAfterWaiting(committing: Promise<void> | undefined): Promise<Step> {
+    try {
+      if (committing !== undefined) await committing;
+      for (;;) {
+        const message = this.nextInChunk();
+        if (message !== undefined) return { done: false, value: message };
+        if (this.ended || !this.ctx.isRunning()) return this.end(undefined);
+        const { chunk, done } = await claim(this.ctx);
+        this.openChunk(chunk, done);
+      }
+    } catch (error) {
+      return this.end(error);
     }
   }
+
+  private end(error: unknown): Promise<Step> {
+    this.closeChunk(false);
+    // Already ended by return(): a next() that was waiting fails only because of the stop.
+    if (this.ended) return Promise.resolve(finished);
+    this.ended = true;
+    return this.onEnd(error);
+  }
+
+  /** The record handed out last is consumed: its partition's position moves past it. */
+  private consumeHandedOut(): Promise<void> | undefined {
+    const message = this.handedOut;
+    if (message === undefined) return undefined;
+    this.handedOut = undefined;
+    const state = this.state;
+    if (state !== undefined && this.isCurrent(state))
+      state.consumedOffset = Number(message.offset) + 1;
+    return this.ctx.maybeAutoCommit();
+  }
+
+  /** The next record of the chunk taken, if it is still current; undefined closes the chunk. */
+  private nextInChunk(): ConsumerMessage | undefined {
+    const records = this.records;
+    const state = this.state;
+    if (records === undefined || state === undefined) return undefined;
+    if (this.ended || !this.isCurrent(state) || !this.ctx.isRunning()) {
+      this.closeChunk(false);
+      return undefined;
+    }
+    const next = records.next();
+    if (next.done === true) {
+      this.closeChunk(true);
+      return undefined;
+    }
+    this.handedOut = next.value;
+    return next.value;
+  }
+
+  private openChunk(chunk: FetchedChunk, done: () => void): void {
+    const state = current(this.ctx, chunk);
+    if (state === undefined) {
+      done();
+      return;
+    }
+    this.chunk = chunk;
+    this.release = done;
+    this.state = state;
+    this.isCurrent = stillCurrent(this.ctx, chunk);
+    this.records = messagesOf(chunk.topic, chunk.partition, chunk.batches, startOf(state, chunk))[
+      Symbol.iterator
+    ]();
+  }
+
+  /** Gives the chunk back; a chunk read to its end moves the position past its gaps. */
+  private closeChunk(complete: boolean): void {
+    const { chunk, state, release } = this;
+    if (chunk === undefined || release === undefined) return;
+    this.chunk = undefined;
+    this.release = undefined;
+    this.state = undefined;
+    this.records = undefined;
+    if (complete && state !== undefined) finishChunk(this.ctx, state, chunk);
+    release();
+  }
+}
+
+/** The async iterator over the records, ended by its `return()` or the consumer stopping. */
+export function iterate(ctx: DeliveryContext, onEnd?: IterationEnd): RecordIterator {
+  return new RecordIterator(ctx, onEnd);
 }

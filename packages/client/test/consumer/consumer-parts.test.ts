@@ -235,6 +235,23 @@ test('the iterator marks a record consumed only when the next one is asked for',
   t.is(state.consumedOffset, 1, 'the record we stopped on is not committed');
 });
 
+test('the iterator serves next() calls made before earlier ones settled, in order', async (t) => {
+  const states = new PartitionStates();
+  const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);
+  states.position(state, 0);
+  const buffer = new MessageBuffer(1 << 20, () => {});
+  const iterator = iterate(context(states, buffer));
+  // Three asks while no chunk is there: they wait, and are answered in the order asked.
+  const asked = [iterator.next(), iterator.next(), iterator.next()];
+  buffer.push(chunk(states, 0, [batch(0, ['a', 'b'])], 2));
+  buffer.push(chunk(states, 2, [batch(2, ['c'])], 3));
+  const values = (await Promise.all(asked)).map((step) => step.value?.value?.toString());
+  t.deepEqual(values, ['a', 'b', 'c']);
+  t.is(state.consumedOffset, 2, 'the last record handed out is not consumed yet');
+  await iterator.return();
+  t.deepEqual(await iterator.next(), { done: true, value: undefined }, 'ended stays ended');
+});
+
 test('a seek during iteration stops records fetched before it', async (t) => {
   const states = new PartitionStates();
   const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);

@@ -1,0 +1,58 @@
+import { Api, initChecksums } from '@tributary/protocol';
+import test from 'ava';
+import { Client } from '../../src/index.ts';
+import { singleBrokerMetadata, startScriptedBroker } from '../helpers/scripted-broker.ts';
+
+// Regression: with an async generator, return() waited behind a next() that waited for
+// records, so ending an iteration with nothing to read hung until data arrived.
+test('return() ends an iteration whose next() is waiting for records; the waiting next() ends too', async (t) => {
+  await initChecksums();
+  const broker = await startScriptedBroker({ nodeId: 1 });
+  t.teardown(() => broker.close());
+  let fetches = 0;
+  broker.handle((exchange) => {
+    const { api } = exchange.frame;
+    if (api === Api.Metadata) exchange.reply(singleBrokerMetadata(broker, { t: 1 }));
+    else if (api === Api.ListOffsets) {
+      exchange.reply({
+        topics: [{ name: 't', partitions: [{ partition: 0, error: 0, offset: 0, timestamp: -1 }] }],
+      });
+    } else if (api === Api.Fetch) {
+      fetches += 1;
+      const empty = {
+        topics: [
+          {
+            name: 't',
+            partitions: [
+              {
+                partition: 0,
+                error: 0,
+                highWatermark: 0,
+                logStartOffset: 0,
+                records: new Uint8Array(0),
+              },
+            ],
+          },
+        ],
+      };
+      setTimeout(() => exchange.reply(empty), 20);
+    }
+  });
+  const client = new Client({ clientId: 'iterator-end', brokers: [`127.0.0.1:${broker.port}`] });
+  const consumer = client.consumer({});
+  t.teardown(() => consumer.disconnect());
+  await consumer.connect();
+  consumer.assign([{ topic: 't', partitions: [0] }]);
+  t.timeout(30_000);
+  const iterator = consumer.messages()[Symbol.asyncIterator]();
+  const waiting = iterator.next();
+  while (fetches < 2) await new Promise((r) => setTimeout(r, 10));
+  t.deepEqual(await iterator.return?.(), { done: true, value: undefined });
+  t.deepEqual(await waiting, { done: true, value: undefined });
+  t.deepEqual(await iterator.next(), { done: true, value: undefined });
+  // The consumer stopped with the iteration and can iterate again.
+  const again = consumer.messages()[Symbol.asyncIterator]();
+  const next = again.next();
+  await again.return?.();
+  t.deepEqual(await next, { done: true, value: undefined });
+});
