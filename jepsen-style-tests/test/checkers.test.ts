@@ -306,3 +306,36 @@ test('metadata-divergence: nodes disagree, a created topic missing, a deleted to
   );
   t.deepEqual(kinds.sort(), ['created-missing', 'deleted-present', 'nodes-disagree']);
 });
+
+test('metadata-divergence: a client reading metadata right after its acknowledged create or delete must see it', (t) => {
+  const topicOp = (
+    h: HistoryBuilder,
+    process: number,
+    f: 'create-topic' | 'delete-topic',
+    topic: string,
+    readBack?: 'listed' | 'unlisted',
+  ) => {
+    h.invoke(process, { f, value: { topic } });
+    return h.complete(process, 'ok', {
+      f,
+      value: readBack === undefined ? { topic } : { topic, readBack },
+    });
+  };
+  const fine = new HistoryBuilder();
+  topicOp(fine, 0, 'create-topic', 'a', 'listed');
+  topicOp(fine, 0, 'create-topic', 'b', 'listed');
+  topicOp(fine, 1, 'delete-topic', 'b', 'unlisted');
+  topicOp(fine, 1, 'create-topic', 'c'); // its read failed: nothing to check
+  t.deepEqual(failed(checkHistory(fine.ops)), []);
+
+  const stale = new HistoryBuilder();
+  topicOp(stale, 0, 'create-topic', 'a', 'unlisted');
+  topicOp(stale, 0, 'create-topic', 'b', 'listed');
+  topicOp(stale, 1, 'delete-topic', 'b', 'listed');
+  const report = checkHistory(stale.ops);
+  t.deepEqual(failed(report), ['metadata-divergence']);
+  const kinds = result(report, 'metadata-divergence').examples.map(
+    (e) => (e as { kind: string }).kind,
+  );
+  t.deepEqual(kinds.sort(), ['created-unlisted', 'deleted-listed']);
+});

@@ -4,6 +4,10 @@
  * deleted afterwards exists (`created-missing`), and a topic whose deletion was acknowledged
  * and never re-created afterwards is gone (`deleted-present`). Topics whose last operation
  * was indeterminate may be either. Each node's last `describe-topics` is its final word.
+ *
+ * Read your writes, during the run: the metadata a client reads right after its create was
+ * acknowledged lists the topic (`created-unlisted` otherwise), and right after its delete
+ * does not (`deleted-listed`), whichever broker answered.
  */
 import type { DescribeTopicsOperation, History } from '../history/operation.ts';
 import { pairOperations } from '../history/pairs.ts';
@@ -17,6 +21,7 @@ export function checkMetadataDivergence(history: History): CheckResult {
     if (op.type === 'ok' && op.f === 'describe-topics') finals.set(op.value.node, op);
   }
   const anomalies = new Anomalies('metadata-divergence');
+  checkReadBacks(history, anomalies);
   if (finals.size === 0) return anomalies.result();
   const views = [...finals.values()].map((op) => ({
     node: op.value.node,
@@ -43,6 +48,19 @@ export function checkMetadataDivergence(history: History): CheckResult {
     }
   }
   return anomalies.result();
+}
+
+function checkReadBacks(history: History, anomalies: Anomalies): void {
+  for (const op of history) {
+    if (op.type !== 'ok' || (op.f !== 'create-topic' && op.f !== 'delete-topic')) continue;
+    const { topic, readBack } = op.value;
+    if (readBack === undefined) continue;
+    anomalies.checked++;
+    if (op.f === 'create-topic' && readBack === 'unlisted')
+      anomalies.add({ kind: 'created-unlisted', topic, process: op.process });
+    else if (op.f === 'delete-topic' && readBack === 'listed')
+      anomalies.add({ kind: 'deleted-listed', topic, process: op.process });
+  }
 }
 
 /**

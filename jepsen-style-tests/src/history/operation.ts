@@ -97,6 +97,12 @@ export interface MemberValue {
 export interface TopicValue {
   readonly topic: string;
   readonly partitions?: number;
+  /**
+   * On an acknowledged create or delete: whether the same client's next metadata read listed
+   * the topic (absent when that read failed). Read your writes: a create must be listed, a
+   * delete must not.
+   */
+  readonly readBack?: 'listed' | 'unlisted';
 }
 
 export interface TopicDescription {

@@ -40,7 +40,7 @@ export class TopicOperations {
         ],
         ...call,
       });
-      return { type: 'ok', value };
+      return { type: 'ok', value: await withReadBack(admin, value, call) };
     } catch (error) {
       return writeFailed(value, error);
     }
@@ -49,7 +49,7 @@ export class TopicOperations {
   async delete(admin: Admin, value: TopicValue, call: OperationCall): Promise<Completion> {
     try {
       await admin.deleteTopics({ topics: [value.topic], ...call });
-      return { type: 'ok', value };
+      return { type: 'ok', value: await withReadBack(admin, value, call) };
     } catch (error) {
       // Unknown: it is absent, which is all a delete promises (an earlier attempt deleted it).
       if (errorCodeOf(error) === 'UNKNOWN_TOPIC_OR_PARTITION')
@@ -142,4 +142,24 @@ function sameTopics(a: readonly TopicDescription[], b: readonly TopicDescription
     a.length === b.length &&
     a.every((t, i) => t.topic === b[i]?.topic && t.partitions === b[i]?.partitions)
   );
+}
+
+/**
+ * The value with `readBack`: whether this client's next metadata read, from whichever broker
+ * it asks, lists the topic it has just created or deleted. A read that fails leaves it out.
+ */
+async function withReadBack(
+  admin: Admin,
+  value: TopicValue,
+  call: OperationCall,
+): Promise<TopicValue> {
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [value.topic], ...call });
+    const listed = topics.some((t) => t.name === value.topic && t.partitions.length > 0);
+    return { ...value, readBack: listed ? 'listed' : 'unlisted' };
+  } catch (error) {
+    if (errorCodeOf(error) === 'UNKNOWN_TOPIC_OR_PARTITION')
+      return { ...value, readBack: 'unlisted' };
+    return value;
+  }
 }
