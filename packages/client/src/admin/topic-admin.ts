@@ -78,14 +78,11 @@ export class TopicAdmin {
     const scope = this.scope('createTopics', options);
     try {
       const created = await this.createWithRetries(topics, options.validateOnly ?? false, scope);
-      // Existing topics too: one another client created a moment ago may still be electing
-      // its leaders. Metadata read after this call lists them from any broker (the answer's
-      // metadata index makes later reads at least this fresh).
-      if (options.waitForLeaders !== false && options.validateOnly !== true) {
-        await this.waitForLeaders(
-          topics.map((t) => t.name),
-          scope,
-        );
+      // Only topics this call created: one that existed may have a partition without a
+      // leader (a broker down), which is no reason to fail. Either way, later metadata
+      // reads of this client list it (the answer's metadata index makes them that fresh).
+      if (created.length > 0 && options.waitForLeaders !== false && options.validateOnly !== true) {
+        await this.waitForLeaders(created, scope);
       }
       return created.length > 0;
     } finally {

@@ -90,3 +90,25 @@ test('a stale metadata answer that never catches up ends in a retriable STALE_ME
   const cause = (error as { cause?: { code?: string; retriable?: boolean } }).cause ?? error;
   t.is((cause as { code?: string }).code, 'STALE_METADATA', String(error));
 });
+
+test('createTopics of a topic that exists resolves false at once, even when a partition of it has no leader', async (t) => {
+  const broker = await startScriptedBroker({ nodeId: 1 });
+  t.teardown(() => broker.close());
+  broker.handle((exchange) => {
+    const { api } = exchange.frame;
+    if (api === Api.Metadata) {
+      const answer = metadata(broker, ['x'], 5);
+      // The partition's leader is down.
+      const [topic] = answer.topics;
+      const partitions = [{ ...topic!.partitions[0]!, error: 5, leader: -1 }];
+      exchange.reply({ ...answer, topics: [{ ...topic!, partitions }] });
+    } else if (api === Api.CreateTopics) {
+      exchange.reply({ topics: [{ name: 'x', error: 36 }], metadataIndex: 5 });
+    }
+  });
+  const client = new Client({ clientId: 't', brokers: [`127.0.0.1:${broker.port}`] });
+  const admin = client.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  t.false(await admin.createTopics({ topics: [{ topic: 'x' }], timeoutMs: 3_000 }));
+});
