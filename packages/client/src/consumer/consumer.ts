@@ -248,12 +248,18 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     const onAbort = () => void this.stop();
     let started = false;
     let records: RecordIterator | undefined;
-    const end = async (error: unknown): Promise<IteratorResult<ConsumerMessage, void>> => {
+    const end = async (
+      error: unknown,
+      byReturn: boolean,
+    ): Promise<IteratorResult<ConsumerMessage, void>> => {
       const ended = this.mode === 'stopped' || this.mode === 'closed';
       options.signal?.removeEventListener('abort', onAbort);
       if (started) await this.stop();
-      if (error === undefined) return { done: true, value: undefined };
+      if (byReturn) return { done: true, value: undefined };
+      // A failure (an offset out of range with no reset policy) stops the consumer; the
+      // iteration reports it whether it was waiting for records or between two.
       if (this.failure !== undefined) throw this.failure;
+      if (error === undefined) return { done: true, value: undefined };
       if (started && (options.signal?.aborted || ended)) return { done: true, value: undefined };
       throw error;
     };

@@ -326,10 +326,11 @@ type Step = IteratorResult<ConsumerMessage, void>;
 const finished: Step = Object.freeze({ done: true, value: undefined });
 
 /**
- * How an iteration ends: `error` undefined when the consumer stopped running. The default
- * ends quietly or rethrows; the consumer's iterator also stops the consumer.
+ * How an iteration ends: `error` undefined when the consumer stopped running or `byReturn`
+ * (the application's `return()`, a `break`). The default ends quietly or rethrows; the
+ * consumer's iterator also stops the consumer and reports a failure that stopped it.
  */
-export type IterationEnd = (error: unknown) => Promise<Step>;
+export type IterationEnd = (error: unknown, byReturn: boolean) => Promise<Step>;
 
 const endPlainly: IterationEnd = (error) =>
   error === undefined ? Promise.resolve(finished) : Promise.reject(error);
@@ -393,7 +394,7 @@ export class RecordIterator implements AsyncIterator<ConsumerMessage, void> {
     this.handedOut = undefined;
     // A next() still waiting for a chunk ends with the consumer's stop (its take aborts).
     if (this.waiting === undefined) this.closeChunk(false);
-    return this.end(undefined);
+    return this.end(undefined, true);
   }
 
   private async nextAfterWaiting(committing: Promise<void> | undefined): Promise<Step> {
@@ -411,12 +412,12 @@ export class RecordIterator implements AsyncIterator<ConsumerMessage, void> {
     }
   }
 
-  private end(error: unknown): Promise<Step> {
+  private end(error: unknown, byReturn = false): Promise<Step> {
     this.closeChunk(false);
     // Already ended by return(): a next() that was waiting fails only because of the stop.
     if (this.ended) return Promise.resolve(finished);
     this.ended = true;
-    return this.onEnd(error);
+    return this.onEnd(error, byReturn);
   }
 
   /** The record handed out last is consumed: its partition's position moves past it. */

@@ -252,6 +252,38 @@ test('the iterator serves next() calls made before earlier ones settled, in orde
   t.deepEqual(await iterator.next(), { done: true, value: undefined }, 'ended stays ended');
 });
 
+test('the iterator says how it ended: the consumer stopped running, or return() was called', async (t) => {
+  const states = new PartitionStates();
+  const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);
+  states.position(state, 0);
+  const buffer = new MessageBuffer(1 << 20, () => {});
+  buffer.push(chunk(states, 0, [batch(0, ['a', 'b'])], 2));
+  const ends: [unknown, boolean][] = [];
+  const onEnd = async (error: unknown, byReturn: boolean) => {
+    ends.push([error, byReturn]);
+    return { done: true as const, value: undefined };
+  };
+  let running = true;
+  const stopping = iterate({ ...context(states, buffer), isRunning: () => running }, onEnd);
+  t.is((await stopping.next()).value?.value?.toString(), 'a');
+  // Stopped between two records (a failure stops the consumer this way): the iteration
+  // ends there, and its end is told it was not asked for.
+  running = false;
+  t.deepEqual(await stopping.next(), { done: true, value: undefined });
+  t.deepEqual(ends, [[undefined, false]]);
+  t.is(state.consumedOffset, 1, 'the record handed out before the stop was consumed');
+
+  running = true;
+  buffer.push(chunk(states, 1, [batch(1, ['b'])], 2));
+  const returning = iterate({ ...context(states, buffer), isRunning: () => running }, onEnd);
+  t.is((await returning.next()).value?.value?.toString(), 'b');
+  await returning.return();
+  t.deepEqual(ends, [
+    [undefined, false],
+    [undefined, true],
+  ]);
+});
+
 test('a seek during iteration stops records fetched before it', async (t) => {
   const states = new PartitionStates();
   const state = states.add({ topic: 't', partition: 0 }, undefined, earliest);
