@@ -3,24 +3,30 @@
  * the change is accepted, from whichever broker it comes (see Cluster.requestMetadata).
  */
 import { Api, type RequestOf } from '@tributary/protocol';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Client } from '../../src/index.ts';
-import { type ScriptedBroker, startScriptedBroker } from '../helpers/scripted-broker.ts';
+import {
+  type ScriptedBroker,
+  singleBrokerMetadata,
+  startScriptedBroker,
+} from '../helpers/scripted-broker.ts';
 
 function metadata(broker: ScriptedBroker, topics: string[], metadataIndex: number) {
-  return {
-    clusterId: 'c',
-    controllerId: 1,
-    brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port }],
-    topics: topics.map((name) => ({
-      name,
-      error: 0,
-      partitions: [
-        { partition: 0, error: 0, leader: 1, leaderEpoch: 1, replicas: [1], learners: [] },
-      ],
-    })),
-    metadataIndex,
-  };
+  const counts = Object.fromEntries(topics.map((name) => [name, 1]));
+  return { ...singleBrokerMetadata(broker, counts), metadataIndex };
+}
+
+/** An admin connected to the scripted broker, retrying quickly; disconnected after the test. */
+async function connectedAdmin(t: ExecutionContext, broker: ScriptedBroker) {
+  const client = new Client({
+    clientId: 't',
+    brokers: [`127.0.0.1:${broker.port}`],
+    retry: { backoffMsInitial: 10, backoffMsMax: 20 },
+  });
+  const admin = client.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  return admin;
 }
 
 test('metadata read after a topic is created asks for its index, and a staler answer is asked again', async (t) => {
@@ -45,14 +51,7 @@ test('metadata read after a topic is created asks for its index, and a staler an
       exchange.reply({ topics: [{ name: 'fresh', error: 0 }], metadataIndex: 12 });
     }
   });
-  const client = new Client({
-    clientId: 't',
-    brokers: [`127.0.0.1:${broker.port}`],
-    retry: { backoffMsInitial: 10, backoffMsMax: 20 },
-  });
-  const admin = client.admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
+  const admin = await connectedAdmin(t, broker);
   t.true(await admin.createTopics({ topics: [{ topic: 'fresh' }], waitForLeaders: false }));
   const described = await admin.fetchTopicMetadata({ topics: ['fresh'] });
   t.deepEqual(
@@ -77,14 +76,7 @@ test('a stale metadata answer that never catches up ends in a retriable STALE_ME
     else if (api === Api.DeleteTopics)
       exchange.reply({ topics: [{ name: 't', error: 0 }], metadataIndex: 9 });
   });
-  const client = new Client({
-    clientId: 't',
-    brokers: [`127.0.0.1:${broker.port}`],
-    retry: { backoffMsInitial: 10, backoffMsMax: 20 },
-  });
-  const admin = client.admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
+  const admin = await connectedAdmin(t, broker);
   await admin.deleteTopics({ topics: ['t'] });
   const error = await t.throwsAsync(admin.fetchTopicMetadata({ topics: ['t'], timeoutMs: 300 }));
   const cause = (error as { cause?: { code?: string; retriable?: boolean } }).cause ?? error;
@@ -106,9 +98,6 @@ test('createTopics of a topic that exists resolves false at once, even when a pa
       exchange.reply({ topics: [{ name: 'x', error: 36 }], metadataIndex: 5 });
     }
   });
-  const client = new Client({ clientId: 't', brokers: [`127.0.0.1:${broker.port}`] });
-  const admin = client.admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
+  const admin = await connectedAdmin(t, broker);
   t.false(await admin.createTopics({ topics: [{ topic: 'x' }], timeoutMs: 3_000 }));
 });

@@ -1,7 +1,10 @@
 import { Api, initChecksums } from '@tributary/protocol';
 import test from 'ava';
-import { Client } from '../../src/index.ts';
-import { singleBrokerMetadata, startScriptedBroker } from '../helpers/scripted-broker.ts';
+import {
+  iteratingConsumer,
+  singleBrokerMetadata,
+  startScriptedBroker,
+} from '../helpers/scripted-broker.ts';
 
 // Regression: with an async generator, return() waited behind a next() that waited for
 // records, so ending an iteration with nothing to read hung until data arrived.
@@ -38,13 +41,8 @@ test('return() ends an iteration whose next() is waiting for records; the waitin
       setTimeout(() => exchange.reply(empty), 20);
     }
   });
-  const client = new Client({ clientId: 'iterator-end', brokers: [`127.0.0.1:${broker.port}`] });
-  const consumer = client.consumer({});
-  t.teardown(() => consumer.disconnect());
-  await consumer.connect();
-  consumer.assign([{ topic: 't', partitions: [0] }]);
+  const { consumer, iterator } = await iteratingConsumer(t, broker, 'iterator-end');
   t.timeout(30_000);
-  const iterator = consumer.messages()[Symbol.asyncIterator]();
   const waiting = iterator.next();
   while (fetches < 2) await new Promise((r) => setTimeout(r, 10));
   t.deepEqual(await iterator.return?.(), { done: true, value: undefined });

@@ -6,8 +6,11 @@ import {
   stampBaseOffset,
 } from '@tributary/protocol';
 import test from 'ava';
-import { Client } from '../../src/index.ts';
-import { singleBrokerMetadata, startScriptedBroker } from '../helpers/scripted-broker.ts';
+import {
+  iteratingConsumer,
+  singleBrokerMetadata,
+  startScriptedBroker,
+} from '../helpers/scripted-broker.ts';
 
 test('a seek made while the first offset lookup is in flight is not overwritten by that lookup', async (t) => {
   await initChecksums();
@@ -50,13 +53,8 @@ test('a seek made while the first offset lookup is in flight is not overwritten 
       });
     }
   });
-  const client = new Client({ clientId: 'seek-race', brokers: [`127.0.0.1:${broker.port}`] });
-  const consumer = client.consumer({});
-  t.teardown(() => consumer.disconnect());
-  await consumer.connect();
-  consumer.assign([{ topic: 't', partitions: [0] }]);
+  const { consumer, iterator } = await iteratingConsumer(t, broker, 'seek-race');
   t.timeout(30_000);
-  const iterator = consumer.messages()[Symbol.asyncIterator]();
   const first = iterator.next();
   while (!answerLatest) await new Promise((r) => setTimeout(r, 10));
   consumer.seek({ topic: 't', partition: 0, offset: 'earliest' });

@@ -11,7 +11,9 @@ import {
   encodeResponse,
   type RequestFrame,
 } from '@tributary/protocol';
+import type { ExecutionContext } from 'ava';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { Client } from '../../src/index.ts';
 
 export interface Exchange {
   readonly frame: RequestFrame;
@@ -130,4 +132,21 @@ function makeExchange(frame: RequestFrame, socket: WebSocket): Exchange {
       ),
     replyRaw: send,
   };
+}
+
+/**
+ * A consumer on the scripted broker with partition 0 of `t` assigned, and an iterator over
+ * its records (not started: the first `next()` starts it). Disconnected after the test.
+ */
+export async function iteratingConsumer(
+  t: ExecutionContext,
+  broker: { port: number },
+  clientId: string,
+) {
+  const client = new Client({ clientId, brokers: [`127.0.0.1:${broker.port}`] });
+  const consumer = client.consumer({});
+  t.teardown(() => consumer.disconnect());
+  await consumer.connect();
+  consumer.assign([{ topic: 't', partitions: [0] }]);
+  return { consumer, iterator: consumer.messages()[Symbol.asyncIterator]() };
 }
