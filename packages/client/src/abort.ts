@@ -119,11 +119,7 @@ export class CallScope extends Cancellation {
     }
   }
 
-  get done(): boolean {
-    return this.aborted;
-  }
-
-  /** The typed reason this scope ended; only meaningful once `done`. */
+  /** The typed reason this scope ended; only meaningful once `aborted`. */
   override get reason(): TributaryClientError {
     return super.reason as TributaryClientError;
   }

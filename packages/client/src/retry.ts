@@ -38,13 +38,13 @@ export async function retrying<T>(
   let lastError: unknown;
   for (let attemptNumber = 0; ; attemptNumber += 1) {
     if (hooks.closeSignal?.aborted) throw hooks.closeSignal.reason;
-    if (scope.done) throw endError(scope, lastError);
+    if (scope.aborted) throw endError(scope, lastError);
     try {
       return await attempt(attemptNumber);
     } catch (error) {
       if (hooks.closeSignal?.aborted) throw hooks.closeSignal.reason;
       if (!isRetriable(error) && error !== scope.reason) throw error;
-      if (scope.done) throw endError(scope, error === scope.reason ? lastError : error);
+      if (scope.aborted) throw endError(scope, error === scope.reason ? lastError : error);
       if (attemptNumber >= policy.retriesMax) throw error;
       lastError = error;
       hooks.onRetriable?.(error as TributaryClientError, attemptNumber);

@@ -37,10 +37,10 @@ test('the real AbortSignal of a cancellation follows it, made before or after th
 test('a scope within a cancellation ends with an AbortError carrying the cause', (t) => {
   const lifetime = new Cancellation();
   const scope = new CallScope('send', {}, 60_000, lifetime);
-  t.false(scope.done);
+  t.false(scope.aborted);
   const closed = new Error('client closed');
   lifetime.abort(closed);
-  t.true(scope.done);
+  t.true(scope.aborted);
   t.true(scope.reason instanceof AbortError);
   t.is(scope.reason.message, 'send aborted');
   t.is(scope.reason.cause, closed);
@@ -52,14 +52,14 @@ test('a scope ends at once when the application signal or its bound already abor
   const controller = new AbortController();
   controller.abort(new Error('user'));
   const fromSignal = new CallScope('fetch', { signal: controller.signal }, 60_000);
-  t.true(fromSignal.done);
+  t.true(fromSignal.aborted);
   t.is((fromSignal.reason.cause as Error).message, 'user');
   fromSignal.dispose();
 
   const lifetime = new Cancellation();
   lifetime.abort(new Error('closed'));
   const within = new CallScope('fetch', {}, 60_000, lifetime);
-  t.true(within.done);
+  t.true(within.aborted);
   within.dispose();
 });
 
@@ -70,7 +70,7 @@ test('a disposed scope no longer listens to its parents', (t) => {
   scope.dispose();
   lifetime.abort(new Error('closed'));
   controller.abort(new Error('user'));
-  t.false(scope.done, 'neither parent reaches a finished call');
+  t.false(scope.aborted, 'neither parent reaches a finished call');
 });
 
 test('a scope times out with a TimeoutError', async (t) => {

@@ -415,7 +415,7 @@ export class Cluster {
       try {
         return await this.connectionAt(address, scope);
       } catch (error) {
-        if (scope.done || this.closed) throw error;
+        if (scope.aborted || this.closed) throw error;
         lastError = error;
       }
     }
