@@ -56,6 +56,18 @@ test('metadata asked at a creation index lists the topic on every broker; an unr
   t.true((stale.metadataIndex ?? 0) < 1e12);
   const fine = await driver.client.request(first, Api.Metadata, { topics: [] });
   t.true((fine.metadataIndex ?? 0) > 0);
+  // The node's metrics show its index and the read it answered stale.
+  const firstNode = cluster.nodes.find((n) => first.endsWith(`:${n.clientPort}`));
+  const metrics = await (await fetch(`http://127.0.0.1:${firstNode?.metricsPort}/metrics`)).text();
+  const sample = (line: string) =>
+    Number(
+      metrics
+        .split('\n')
+        .find((l) => l.startsWith(`${line} `))
+        ?.split(' ')[1],
+    );
+  t.true(sample('tributary_metadata_applied_index') >= (fine.metadataIndex ?? 0));
+  t.true(sample('tributary_metadata_read_waits_total{outcome="stale"}') >= 1);
 
   // Bad input: a negative or fractional minimum is refused as an invalid request.
   for (const minMetadataIndex of [-1, 1.5]) {

@@ -31,6 +31,8 @@ export class MetadataGroup implements GroupStateMachine, MetadataLog {
   private readonly waiters = new Map<number, ProposalWaiter>();
   /** Readers waiting for this node's copy to reach an index (see whenApplied). */
   private readonly appliedWaiters = new Set<() => void>();
+  /** Reads that waited for this copy: it caught up, or they were answered stale (metrics). */
+  readonly readWaits = { caughtUp: 0, stale: 0 };
 
   constructor(
     initial: MetadataState,
@@ -98,6 +100,8 @@ export class MetadataGroup implements GroupStateMachine, MetadataLog {
         finish(true);
       };
       const finish = (reached: boolean) => {
+        if (reached) this.readWaits.caughtUp++;
+        else this.readWaits.stale++;
         clearTimeout(timer);
         this.appliedWaiters.delete(check);
         resolve(reached);

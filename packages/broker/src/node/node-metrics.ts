@@ -64,6 +64,14 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
     'tributary_raft_messages_total',
     'Raft messages the host sent and received, all groups (direction="sent|received").',
   );
+  const metadataIndex = registry.gauge(
+    'tributary_metadata_applied_index',
+    'Index of the metadata log this node has applied (compare nodes to find one trailing).',
+  );
+  const metadataReadWaits = registry.gauge(
+    'tributary_metadata_read_waits_total',
+    'Metadata requests that waited for this node to catch up with the client (outcome="caught_up|stale").',
+  );
   const peer = registerPeerMetrics(registry);
   const syncLatency = registry.histogram(
     'tributary_raft_wal_sync_seconds',
@@ -100,6 +108,9 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
     const transport = parts.transport.stats();
     authFailures.set({}, transport.authFailures);
     peer.collect(transport.peers.values());
+    metadataIndex.set({}, metadata.state.appliedIndex);
+    metadataReadWaits.set({ outcome: 'caught_up' }, metadata.readWaits.caughtUp);
+    metadataReadWaits.set({ outcome: 'stale' }, metadata.readWaits.stale);
     if (metadata.isLeader()) {
       let under = 0;
       let down = 0;
