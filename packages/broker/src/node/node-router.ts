@@ -57,7 +57,7 @@ function metadataView(parts: NodeParts): MetadataView {
  * index. A live follower is milliseconds behind; one cut off from the controller answers
  * stale after this, and the client asks another broker.
  */
-const metadataCatchUpWaitMs = 2_000;
+const metadataCatchUpWaitMs = 1_000;
 
 function withMetadataIndex<T>(parts: NodeParts, topics: T) {
   return { topics, metadataIndex: parts.metadata.state.appliedIndex };
