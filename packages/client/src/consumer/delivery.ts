@@ -9,7 +9,7 @@
 import { RecordBatchView } from '@tributary/protocol';
 import { eachBatchRecordsMax } from '../limits.ts';
 import type { ConsumerMessage } from './message.ts';
-import { messageListOf, messagesOf } from './message.ts';
+import { FetchedMessage, messageListOf, messagesOf } from './message.ts';
 import type { FetchedChunk, MessageBuffer } from './message-buffer.ts';
 import type { PartitionState, PartitionStates } from './partition-states.ts';
 import { tpKey } from './topic-partition.ts';
@@ -187,7 +187,7 @@ async function deliverMessages(
       ctx.onHandlerError(state, error);
       return;
     }
-    if (isCurrent(state)) state.consumedOffset = Number(message.offset) + 1;
+    if (isCurrent(state)) state.consumedOffset = FetchedMessage.offsetNumberOf(message) + 1;
     const committing = ctx.maybeAutoCommit();
     if (committing !== undefined) await committing;
   }
@@ -427,7 +427,7 @@ export class RecordIterator implements AsyncIterator<ConsumerMessage, void> {
     this.handedOut = undefined;
     const state = this.state;
     if (state !== undefined && this.isCurrent(state))
-      state.consumedOffset = Number(message.offset) + 1;
+      state.consumedOffset = FetchedMessage.offsetNumberOf(message) + 1;
     return this.ctx.maybeAutoCommit();
   }
 

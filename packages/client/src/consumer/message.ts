@@ -130,7 +130,21 @@ export class FetchedMessage implements ConsumerMessage {
   }
 
   get offset(): bigint {
-    return BigInt(this.#origin.baseOffset + this.#origin.field(this.#index, offsetDeltaSlot));
+    return BigInt(this.#offsetNumber());
+  }
+
+  #offsetNumber(): number {
+    return this.#origin.baseOffset + this.#origin.field(this.#index, offsetDeltaSlot);
+  }
+
+  /**
+   * A message's offset as a number, without the bigint `offset` makes: delivery moves the
+   * position past every record handed out, and a bigint a record costs an allocation.
+   */
+  static offsetNumberOf(message: ConsumerMessage): number {
+    return #origin in message
+      ? (message as FetchedMessage).#offsetNumber()
+      : Number(message.offset);
   }
 
   get timestamp(): number {
