@@ -108,6 +108,7 @@ test('malformed history lines are rejected with where and why', async (t) => {
     '{"index":0,"process":-1,"type":"ok","f":"poll","timeMs":0,"value":{}}',
     '{"index":0,"process":0,"type":"ok","f":"poll","timeMs":0,"value":{"records":[{"topic":"t","partition":0,"offset":1.5,"value":1}]}}',
     '{"index":3,"process":0,"type":"ok","f":"poll","timeMs":0,"value":{}}',
+    '{"index":0,"process":0,"type":"ok","f":"create-topic","timeMs":0,"value":{"topic":"t","readBack":"maybe"}}',
   ];
   for (const line of bad) {
     const error = t.throws(() => parseHistoryLine(line, 'h:1', 0), undefined, line);

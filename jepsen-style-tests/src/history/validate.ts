@@ -91,6 +91,12 @@ function validateValue(f: OperationF, input: unknown, where: string): void {
     case 'delete-topic':
       string(value.topic, `${where}.topic`);
       optionalOffset(value.partitions, `${where}.partitions`);
+      if (
+        value.readBack !== undefined &&
+        value.readBack !== 'listed' &&
+        value.readBack !== 'unlisted'
+      )
+        throw malformed(`${where}.readBack must be "listed" or "unlisted"`);
       return;
     case 'describe-topics':
       string(value.node, `${where}.node`);
