@@ -171,8 +171,12 @@ export class GroupLog {
     this.cacheFirst = position.index + 1;
   }
 
-  /** Drops cached entries at or below `index`; only entries readable from disk unless forced. */
-  evictCacheThrough(index: number, force = false): void {
+  /**
+   * Drops cached entries at or below `index`; only entries readable from disk unless forced.
+   * Returns the index it dropped through: below `index` while later entries are still being
+   * written, so the caller asks again once they are.
+   */
+  evictCacheThrough(index: number, force = false): number {
     const limit = force ? index : Math.min(index, this.readableLast());
     let bytes = 0;
     while (this.cachedCount() > 0 && this.cacheFirst <= limit) {
@@ -187,6 +191,7 @@ export class GroupLog {
     }
     if (this.cachedCount() === 0) this.cacheFirst = Math.max(this.cacheFirst, this.lastIndex + 1);
     this.addCacheBytes(-bytes);
+    return limit;
   }
 
   /** Releases every record and cached entry (the group is removed or fenced). */

@@ -113,11 +113,12 @@ export class GroupStorage implements LogReader {
    * on a leader, held by every follower): they leave the entry cache now (those already
    * written; later reads come from disk). Entries that die young cost the garbage
    * collector little; kept until the cache bound pushed them out, they lived long enough
-   * to be copied and promoted first.
+   * to be copied and promoted first. Returns the index released through: entries whose
+   * records are still being written stay until a later call.
    */
-  releaseCachedThrough(index: number): void {
-    if (this.fault !== undefined) return;
-    this.log.evictCacheThrough(index);
+  releaseCachedThrough(index: number): number {
+    if (this.fault !== undefined) return index;
+    return this.log.evictCacheThrough(index);
   }
 
   /** Stages dropping entries at or below `index` (kept in a snapshot the host saved). */

@@ -162,8 +162,11 @@ export class HostedGroup {
       for (const progress of raft.progress.values()) settled = Math.min(settled, progress.match);
     }
     if (settled <= this.cacheReleasedThrough) return;
-    this.cacheReleasedThrough = settled;
-    this.storage.releaseCachedThrough(settled);
+    // Entries applied before this node's own write of them finished (apply overlaps the
+    // sync) cannot leave yet: only what was released counts, and the next advance (a
+    // heartbeat's at the latest) tries again. Counting `settled` left an idle group's
+    // last entries cached for good (a CI run timed out waiting for the cache to empty).
+    this.cacheReleasedThrough = this.storage.releaseCachedThrough(settled);
   }
 
   /** The membership changed since it was last staged: stage it so a restart knows it. */

@@ -351,3 +351,22 @@ test('an I/O error stops the WAL for good with a typed error', async (t) => {
   t.throws(() => wal.group(1).stage({ entries: makeEntries(3, 1, 1) }), { message: /EIO/ });
   await wal.close();
 });
+
+// Regression: the host counted entries as released when it asked, although those still
+// being written stayed cached; an idle group kept its last entries cached for good.
+test('releasing cached entries still being written releases only those on disk, and says so', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir });
+  t.teardown(() => wal.close());
+  const storage = wal.group(1);
+  storage.stage({ entries: makeEntries(1, 10, 1, 100) });
+  await wal.sync();
+  storage.stage({ entries: makeEntries(11, 10, 1, 100) });
+  // Entries 11–20 are staged, not yet written: only 1–10 can leave the cache.
+  t.is(storage.releaseCachedThrough(20), 10);
+  t.true(wal.stats().cacheBytes > 0, 'the unwritten entries stay cached');
+  await wal.sync();
+  t.is(storage.releaseCachedThrough(20), 20);
+  t.is(wal.stats().cacheBytes, 0);
+  t.deepEqual(plain(storage.entries(1, 21, 1e9)), plain(makeEntries(1, 20, 1, 100)));
+});
