@@ -349,25 +349,50 @@ export class RaftHost {
       }
     }
     const applied = this.applyCommittedWhileSyncing(taken);
+    let persisted: Promise<void> | undefined;
     if (mustSync) {
       this.counters.syncs++;
       const started = performance.now();
       const sync = this.options.wal.sync();
       this.lastSync = sync;
-      await sync;
-      this.options.observeSync?.((performance.now() - started) / 1000);
+      persisted = sync.then(() => this.options.observeSync?.((performance.now() - started) / 1000));
     } else if (taken.some((t) => t.ready.messagesAfterPersist.length > 0)) {
       // Nothing of ours to sync, but an acknowledgement may rest on an earlier cycle's
       // writes (entries staged a turn ago, still in flight): flushes end in order, so
       // waiting for the latest one asked for covers them all.
-      await this.lastSync;
+      persisted = this.lastSync;
     }
+    this.chainFinishes(taken, applied, persisted);
+    if (persisted !== undefined) await persisted;
     for (const { ready } of taken) this.send(ready.messagesAfterPersist);
-    // Each group applies and advances on its own: a slow state machine (a snapshot being
-    // installed, a full disk buffer) holds up only its own group, never the next cycle.
-    // A group's Readies advance in the order they were taken (the core requires it).
+  }
+
+  /**
+   * Each group applies and advances on its own: a slow state machine (a snapshot being
+   * installed, a full disk buffer) holds up only its own group, never the next cycle.
+   *
+   * A group's Readies advance in the order they were taken, each once its cycle's writes
+   * are durable, so the finishes are chained here, when the Readies were taken, not after
+   * the sync. `advance()` takes the core's oldest outstanding Ready: a later Ready needing
+   * no sync (heartbeats, a read) that finished while an earlier one's sync was in flight
+   * marked the earlier one's entries persisted, and a leader then counted its own unwritten
+   * copy towards a commit (found when a CI run saw an entry cache that never emptied).
+   */
+  private chainFinishes(
+    taken: Taken[],
+    applied: Map<Taken, Promise<void>>,
+    persisted: Promise<void> | undefined,
+  ): void {
+    // A failed sync fails the host (runCycle); nothing of that cycle may advance.
+    const durable = persisted?.then(
+      () => true,
+      () => false,
+    );
     for (const t of taken) {
-      const finished = t.group.finishTail.then(() => this.finish(t, applied.get(t)));
+      const finished = t.group.finishTail.then(async () => {
+        if (durable !== undefined && !(await durable)) return;
+        await this.finish(t, applied.get(t));
+      });
       t.group.finishTail = finished;
       this.track(finished);
     }

@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { Role } from '../../src/core/types.ts';
-import { eventually, HostMesh, RecordingMachine } from './helpers.ts';
+import { RaftWal } from '../../src/durable/wal.ts';
+import { RaftHost } from '../../src/host/raft-host.ts';
+import { eventually, HostMesh, quietLogger, RecordingMachine } from './helpers.ts';
 
 const voters = { voters: [1, 2, 3], outgoingVoters: [], learners: [] };
 
@@ -190,4 +195,56 @@ test('a compaction on an idle host is made durable by the host, so the WAL segme
   t.true(host.compact(6, machine.appliedIndex, new Uint8Array([1])));
   await eventually(() => wal.stats().segments === 1, 20_000, 'the old segments deleted');
   t.is(group.status().firstIndex, machine.appliedIndex + 1);
+});
+
+// Regression: a Ready that needed no sync (a read's) finished while an earlier Ready's sync
+// was in flight, and its advance() took that earlier Ready, so the core believed the
+// proposal persisted: a leader counted its own unwritten copy towards the commit.
+test('an entry is not committed on the strength of the leader copy before its sync ends, whatever finishes first', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'raft-host-gate-'));
+  const wal = await RaftWal.open({ dir });
+  let gate: Promise<void> = Promise.resolve();
+  let openGate = () => {};
+  const gated = Object.create(wal) as RaftWal;
+  gated.sync = () => gate.then(() => wal.sync());
+  const host = new RaftHost({
+    nodeId: 1,
+    wal: gated,
+    transport: { send: () => {} },
+    logger: quietLogger,
+    tickMs: 5,
+    electionTicks: 10,
+    heartbeatTicks: 2,
+    seed: 1,
+  });
+  t.teardown(async () => {
+    openGate();
+    await host.close();
+    await wal.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const machine = new RecordingMachine();
+  const group = host.createGroup(1, {
+    stateMachine: machine,
+    bootstrap: { voters: [1], outgoingVoters: [], learners: [] },
+  });
+  await eventually(() => group.status().role === Role.Leader && machine.appliedIndex > 0);
+
+  gate = new Promise((resolve) => {
+    openGate = resolve;
+  });
+  const proposed = group.propose(new TextEncoder().encode('held'));
+  if (!proposed.ok) return t.fail('proposal refused');
+  // Once the proposal's cycle waits at the gate: later Readies that need no sync.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const reads = [group.readIndex(5_000)];
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  reads.push(group.readIndex(5_000));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.deepEqual(machine.applied, [], 'nothing committed before the only copy is durable');
+  t.true(group.status().commit < proposed.indexLast);
+  openGate();
+  await eventually(() => machine.applied.length === 1, 10_000, 'the entry applied');
+  t.deepEqual(machine.applied, ['held']);
+  await Promise.allSettled(reads);
 });
