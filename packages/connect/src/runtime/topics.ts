@@ -28,15 +28,18 @@ export async function ensureTopic(
     try {
       const existing = await createIfMissing(admin, spec, signal);
       if (existing !== undefined) return existing;
-      // Created here or by another worker a moment ago. The client reads metadata at least
-      // as fresh as the creation's answer, so it is listed; a broker that stayed behind past
-      // its wait can still answer without it, and that is retried, never taken as missing
-      // (a second worker once read "missing" here and died).
+      // Created here or by another worker a moment ago: the client reads metadata at least
+      // as fresh as the creation's answer (TOPIC_ALREADY_EXISTS carries the index too), so
+      // it is listed. Missing now means deleted meanwhile: create it again.
       const partitions = await partitionCount(admin, spec.topic, signal);
       if (partitions === undefined) {
-        throw new ConnectError('TOPIC_NOT_READY', `topic ${spec.topic} is not in metadata yet`, {
-          retriable: true,
-        });
+        throw new ConnectError(
+          'TOPIC_NOT_READY',
+          `topic ${spec.topic} was deleted right after it was ensured`,
+          {
+            retriable: true,
+          },
+        );
       }
       return partitions;
     } catch (error) {

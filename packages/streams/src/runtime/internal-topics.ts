@@ -92,34 +92,11 @@ export async function ensureInternalTopics(
 ): Promise<void> {
   for (const topic of topics) await createTopic(admin, topic, replicationFactor);
   if (topics.length === 0) return;
-  // Just created (here or by another instance). The client reads metadata at least as fresh
-  // as the creation's answer, so they are listed; a broker that stayed behind past its wait
-  // can still answer without one, and that is retried: subscribing then would leave the
-  // topic out of the first assignment.
-  const metadata = await retryRetriable(
-    async () => {
-      const found = await admin
-        .fetchTopicMetadata({ topics: topics.map((t) => t.name) })
-        .catch((error: unknown) => {
-          // Some broker does not know one of them yet: as good as missing, ask again.
-          if ((error as { code?: string }).code === 'UNKNOWN_TOPIC_OR_PARTITION')
-            return { topics: [] };
-          throw error;
-        });
-      const missing = topics.filter(
-        (topic) => !found.topics.some((t) => t.name === topic.name && t.partitions.length > 0),
-      );
-      if (missing.length > 0) {
-        throw new StreamsError(
-          'INTERNAL_TOPIC_NOT_READY',
-          `internal topics not in metadata yet: ${missing.map((t) => t.name).join(', ')}`,
-          { retriable: true },
-        );
-      }
-      return found;
-    },
-    { deadline: Date.now() + topicCreateMsMax, backoffMsInitial: 100, backoffMsMax: 1_000 },
-  );
+  // The client reads metadata at least as fresh as each creation's answer (here or by
+  // another instance: TOPIC_ALREADY_EXISTS carries the index too), from whichever broker it
+  // asks, so every topic just ensured is listed; one deleted meanwhile fails loudly
+  // (UNKNOWN_TOPIC_OR_PARTITION) rather than being left out of the first assignment.
+  const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
   for (const topic of topics) {
     const found = metadata.topics.find((t) => t.name === topic.name);
     if (found && found.partitions.length !== topic.partitions) {
