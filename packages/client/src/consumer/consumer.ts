@@ -246,21 +246,21 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     autoCommit?: boolean;
   }): AsyncIterator<ConsumerMessage, void> {
     const onAbort = () => void this.stop();
-    let started = false;
+    const finished = { done: true, value: undefined } as const;
     let records: RecordIterator | undefined;
+    // Called by the record iterator only, so always once consuming has started.
     const end = async (
       error: unknown,
       byReturn: boolean,
     ): Promise<IteratorResult<ConsumerMessage, void>> => {
       const ended = this.mode === 'stopped' || this.mode === 'closed';
       options.signal?.removeEventListener('abort', onAbort);
-      if (started) await this.stop();
-      if (byReturn) return { done: true, value: undefined };
+      await this.stop();
+      if (byReturn) return finished;
       // A failure (an offset out of range with no reset policy) stops the consumer; the
       // iteration reports it whether it was waiting for records or between two.
       if (this.failure !== undefined) throw this.failure;
-      if (error === undefined) return { done: true, value: undefined };
-      if (started && (options.signal?.aborted || ended)) return { done: true, value: undefined };
+      if (error === undefined || options.signal?.aborted || ended) return finished;
       throw error;
     };
     const start = async (): Promise<RecordIterator> => {
@@ -274,10 +274,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         options.signal?.removeEventListener('abort', onAbort);
         throw error;
       }
-      started = true;
       return iterate(this.delivery(), end);
     };
-    const finished = { done: true, value: undefined } as const;
     let starting: Promise<RecordIterator> | undefined;
     let over = false;
     return {
