@@ -162,10 +162,10 @@ export class HostedGroup {
       for (const progress of raft.progress.values()) settled = Math.min(settled, progress.match);
     }
     if (settled <= this.cacheReleasedThrough) return;
-    // Entries applied before this node's own write of them finished (apply overlaps the
-    // sync) cannot leave yet: only what was released counts, and the next advance (a
-    // heartbeat's at the latest) tries again. Counting `settled` left an idle group's
-    // last entries cached for good (a CI run timed out waiting for the cache to empty).
+    // Only entries whose records are written can leave, so only what was released counts
+    // and the next advance (a heartbeat's at the latest) tries again. Counting `settled`
+    // left an idle group's last entries cached for good when some were not written yet
+    // (which an out-of-order advance allowed until the host chained finishes in order).
     this.cacheReleasedThrough = this.storage.releaseCachedThrough(settled);
   }
 
