@@ -1,0 +1,373 @@
+/**
+ * Whole-cluster power loss against the real multi-raft host: three RaftHosts in one
+ * process, each with its own WAL on a CrashFileSystem whose durable writes finish after
+ * random delays (each node's disk at its own speed, so cycles pipeline, Readies that need
+ * no sync finish while earlier syncs are still on the disk, and the nodes' flushes end in
+ * every order), messages delivered after random delays (reordered), proposals and
+ * read-index reads at the leaders of two groups. Then every node loses power at once (each
+ * file keeps only what was durable, unsynced sectors torn at random) and:
+ *
+ * - each pair of nodes is restarted alone, from a copy of the disks: any two nodes are a
+ *   majority, so they must elect a leader holding every entry that any node had applied;
+ * - all three restart and the run goes on, with a second loss later.
+ *
+ * Applied means committed, and committed must mean durable on a majority: this is the
+ * end-to-end form of that rule, with the host's pipelining and the WAL's group commit in
+ * the loop. The simulator checks the core against a host model that finishes Readies in
+ * order; the bug fixed in 37a4d29 (a Ready needing no sync advancing an earlier one still
+ * syncing, so a leader counted its unwritten copy) lived in the real host. With the host of
+ * before that fix, 7 of 82 runs failed (5 lost an applied entry); after it, none of 40.
+ *
+ * The seed fixes the draws (disk speeds, delays, tearing), but they are taken in the order
+ * real timers fire, so a seed does not replay a run exactly: a failure prints what was
+ * lost and where, and the fix gets a deterministic test of its own. */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Message, Role } from '../../src/core/types.ts';
+import type { WalFile, WalFileSystem } from '../../src/durable/file-system.ts';
+import { RaftWal } from '../../src/durable/wal.ts';
+import { RaftHost } from '../../src/host/raft-host.ts';
+import { CrashFileSystem } from '../durable/crash-file-system.ts';
+import { eventually, quietLogger, RecordingMachine } from './helpers.ts';
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface PowerLossOptions {
+  readonly seed: number;
+  /** Power losses in a run, each followed by a restart and the check. */
+  readonly losses?: number;
+  /** How long proposals and reads flow before each loss. */
+  readonly loadMs?: number;
+  /** A durable write finishes up to this long after it would have. */
+  readonly syncDelayMaxMs?: number;
+  /** A message is delivered up to this long after it was sent. */
+  readonly messageDelayMaxMs?: number;
+}
+
+export interface PowerLossResult {
+  /** Entries applied somewhere before each loss (the most any node had, per group). */
+  readonly appliedBeforeLoss: number[];
+  /** Problems found; empty when every applied entry survived in place. */
+  readonly violations: string[];
+}
+
+const nodeIds = [1, 2, 3] as const;
+const groupIds = [1, 2] as const;
+const voters = { voters: [...nodeIds], outgoingVoters: [], learners: [] };
+
+interface Node {
+  readonly host: RaftHost;
+  readonly wal: RaftWal;
+  readonly fileSystem: CrashFileSystem;
+  readonly machines: Map<number, RecordingMachine>;
+}
+
+/** Durable writes and syncs that finish after a random delay (a slow, uneven disk). */
+function slowDisk(base: WalFileSystem, random: () => number, delayMaxMs: number): WalFileSystem {
+  const pause = () =>
+    new Promise<void>((resolve) => setTimeout(resolve, Math.floor(random() * (delayMaxMs + 1))));
+  const slow = (file: WalFile): WalFile => ({
+    path: file.path,
+    write: (data, position) => file.write(data, position),
+    async datasync() {
+      await pause();
+      await file.datasync();
+    },
+    async writeDurable(data, position) {
+      await pause();
+      await file.write(data, position);
+      await file.datasync();
+    },
+    truncate: (size) => file.truncate(size),
+    readSync: (target, position) => file.readSync(target, position),
+    size: () => file.size(),
+    close: () => file.close(),
+  });
+  return {
+    makeDirectory: (path) => base.makeDirectory(path),
+    list: (path) => base.list(path),
+    syncDirectory: (path) => base.syncDirectory(path),
+    open: async (path, options) => slow(await base.open(path, options)),
+    readFileSync: (path) => base.readFileSync(path),
+    rename: (from, to) => base.rename(from, to),
+    remove: (path) => base.remove(path),
+  };
+}
+
+class PowerLossCluster {
+  private readonly nodes = new Map<number, Node>();
+  /** Bumped at each power loss: messages sent before it are never delivered. */
+  private epoch = 0;
+
+  constructor(
+    readonly root: string,
+    private readonly random: () => number,
+    private readonly options: Required<PowerLossOptions>,
+  ) {}
+
+  async startAll(): Promise<void> {
+    await this.startNodes(nodeIds);
+  }
+
+  async startNodes(ids: readonly number[]): Promise<void> {
+    for (const id of ids) await this.start(id);
+  }
+
+  private async start(nodeId: number): Promise<void> {
+    const dir = join(this.root, `node-${nodeId}`);
+    const fileSystem = new CrashFileSystem(dir);
+    const wal = await RaftWal.open({
+      dir,
+      segmentBytes: 16 * 1024, // small, so segments roll and old ones go during a run
+      // Each node's disk gets its own speed at each start: a slow leader with a fast follower
+      // is the case where counting an unwritten copy would commit on one disk.
+      fileSystem: slowDisk(
+        fileSystem,
+        this.random,
+        Math.floor(this.random() * (this.options.syncDelayMaxMs + 1)),
+      ),
+    });
+    const epoch = this.epoch;
+    const host = new RaftHost({
+      nodeId,
+      wal,
+      transport: { send: (messages) => this.deliver(messages, epoch) },
+      logger: quietLogger,
+      tickMs: 5,
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      seed: Math.floor(this.random() * 2 ** 31),
+    });
+    const machines = new Map<number, RecordingMachine>();
+    for (const group of groupIds) {
+      const machine = new RecordingMachine();
+      machines.set(group, machine);
+      host.createGroup(group, { stateMachine: machine, bootstrap: voters });
+    }
+    this.nodes.set(nodeId, { host, wal, fileSystem, machines });
+  }
+
+  private deliver(messages: readonly Message[], epoch: number): void {
+    for (const message of messages) {
+      const delay = Math.floor(this.random() * (this.options.messageDelayMaxMs + 1));
+      setTimeout(() => {
+        if (epoch !== this.epoch) return;
+        this.nodes.get(message.to)?.host.receive([message]);
+      }, delay);
+    }
+  }
+
+  leaderOf(group: number): Node | undefined {
+    for (const node of this.nodes.values()) {
+      if (node.host.group(group)?.status().role === Role.Leader) return node;
+    }
+    return undefined;
+  }
+
+  /** Proposals and reads at the leaders for `loadMs`; returns how many were accepted. */
+  async load(round: number): Promise<number> {
+    for (const group of groupIds) {
+      await eventually(() => this.leaderOf(group) !== undefined, 30_000, `a leader of ${group}`);
+    }
+    const deadline = Date.now() + this.options.loadMs;
+    let accepted = 0;
+    let sequence = 0;
+    const reads: Promise<unknown>[] = [];
+    while (Date.now() < deadline) {
+      const group = groupIds[Math.floor(this.random() * groupIds.length)]!;
+      const leader = this.leaderOf(group);
+      const hosted = leader?.host.group(group);
+      if (hosted !== undefined) {
+        if (this.random() < 0.3) {
+          reads.push(hosted.readIndex(2_000).catch(() => undefined));
+        } else {
+          const count = 1 + Math.floor(this.random() * 3);
+          const data = Array.from({ length: count }, () =>
+            new TextEncoder().encode(`r${round}-g${group}-${sequence++}`),
+          );
+          if (hosted.propose(data).ok) accepted += count;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(this.random() * 3)));
+    }
+    // Reads left waiting lose their leader at the power loss; they are not checked.
+    void Promise.allSettled(reads);
+    return accepted;
+  }
+
+  /** Per group, the longest applied sequence of any node (all must be prefixes of it). */
+  appliedNow(violations: string[]): Map<number, string[]> {
+    const longest = new Map<number, string[]>();
+    for (const group of groupIds) {
+      let best: string[] = [];
+      for (const node of this.nodes.values()) {
+        const applied = dataOf(node.machines.get(group)!.applied);
+        const [shorter, longer] = applied.length <= best.length ? [applied, best] : [best, applied];
+        if (!isPrefix(shorter, longer)) {
+          violations.push(`group ${group}: two nodes applied different entries at one place`);
+        }
+        if (applied.length > best.length) best = applied;
+      }
+      longest.set(group, best);
+    }
+    return longest;
+  }
+
+  /** Every node loses power at once; nothing sent or written after this moment counts. */
+  async powerLoss(): Promise<void> {
+    this.epoch++;
+    for (const node of this.nodes.values()) node.fileSystem.crash(this.random);
+    for (const node of this.nodes.values()) {
+      await node.host.close();
+      await node.wal.close().catch(() => undefined);
+    }
+    this.nodes.clear();
+  }
+
+  /**
+   * After a restart: a new entry committed and applied on every node of every group. A
+   * marker proposed to a leader that loses its leadership may be dropped, so each leader
+   * (node and term) is asked once, until every node has applied one.
+   */
+  async settle(round: number): Promise<void> {
+    for (const group of groupIds) {
+      const marker = `after-loss-${round}-g${group}`;
+      const asked = new Set<string>();
+      await eventually(
+        () => {
+          const leader = this.leaderOf(group);
+          const hosted = leader?.host.group(group);
+          if (leader !== undefined && hosted !== undefined) {
+            const term = `${leader.host.nodeId}@${hosted.status().term}`;
+            if (!asked.has(term) && hosted.propose(new TextEncoder().encode(marker)).ok) {
+              asked.add(term);
+            }
+          }
+          return [...this.nodes.values()].every((node) =>
+            dataOf(node.machines.get(group)!.applied).includes(marker),
+          );
+        },
+        30_000,
+        `group ${group} to commit an entry after the restart`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    this.epoch++;
+    for (const node of this.nodes.values()) {
+      await node.host.close();
+      await node.wal.close().catch(() => undefined);
+    }
+    this.nodes.clear();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Data entries only: a new leader's empty entry records as "". */
+function dataOf(applied: readonly string[]): string[] {
+  return applied.filter((entry) => entry !== '');
+}
+
+function isPrefix(shorter: readonly string[], longer: readonly string[]): boolean {
+  return shorter.every((entry, i) => longer[i] === entry);
+}
+
+function missingFrom(
+  before: Map<number, string[]>,
+  after: Map<number, string[]>,
+  where: string,
+): string[] {
+  const violations: string[] = [];
+  for (const [group, entries] of before) {
+    const survived = after.get(group)!;
+    if (isPrefix(entries, survived)) continue;
+    const at = entries.findIndex((entry, i) => survived[i] !== entry);
+    violations.push(
+      `${where}, group ${group}: applied entry ${at + 1} (${entries[at]}) of ` +
+        `${entries.length} is ${survived[at] ?? 'missing'} after the restart`,
+    );
+  }
+  return violations;
+}
+
+/**
+ * Restarts only `pair` from a copy of the nodes' disks after a loss: any two nodes are a
+ * majority, so they must elect a leader holding every committed entry. (With all three
+ * back, the one node holding an entry that only it had written may happen to win the
+ * election and hide the loss; a pair without it cannot.)
+ */
+async function checkPair(
+  root: string,
+  pair: readonly number[],
+  before: Map<number, string[]>,
+  random: () => number,
+  settings: Required<PowerLossOptions>,
+  where: string,
+): Promise<string[]> {
+  const copy = mkdtempSync(join(tmpdir(), 'raft-power-loss-pair-'));
+  cpSync(root, copy, { recursive: true });
+  const cluster = new PowerLossCluster(copy, random, settings);
+  try {
+    await cluster.startNodes(pair);
+    await cluster.settle(0);
+    const violations: string[] = [];
+    const after = cluster.appliedNow(violations);
+    return [
+      ...violations,
+      ...missingFrom(before, after, `${where}, nodes ${pair.join('+')} alone`),
+    ];
+  } finally {
+    await cluster.close();
+  }
+}
+
+const pairs = [
+  [1, 2],
+  [1, 3],
+  [2, 3],
+] as const;
+
+export async function runPowerLoss(options: PowerLossOptions): Promise<PowerLossResult> {
+  const settings: Required<PowerLossOptions> = {
+    losses: 2,
+    loadMs: 400,
+    syncDelayMaxMs: Number(process.env.POWER_LOSS_SYNC_MS ?? 20),
+    messageDelayMaxMs: Number(process.env.POWER_LOSS_MESSAGE_MS ?? 2),
+    ...options,
+  };
+  const random = mulberry32(settings.seed);
+  const root = mkdtempSync(join(tmpdir(), 'raft-power-loss-'));
+  const cluster = new PowerLossCluster(root, random, settings);
+  const violations: string[] = [];
+  const appliedBeforeLoss: number[] = [];
+  try {
+    await cluster.startAll();
+    for (let round = 1; round <= settings.losses; round++) {
+      await cluster.load(round);
+      const before = cluster.appliedNow(violations);
+      appliedBeforeLoss.push([...before.values()].reduce((sum, list) => sum + list.length, 0));
+      await cluster.powerLoss();
+      const where = `seed ${settings.seed}, loss ${round}`;
+      for (const pair of pairs) {
+        violations.push(...(await checkPair(root, pair, before, random, settings, where)));
+      }
+      await cluster.startAll();
+      await cluster.settle(round);
+      violations.push(...missingFrom(before, cluster.appliedNow(violations), where));
+    }
+  } finally {
+    await cluster.close();
+  }
+  return { appliedBeforeLoss, violations };
+}
