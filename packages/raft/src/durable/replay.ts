@@ -33,8 +33,13 @@ export class Replayer {
   readonly faults = new Map<GroupId, RaftStorageError>();
   /** Records of fenced groups, pinned so that their segments are kept. */
   readonly heldRefs = new Map<GroupId, RecordRef[]>();
-  /** Groups whose log began above index 1 and whose base record has not been seen yet. */
+  /**
+   * Groups whose log began above index 1, or continued after a gap (`openGap`), and whose
+   * base record has not been seen yet.
+   */
   private readonly baseUnknown = new Set<GroupId>();
+  /** What opened the gap of a group in `baseUnknown`, for the fence if nothing settles it. */
+  private readonly gaps = new Map<GroupId, string>();
   nodeFault: RaftStorageError | undefined;
   recordCount = 0;
   /** Groups with a removal record in the WAL (a later record of theirs is a re-creation). */
@@ -79,7 +84,11 @@ export class Replayer {
     for (const group of this.baseUnknown) {
       const log = this.groups.get(group);
       if (log !== undefined && log.lastIndex > 0) {
-        this.fenceGroup(group, `log starts at ${log.firstIndex()} but its base record is missing`);
+        const gap = this.gaps.get(group);
+        this.fenceGroup(
+          group,
+          gap ?? `log starts at ${log.firstIndex()} but its base record is missing`,
+        );
       }
     }
     if (this.nodeFault !== undefined) {
@@ -125,7 +134,7 @@ export class Replayer {
     if (this.baseUnknown.has(log.id)) this.inferBase(log, first);
     if (first <= log.base.index)
       return `entries at ${first} are at or below the base ${log.base.index}`;
-    if (first > log.lastIndex + 1) return `entries at ${first} leave a gap after ${log.lastIndex}`;
+    if (first > log.lastIndex + 1) this.openGap(log, first);
     if (first > 1 && log.lastIndex >= first - 1 && !this.baseUnknown.has(log.id)) {
       const previousTerm = log.term(first - 1);
       if (previousTerm !== undefined && previousTerm > summary.termFirst) {
@@ -139,6 +148,26 @@ export class Replayer {
   }
 
   /**
+   * Entries above the log's end, after its base. A correct WAL writes this when a segment
+   * left holding only state records had them logged again into the active segment (the
+   * group's base among them) after the group's entries in an older segment, and a later
+   * compaction then freed that older segment: replay meets the relogged base, then entries
+   * far above it, and only further on the compaction that covers the missing ones. So the
+   * gap is held open, like an unknown base: a later compact or snapshot record at or past
+   * it settles it; otherwise `finish()` fences the group with this message.
+   */
+  private settleBase(group: GroupId): void {
+    this.baseUnknown.delete(group);
+    this.gaps.delete(group);
+  }
+
+  private openGap(log: GroupLog, first: number): void {
+    this.gaps.set(log.id, `entries at ${first} leave a gap after ${log.lastIndex}`);
+    this.baseUnknown.add(log.id);
+    log.resetEntries({ index: first - 1, term: 0 });
+  }
+
+  /**
    * While a group's base record has not been seen (older segments were deleted), its log
    * is taken to start where its earliest surviving entries start. An overwrite that
    * reaches below that start (the entries it replaced were in a deleted segment) moves
@@ -148,7 +177,7 @@ export class Replayer {
   private inferBase(log: GroupLog, first: number): void {
     if (first > log.base.index && log.runs.length > 0) return;
     log.resetEntries({ index: first - 1, term: 0 });
-    if (first === 1) this.baseUnknown.delete(log.id);
+    if (first === 1) this.settleBase(log.id);
   }
 
   private applySnapshot(log: GroupLog, body: Buffer, at: RecordLocation): string | undefined {
@@ -158,7 +187,7 @@ export class Replayer {
     log.snapshotMetadata = { index: snapshot.index, term: snapshot.term, config: snapshot.config };
     if (!snapshot.resetLog) return undefined;
     log.resetEntries({ index: snapshot.index, term: snapshot.term });
-    this.baseUnknown.delete(log.id);
+    this.settleBase(log.id);
     this.replace(log, 'baseRef', at);
     this.replace(log, 'configRef', at);
     log.config = snapshot.config;
@@ -173,7 +202,7 @@ export class Replayer {
       if (position.index < log.base.index) return undefined;
       if (position.index === log.base.index) log.base = position;
       else log.compactThrough(position);
-      this.baseUnknown.delete(log.id);
+      this.settleBase(log.id);
     } else if (position.index < log.base.index) {
       return undefined;
     } else if (position.index <= log.lastIndex && log.term(position.index) !== position.term) {
@@ -242,6 +271,6 @@ export class Replayer {
     for (const ref of this.heldRefs.get(group) ?? []) this.context.release(ref);
     this.heldRefs.delete(group);
     this.faults.delete(group);
-    this.baseUnknown.delete(group);
+    this.settleBase(group);
   }
 }

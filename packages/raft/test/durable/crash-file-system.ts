@@ -44,6 +44,8 @@ export class CrashFileSystem implements WalFileSystem {
   private readonly directories = new Map<string, DirectoryState>();
   crashed = false;
   syncs = 0;
+  /** Operations passed to the real file system and not finished yet. */
+  private inFlight = 0;
 
   /** Adopts every file already under `root` as durable. */
   constructor(
@@ -55,18 +57,18 @@ export class CrashFileSystem implements WalFileSystem {
 
   async makeDirectory(path: string): Promise<void> {
     this.check();
-    await this.base.makeDirectory(path);
+    await this.track(this.base.makeDirectory(path));
     this.directory(path);
   }
 
   async list(path: string): Promise<string[]> {
     this.check();
-    return this.base.list(path);
+    return this.track(this.base.list(path));
   }
 
   async syncDirectory(path: string): Promise<void> {
     this.check();
-    await this.base.syncDirectory(path);
+    await this.track(this.base.syncDirectory(path));
     const state = this.directory(path);
     state.durable = new Map(state.current);
     state.changes = [];
@@ -74,7 +76,7 @@ export class CrashFileSystem implements WalFileSystem {
 
   async open(path: string, options: { create: boolean }): Promise<WalFile> {
     this.check();
-    const real = await this.base.open(path, options);
+    const real = await this.track(this.base.open(path, options));
     const state = this.directory(dirname(path));
     const name = relative(dirname(path), path);
     let inode = state.current.get(name);
@@ -92,7 +94,7 @@ export class CrashFileSystem implements WalFileSystem {
 
   async rename(from: string, to: string): Promise<void> {
     this.check();
-    await this.base.rename(from, to);
+    await this.track(this.base.rename(from, to));
     const source = this.directory(dirname(from));
     const inode = source.current.get(relative(dirname(from), from));
     const target = this.directory(dirname(to));
@@ -102,10 +104,30 @@ export class CrashFileSystem implements WalFileSystem {
 
   async remove(path: string): Promise<void> {
     this.check();
-    await this.base.remove(path);
+    await this.track(this.base.remove(path));
     const state = this.directory(dirname(path));
     const name = relative(dirname(path), path);
     if (state.current.has(name)) this.change(state, name, undefined);
+  }
+
+  /**
+   * A power cut while other work runs: operations not started yet fail at once, the ones
+   * the real file system is already doing are let finish (so none lands on the rewritten
+   * files, as an unlink in flight would), then `crash`.
+   */
+  async cutPower(random: () => number): Promise<void> {
+    this.crashed = true;
+    while (this.inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
+    this.crash(random);
+  }
+
+  private async track<T>(operation: Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    try {
+      return await operation;
+    } finally {
+      this.inFlight -= 1;
+    }
   }
 
   /** Stops all operations and rewrites the real files into a state a crash could leave. */
@@ -129,6 +151,7 @@ export class CrashFileSystem implements WalFileSystem {
 
   private wrap(real: WalFile, inode: Inode): WalFile {
     const check = () => this.check();
+    const track = <T>(operation: Promise<T>) => this.track(operation);
     const file: WalFile = {
       path: real.path,
       // A crash while it runs may leave any torn state of the write, as with the two calls.
@@ -138,7 +161,7 @@ export class CrashFileSystem implements WalFileSystem {
       },
       async write(data, position) {
         check();
-        await real.write(data, position);
+        await track(real.write(data, position));
         const end = position + data.byteLength;
         if (end > inode.current.byteLength) {
           const grown = Buffer.alloc(end);
@@ -149,13 +172,13 @@ export class CrashFileSystem implements WalFileSystem {
       },
       datasync: async () => {
         check();
-        await real.datasync();
+        await track(real.datasync());
         this.syncs += 1;
         inode.durable = Buffer.from(inode.current);
       },
       async truncate(size) {
         check();
-        await real.truncate(size);
+        await track(real.truncate(size));
         const resized = Buffer.alloc(size);
         inode.current.copy(resized, 0, 0, Math.min(size, inode.current.byteLength));
         inode.current = resized;

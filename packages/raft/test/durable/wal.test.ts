@@ -370,3 +370,67 @@ test('releasing cached entries still being written releases only those on disk, 
   t.is(wal.stats().cacheBytes, 0);
   t.deepEqual(plain(storage.entries(1, 21, 1e9)), plain(makeEntries(1, 20, 1, 100)));
 });
+
+// Regression (found by test/host/power-loss.test.ts): when an old segment is left holding
+// only state records, they are logged again into the active segment, the group's base among
+// them. Group A's base (10) was relogged into segment 3 after A's entries 11..20 in segment
+// 2; once A compacted past them, segment 2 went, and replay met the relogged base 10, then
+// A's entries at 21, and fenced A for a gap ("entries at 21 leave a gap after 10"), though
+// the compaction that had freed 11..20 came later in the same segment.
+test('a base relogged after later entries, then compacted past them, survives a restart', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir, segmentBytes: 4096 });
+  const config = { voters: [1], outgoingVoters: [], learners: [] };
+  const a = wal.group(4);
+  const b = wal.group(5);
+  const next = new Map([
+    [a, 1],
+    [b, 1],
+  ]);
+  const append = async (storage: typeof a, count: number) => {
+    const first = next.get(storage)!;
+    storage.stage({
+      entries: makeEntries(first, count, 1, 50),
+      hardState: { term: 1, vote: 1, commit: first + count - 1 },
+    });
+    next.set(storage, first + count);
+    await wal.sync();
+  };
+  const compact = (storage: typeof a) => {
+    const index = next.get(storage)! - 1;
+    storage.saveSnapshot({ metadata: { index, term: 1, config }, data: new Uint8Array([index]) });
+    storage.compact(index);
+  };
+  const fillUntilSegments = async (count: number) => {
+    while (wal.stats().segments < count) await append(b, 5);
+  };
+  // Segment 1: A's entries 1..10 and its base at 10; B's entries keep the segment alive.
+  await append(a, 10);
+  compact(a);
+  await fillUntilSegments(2);
+  // Segment 2: A's entries 11..20.
+  await append(a, 10);
+  await fillUntilSegments(3);
+  // B lets go of segments 1 and 2: segment 1 now holds only state, A's base among it, which
+  // is relogged into segment 3, after A's entries 11..20 in segment 2.
+  compact(b);
+  await append(b, 1);
+  await wal.sync();
+  await append(a, 5);
+  // A compacts past 11..20: segment 2 is freed too.
+  compact(a);
+  await append(a, 5);
+  await wal.sync();
+  await wal.sync();
+  t.is(wal.stats().segments, 1, 'only the active segment is left');
+  await wal.close();
+
+  const reopened = await RaftWal.open({ dir, segmentBytes: 4096 });
+  t.teardown(() => reopened.close());
+  const again = reopened.group(4);
+  t.is(again.fault, undefined, `not fenced: ${again.fault?.message}`);
+  t.is(again.firstIndex(), 26);
+  t.is(again.lastIndex(), 30);
+  t.is(again.snapshot()?.metadata.index, 25);
+  t.deepEqual(plain(again.entries(26, 31, 1e9)), plain(makeEntries(26, 5, 1, 50)));
+});

@@ -24,7 +24,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Message, Role } from '../../src/core/types.ts';
+import { type Entry, type Message, Role, type Snapshot } from '../../src/core/types.ts';
 import type { WalFile, WalFileSystem } from '../../src/durable/file-system.ts';
 import { RaftWal } from '../../src/durable/wal.ts';
 import { RaftHost } from '../../src/host/raft-host.ts';
@@ -52,6 +52,8 @@ export interface PowerLossOptions {
   readonly syncDelayMaxMs?: number;
   /** A message is delivered up to this long after it was sent. */
   readonly messageDelayMaxMs?: number;
+  /** Chance, at each step of the load, that a random node compacts a group's log. */
+  readonly compactChance?: number;
 }
 
 export interface PowerLossResult {
@@ -59,17 +61,57 @@ export interface PowerLossResult {
   readonly appliedBeforeLoss: number[];
   /** Problems found; empty when every applied entry survived in place. */
   readonly violations: string[];
+  /** Logs compacted, and snapshots a replica installed from its leader. */
+  readonly compactions: number;
+  readonly snapshotsInstalled: number;
 }
 
 const nodeIds = [1, 2, 3] as const;
 const groupIds = [1, 2] as const;
 const voters = { voters: [...nodeIds], outgoingVoters: [], learners: [] };
 
+/** What a run did besides proposing (module-wide: runs go one at a time). */
+const counts = { compactions: 0, snapshotsInstalled: 0 };
+
+/**
+ * Records applied data entries in order; its snapshot is that whole list, so a replica
+ * restored from one (at start, from its own WAL, or sent by a leader) holds the same list.
+ */
+class SnapshottingMachine extends RecordingMachine {
+  /** How long `applied` was once each Raft index was applied (the host may lag the machine). */
+  private readonly lengthAt = new Map<number, number>();
+
+  override async apply(entries: readonly Entry[]): Promise<void> {
+    await super.apply(entries);
+    for (const entry of entries) this.lengthAt.set(entry.index, this.applied.length);
+    if (entries.length > 0) this.lengthAt.set(entries.at(-1)!.index, this.applied.length);
+  }
+
+  override async restore(snapshot: Snapshot): Promise<void> {
+    this.load(snapshot);
+    counts.snapshotsInstalled++;
+  }
+
+  load(snapshot: Snapshot): void {
+    this.applied = JSON.parse(new TextDecoder().decode(snapshot.data)) as string[];
+    this.appliedIndex = snapshot.metadata.index;
+    this.lengthAt.clear();
+    this.lengthAt.set(this.appliedIndex, this.applied.length);
+  }
+
+  /** The state as it was once `index` was applied, if this machine saw that moment. */
+  imageAt(index: number): Uint8Array | undefined {
+    const length = this.lengthAt.get(index);
+    if (length === undefined) return undefined;
+    return new TextEncoder().encode(JSON.stringify(this.applied.slice(0, length)));
+  }
+}
+
 interface Node {
   readonly host: RaftHost;
   readonly wal: RaftWal;
   readonly fileSystem: CrashFileSystem;
-  readonly machines: Map<number, RecordingMachine>;
+  readonly machines: Map<number, SnapshottingMachine>;
 }
 
 /** Durable writes and syncs that finish after a random delay (a slow, uneven disk). */
@@ -148,11 +190,30 @@ class PowerLossCluster {
       heartbeatTicks: 2,
       seed: Math.floor(this.random() * 2 ** 31),
     });
-    const machines = new Map<number, RecordingMachine>();
+    const machines = new Map<number, SnapshottingMachine>();
     for (const group of groupIds) {
-      const machine = new RecordingMachine();
+      const machine = new SnapshottingMachine();
+      // The machine's state is its snapshot: it starts from the one its WAL kept, if any.
+      const fault = wal.group(group).fault;
+      if (fault !== undefined) {
+        if (process.env.POWER_LOSS_KEEP) {
+          cpSync(dir, `${process.env.POWER_LOSS_KEEP}/node-${nodeId}-${Date.now()}`, {
+            recursive: true,
+          });
+        }
+        // A power loss alone must never leave a group that recovery refuses.
+        throw new Error(`node ${nodeId} group ${group} fenced at recovery: ${fault.message}`, {
+          cause: fault.cause ?? fault,
+        });
+      }
+      const kept = wal.group(group).snapshot();
+      if (kept !== undefined) machine.load(kept);
       machines.set(group, machine);
-      host.createGroup(group, { stateMachine: machine, bootstrap: voters });
+      host.createGroup(group, {
+        stateMachine: machine,
+        bootstrap: voters,
+        applied: machine.appliedIndex,
+      });
     }
     this.nodes.set(nodeId, { host, wal, fileSystem, machines });
   }
@@ -185,6 +246,7 @@ class PowerLossCluster {
     const reads: Promise<unknown>[] = [];
     while (Date.now() < deadline) {
       const group = groupIds[Math.floor(this.random() * groupIds.length)]!;
+      if (this.random() < this.options.compactChance) this.compactSomewhere(group);
       const leader = this.leaderOf(group);
       const hosted = leader?.host.group(group);
       if (hosted !== undefined) {
@@ -203,6 +265,21 @@ class PowerLossCluster {
     // Reads left waiting lose their leader at the power loss; they are not checked.
     void Promise.allSettled(reads);
     return accepted;
+  }
+
+  /**
+   * One node snapshots its applied state and drops its log up to it, so replicas that are
+   * behind (or come back from a loss behind) need the leader's snapshot.
+   */
+  private compactSomewhere(group: number): void {
+    const nodes = [...this.nodes.values()];
+    const node = nodes[Math.floor(this.random() * nodes.length)]!;
+    // At the host's applied index: the machine may be ahead of it (applying overlaps sync).
+    const applied = node.host.group(group)?.status().applied ?? 0;
+    const image = node.machines.get(group)!.imageAt(applied);
+    if (applied > 0 && image !== undefined && node.host.compact(group, applied, image)) {
+      counts.compactions++;
+    }
   }
 
   /** Per group, the longest applied sequence of any node (all must be prefixes of it). */
@@ -226,7 +303,9 @@ class PowerLossCluster {
   /** Every node loses power at once; nothing sent or written after this moment counts. */
   async powerLoss(): Promise<void> {
     this.epoch++;
-    for (const node of this.nodes.values()) node.fileSystem.crash(this.random);
+    await Promise.all(
+      [...this.nodes.values()].map((node) => node.fileSystem.cutPower(this.random)),
+    );
     for (const node of this.nodes.values()) {
       await node.host.close();
       await node.wal.close().catch(() => undefined);
@@ -344,9 +423,12 @@ export async function runPowerLoss(options: PowerLossOptions): Promise<PowerLoss
     loadMs: 400,
     syncDelayMaxMs: Number(process.env.POWER_LOSS_SYNC_MS ?? 20),
     messageDelayMaxMs: Number(process.env.POWER_LOSS_MESSAGE_MS ?? 2),
+    compactChance: 0.05,
     ...options,
   };
   const random = mulberry32(settings.seed);
+  counts.compactions = 0;
+  counts.snapshotsInstalled = 0;
   const root = mkdtempSync(join(tmpdir(), 'raft-power-loss-'));
   const cluster = new PowerLossCluster(root, random, settings);
   const violations: string[] = [];
@@ -369,5 +451,5 @@ export async function runPowerLoss(options: PowerLossOptions): Promise<PowerLoss
   } finally {
     await cluster.close();
   }
-  return { appliedBeforeLoss, violations };
+  return { appliedBeforeLoss, violations, ...counts };
 }

@@ -23,6 +23,10 @@ for (const seed of seedsFrom(process.env.POWER_LOSS_SEEDS)) {
     t.deepEqual(result.violations, []);
     // The check means something only if entries were applied before each loss.
     for (const applied of result.appliedBeforeLoss) t.true(applied > 0, `${applied} applied`);
-    t.log(`applied before each loss: ${result.appliedBeforeLoss.join(', ')}`);
+    t.true(result.compactions > 0, 'logs were compacted');
+    t.log(
+      `applied before each loss: ${result.appliedBeforeLoss.join(', ')}; ` +
+        `${result.compactions} compactions, ${result.snapshotsInstalled} snapshots installed`,
+    );
   });
 }
