@@ -4,8 +4,8 @@
  * random delays (each node's disk at its own speed, so cycles pipeline, Readies that need
  * no sync finish while earlier syncs are still on the disk, and the nodes' flushes end in
  * every order), messages delivered after random delays (reordered), proposals and
- * read-index reads at the leaders of two groups, random compactions, and one node cut off
- * for a while (it comes back needing a snapshot). Then every node loses power at once
+ * read-index reads at the leaders of two groups, random compactions and leadership
+ * transfers, and one node cut off for a while (it comes back needing a snapshot). Then every node loses power at once
  * (each file keeps only what was durable, unsynced sectors torn at random) and:
  *
  * - each pair of nodes is restarted alone, from a copy of the disks: any two nodes are a
@@ -57,6 +57,8 @@ export interface PowerLossOptions {
   readonly messageDelayMaxMs?: number;
   /** Chance, at each step of the load, that a random node compacts a group's log. */
   readonly compactChance?: number;
+  /** Chance, at each step of the load, that a leader hands its leadership to another node. */
+  readonly transferChance?: number;
 }
 
 export interface PowerLossResult {
@@ -64,9 +66,10 @@ export interface PowerLossResult {
   readonly appliedBeforeLoss: number[];
   /** Problems found; empty when every applied entry survived in place. */
   readonly violations: string[];
-  /** Logs compacted, and snapshots a replica installed from its leader. */
+  /** Logs compacted, snapshots a replica installed from its leader, transfers begun. */
   readonly compactions: number;
   readonly snapshotsInstalled: number;
+  readonly transfersStarted: number;
 }
 
 const nodeIds = [1, 2, 3] as const;
@@ -74,7 +77,7 @@ const groupIds = [1, 2] as const;
 const voters = { voters: [...nodeIds], outgoingVoters: [], learners: [] };
 
 /** What a run did besides proposing (module-wide: runs go one at a time). */
-const counts = { compactions: 0, snapshotsInstalled: 0 };
+const counts = { compactions: 0, snapshotsInstalled: 0, transfersStarted: 0 };
 
 /**
  * Records applied data entries in order; its snapshot is that whole list, so a replica
@@ -264,8 +267,15 @@ class PowerLossCluster {
       if (this.random() < this.options.compactChance) this.compactSomewhere(group);
       const leader = this.leaderOf(group);
       const hosted = leader?.host.group(group);
-      if (hosted !== undefined) {
-        if (this.random() < 0.3) {
+      if (leader !== undefined && hosted !== undefined) {
+        const choice = this.random();
+        if (choice < this.options.transferChance) {
+          // Hand leadership to another node (it may be behind, or cut off: then refused or
+          // abandoned, as in production).
+          const others = nodeIds.filter((id) => id !== leader.host.nodeId);
+          const target = others[Math.floor(this.random() * others.length)]!;
+          if (hosted.transferLeadership(target) === undefined) counts.transfersStarted++;
+        } else if (choice < 0.3) {
           reads.push(hosted.readIndex(2_000).catch(() => undefined));
         } else {
           const count = 1 + Math.floor(this.random() * 3);
@@ -440,11 +450,13 @@ export async function runPowerLoss(options: PowerLossOptions): Promise<PowerLoss
     syncDelayMaxMs: Number(process.env.POWER_LOSS_SYNC_MS ?? 20),
     messageDelayMaxMs: Number(process.env.POWER_LOSS_MESSAGE_MS ?? 2),
     compactChance: 0.05,
+    transferChance: 0.01,
     ...options,
   };
   const random = mulberry32(settings.seed);
   counts.compactions = 0;
   counts.snapshotsInstalled = 0;
+  counts.transfersStarted = 0;
   const root = mkdtempSync(join(tmpdir(), 'raft-power-loss-'));
   const cluster = new PowerLossCluster(root, random, settings);
   const violations: string[] = [];

@@ -26,7 +26,8 @@ for (const seed of seedsFrom(process.env.POWER_LOSS_SEEDS)) {
     t.true(result.compactions > 0, 'logs were compacted');
     t.log(
       `applied before each loss: ${result.appliedBeforeLoss.join(', ')}; ` +
-        `${result.compactions} compactions, ${result.snapshotsInstalled} snapshots installed`,
+        `${result.compactions} compactions, ${result.snapshotsInstalled} snapshots installed, ` +
+        `${result.transfersStarted} leadership transfers begun`,
     );
   });
 }
