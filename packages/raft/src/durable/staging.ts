@@ -27,6 +27,12 @@ export class StagedBatch {
   /** Snapshot files this batch makes obsolete, removed once it is durable. */
   readonly obsoleteSnapshotFiles: string[] = [];
   readonly touchedGroups = new Set<GroupId>();
+  /**
+   * Per group, the lowest index from which this batch replaces entries the log already had
+   * (an overwrite, or a log reset by an installed snapshot): the acknowledged file may not
+   * claim entries from there on while the batch is being written (see `RaftWal.runFlush`).
+   */
+  readonly replacedFrom = new Map<GroupId, number>();
   readonly removedGroups = new Set<GroupId>();
   recordCount = 0;
 

@@ -145,6 +145,11 @@ export class RaftWal implements GroupStager, GroupLogContext {
   private nextFlush: Deferred | undefined;
   private lastFlushDone: Promise<void> = Promise.resolve();
   private acknowledgedChain: Promise<void> = Promise.resolve();
+  /**
+   * Per group, what the acknowledged file claims once every write asked so far has landed
+   * (seeded at open from the file itself).
+   */
+  private readonly lastCaptured = new Map<GroupId, AcknowledgedGroup>();
   private cleanupChain: Promise<void> = Promise.resolve();
   private segmentIdle = true;
   private flushScheduled = false;
@@ -315,6 +320,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
       );
       const slice = from === 0 && to === entries.length ? entries : entries.slice(from, to);
       const run = new EntryRun(summarize(slice));
+      if (run.indexFirst <= log.lastIndex) this.noteReplaced(log.id, run.indexFirst);
       this.encode(RecordKind.Entries, log.id, run, (out) =>
         writeEntriesBody(out, slice, 0, slice.length),
       );
@@ -359,6 +365,8 @@ export class RaftWal implements GroupStager, GroupLogContext {
     this.swap(log, 'snapshotRef', refs[0]);
     log.snapshotMetadata = snapshot.metadata;
     if (resetLog) {
+      // The old log's term at `index` is unknown here: claim nothing until the batch lands.
+      this.noteReplaced(log.id, 1);
       log.resetEntries({ index, term });
       this.swap(log, 'baseRef', refs[1]);
       this.swap(log, 'configRef', refs[2]);
@@ -562,6 +570,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
       groups,
       sequence,
     });
+    for (const [id, state] of groups) this.lastCaptured.set(id, state);
   }
 
   // ---- the flush pipeline ----
@@ -587,17 +596,28 @@ export class RaftWal implements GroupStager, GroupLogContext {
     this.batch = new StagedBatch(this.spareBytes);
     this.spareBytes = undefined;
     this.nextFlush = undefined;
+    const lowered = this.acknowledgedLoweredBy(batch);
     const update = this.captureAcknowledged(batch);
     this.segmentIdle = false;
     this.lastFlushDone = done.promise;
-    this.runFlush(batch, update).then(done.resolve, (error: unknown) => {
+    this.runFlush(batch, update, lowered).then(done.resolve, (error: unknown) => {
       done.reject(this.fail(error));
     });
   }
 
-  private async runFlush(batch: StagedBatch, update: AcknowledgedUpdate): Promise<void> {
+  private async runFlush(
+    batch: StagedBatch,
+    update: AcknowledgedUpdate,
+    lowered: AcknowledgedUpdate,
+  ): Promise<void> {
     let end: { segment: number; position: number };
     try {
+      // A batch that replaces entries the acknowledged file claims must first lower that
+      // claim, durably: if power failed after the batch but before this flush's own
+      // acknowledged write, recovery would find a log shorter than (or diverging from) what
+      // the file says was acknowledged and disable voting for good, though nothing was lost
+      // (the replaced entries were never committed). Rare: only after a leader change.
+      if (lowered.groups.length > 0) await this.chainAcknowledged(lowered, undefined);
       end = await this.writeBatch(batch);
     } finally {
       this.segmentIdle = true;
@@ -610,11 +630,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
     const oldest = (this.segments.segments[deletable] as { sequence: number }).sequence;
     // Whatever was staged while this flush wrote goes out now, in the next one.
     this.startFlush();
-    const acknowledged = this.acknowledgedChain.then(() =>
-      this.writeAcknowledged(update, end, oldest),
-    );
-    this.acknowledgedChain = acknowledged.catch(() => {});
-    await acknowledged;
+    await this.chainAcknowledged(update, { ...end, oldestSegment: oldest });
     if (this.failure !== undefined) throw this.failure;
     this.queueCleanup(oldest, batch);
   }
@@ -669,22 +685,61 @@ export class RaftWal implements GroupStager, GroupLogContext {
     }
   }
 
-  /** Phase 2: record the durable state in the acknowledged file (one write, one fdatasync). */
+  /** Acknowledged-file writes go one at a time, in the order asked. */
+  private chainAcknowledged(
+    update: AcknowledgedUpdate,
+    node: { segment: number; position: number; oldestSegment: number } | undefined,
+  ): Promise<void> {
+    const written = this.acknowledgedChain.then(() => this.writeAcknowledged(update, node));
+    this.acknowledgedChain = written.catch(() => {});
+    return written;
+  }
+
+  /**
+   * Phase 2: record the durable state in the acknowledged file (one write, one fdatasync).
+   * Without `node` (a lowering ahead of a batch), the synced position stays as it was.
+   */
   private async writeAcknowledged(
     update: AcknowledgedUpdate,
-    end: { segment: number; position: number },
-    oldestSegment: number,
+    node: { segment: number; position: number; oldestSegment: number } | undefined,
   ): Promise<void> {
     if (this.failure !== undefined) return;
     for (const group of update.removed) this.acknowledged.removeGroup(group);
     for (const [group, state] of update.groups) this.acknowledged.setGroup(group, state);
-    this.acknowledged.setNode({
-      syncedSegment: end.segment,
-      syncedPosition: end.position,
-      oldestSegment,
-    });
+    if (node !== undefined) {
+      this.acknowledged.setNode({
+        syncedSegment: node.segment,
+        syncedPosition: node.position,
+        oldestSegment: node.oldestSegment,
+      });
+    }
     await this.acknowledged.flush();
     this.counters.acknowledgedSyncs += 1;
+  }
+
+  private noteReplaced(group: GroupId, index: number): void {
+    const known = this.batch.replacedFrom.get(group);
+    if (known === undefined || index < known) this.batch.replacedFrom.set(group, index);
+  }
+
+  /**
+   * For each group whose entries this batch replaces below what the acknowledged file will
+   * claim once earlier writes land: that claim cut to the entry before the first replaced
+   * one, which the log holds both before and after the batch.
+   */
+  private acknowledgedLoweredBy(batch: StagedBatch): AcknowledgedUpdate {
+    const groups: [GroupId, AcknowledgedGroup][] = [];
+    for (const [id, from] of batch.replacedFrom) {
+      const claimed = this.lastCaptured.get(id);
+      const storage = this.storages.get(id);
+      if (claimed === undefined || storage === undefined || storage.fault !== undefined) continue;
+      if (claimed.ackIndex < from) continue;
+      const kept = from - 1;
+      const lowered = { ...claimed, ackIndex: kept, ackTerm: storage.log.term(kept) ?? 0 };
+      groups.push([id, lowered]);
+      this.lastCaptured.set(id, lowered);
+    }
+    return { groups, removed: [] };
   }
 
   private captureAcknowledged(batch: StagedBatch): AcknowledgedUpdate {
@@ -692,8 +747,11 @@ export class RaftWal implements GroupStager, GroupLogContext {
     for (const id of batch.touchedGroups) {
       const storage = this.storages.get(id);
       if (storage === undefined || storage.fault !== undefined) continue;
-      groups.push([id, this.acknowledgedStateOf(storage)]);
+      const state = this.acknowledgedStateOf(storage);
+      groups.push([id, state]);
+      this.lastCaptured.set(id, state);
     }
+    for (const id of batch.removedGroups) this.lastCaptured.delete(id);
     return { groups, removed: [...batch.removedGroups] };
   }
 
