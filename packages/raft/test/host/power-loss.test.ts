@@ -21,6 +21,9 @@ for (const seed of seedsFrom(process.env.POWER_LOSS_SEEDS)) {
   test.serial(`every applied entry survives whole-cluster power loss (seed ${seed})`, async (t) => {
     const result = await runPowerLoss({ seed });
     t.deepEqual(result.violations, []);
+    // A known liveness limit (see PowerLossResult.amnesia): logged, a failure only if asked.
+    for (const report of result.amnesia) t.log(`voting fenced after the loss: ${report}`);
+    if (process.env.POWER_LOSS_STRICT) t.deepEqual(result.amnesia, []);
     // The check means something only if entries were applied before each loss.
     for (const applied of result.appliedBeforeLoss) t.true(applied > 0, `${applied} applied`);
     t.true(result.compactions > 0, 'logs were compacted');
