@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import type { Entry } from '../../src/core/types.ts';
+import type { WalFile, WalFileSystem } from '../../src/durable/file-system.ts';
 
 export function temporaryDirectory(t: ExecutionContext, prefix = 'raft-wal-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -35,4 +36,34 @@ export function plain(entries: readonly Entry[]) {
     type: e.type,
     data: Buffer.from(e.data).toString('hex'),
   }));
+}
+
+/** A WalFile that forwards every call to `file`, except those `overrides` replace. */
+export function forwardingFile(file: WalFile, overrides: Partial<WalFile>): WalFile {
+  return {
+    path: file.path,
+    write: (data, position) => file.write(data, position),
+    datasync: () => file.datasync(),
+    truncate: (size) => file.truncate(size),
+    readSync: (target, position) => file.readSync(target, position),
+    size: () => file.size(),
+    close: () => file.close(),
+    ...overrides,
+  };
+}
+
+/** A WalFileSystem that forwards every call to `base`, its files wrapped by `wrap`. */
+export function forwardingFileSystem(
+  base: WalFileSystem,
+  wrap: (path: string, file: WalFile) => WalFile,
+): WalFileSystem {
+  return {
+    makeDirectory: (path) => base.makeDirectory(path),
+    list: (path) => base.list(path),
+    syncDirectory: (path) => base.syncDirectory(path),
+    open: async (path, options) => wrap(path, await base.open(path, options)),
+    readFileSync: (path) => base.readFileSync(path),
+    rename: (from, to) => base.rename(from, to),
+    remove: (path) => base.remove(path),
+  };
 }

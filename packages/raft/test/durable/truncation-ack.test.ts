@@ -10,7 +10,12 @@ import test from 'ava';
 import type { WalFile, WalFileSystem } from '../../src/durable/file-system.ts';
 import { RaftWal } from '../../src/durable/wal.ts';
 import { CrashFileSystem } from './crash-file-system.ts';
-import { makeEntries, temporaryDirectory } from './helpers.ts';
+import {
+  forwardingFile,
+  forwardingFileSystem,
+  makeEntries,
+  temporaryDirectory,
+} from './helpers.ts';
 
 /**
  * Holds every acknowledged-file write that starts after a WAL segment write made once
@@ -30,8 +35,7 @@ function holdingAcknowledgedAfterSegment(base: WalFileSystem) {
       if (!acknowledged && state.armed) state.segmentWritten = true;
       return result;
     };
-    return {
-      path: file.path,
+    return forwardingFile(file, {
       write: async (data, position) => void (await hold(() => file.write(data, position))),
       datasync: async () => void (await hold(() => file.datasync())),
       writeDurable: async (data, position) =>
@@ -39,22 +43,9 @@ function holdingAcknowledgedAfterSegment(base: WalFileSystem) {
           await file.write(data, position);
           await file.datasync();
         })),
-      truncate: (size) => file.truncate(size),
-      readSync: (target, position) => file.readSync(target, position),
-      size: () => file.size(),
-      close: () => file.close(),
-    };
+    });
   };
-  const fileSystem: WalFileSystem = {
-    ...base,
-    makeDirectory: (path) => base.makeDirectory(path),
-    list: (path) => base.list(path),
-    syncDirectory: (path) => base.syncDirectory(path),
-    readFileSync: (path) => base.readFileSync(path),
-    rename: (from, to) => base.rename(from, to),
-    remove: (path) => base.remove(path),
-    open: async (path, options) => gate(path, await base.open(path, options)),
-  };
+  const fileSystem = forwardingFileSystem(base, gate);
   return { fileSystem, state };
 }
 

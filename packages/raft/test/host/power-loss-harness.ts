@@ -27,24 +27,15 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SeededPrng } from '../../src/core/prng.ts';
 import { type Entry, type Message, Role, type Snapshot } from '../../src/core/types.ts';
 import { decodeAcknowledged } from '../../src/durable/acknowledged-file.ts';
 import type { WalFile, WalFileSystem } from '../../src/durable/file-system.ts';
 import { RaftWal } from '../../src/durable/wal.ts';
 import { RaftHost } from '../../src/host/raft-host.ts';
 import { CrashFileSystem } from '../durable/crash-file-system.ts';
+import { forwardingFile, forwardingFileSystem } from '../durable/helpers.ts';
 import { eventually, quietLogger, RecordingMachine } from './helpers.ts';
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface PowerLossOptions {
   readonly seed: number;
@@ -131,32 +122,19 @@ interface Node {
 function slowDisk(base: WalFileSystem, random: () => number, delayMaxMs: number): WalFileSystem {
   const pause = () =>
     new Promise<void>((resolve) => setTimeout(resolve, Math.floor(random() * (delayMaxMs + 1))));
-  const slow = (file: WalFile): WalFile => ({
-    path: file.path,
-    write: (data, position) => file.write(data, position),
-    async datasync() {
-      await pause();
-      await file.datasync();
-    },
-    async writeDurable(data, position) {
-      await pause();
-      await file.write(data, position);
-      await file.datasync();
-    },
-    truncate: (size) => file.truncate(size),
-    readSync: (target, position) => file.readSync(target, position),
-    size: () => file.size(),
-    close: () => file.close(),
-  });
-  return {
-    makeDirectory: (path) => base.makeDirectory(path),
-    list: (path) => base.list(path),
-    syncDirectory: (path) => base.syncDirectory(path),
-    open: async (path, options) => slow(await base.open(path, options)),
-    readFileSync: (path) => base.readFileSync(path),
-    rename: (from, to) => base.rename(from, to),
-    remove: (path) => base.remove(path),
-  };
+  const slow = (_path: string, file: WalFile): WalFile =>
+    forwardingFile(file, {
+      async datasync() {
+        await pause();
+        await file.datasync();
+      },
+      async writeDurable(data, position) {
+        await pause();
+        await file.write(data, position);
+        await file.datasync();
+      },
+    });
+  return forwardingFileSystem(base, slow);
 }
 
 class PowerLossCluster {
@@ -517,7 +495,8 @@ export async function runPowerLoss(options: PowerLossOptions): Promise<PowerLoss
     transferChance: 0.01,
     ...options,
   };
-  const random = mulberry32(settings.seed);
+  const prng = new SeededPrng(settings.seed);
+  const random = () => prng.nextFloat();
   counts.compactions = 0;
   counts.snapshotsInstalled = 0;
   counts.transfersStarted = 0;
