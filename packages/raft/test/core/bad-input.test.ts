@@ -154,11 +154,30 @@ test('removing any field, or giving it a wrong value, makes the message invalid 
         !a.path.startsWith(key === 'metadata' ? 'metadata' : key)
       )
         return false;
-      // a few replacements are still valid (a boolean field set to true, a term kept in range)
-      return b instanceof InvalidMessageError || typeof bad === 'boolean';
+      // a few replacements are still valid: a boolean field set to true, and no entries ([])
+      // where an append had none (found in CI: seed -1273618567)
+      const stillValid = typeof bad === 'boolean' || (key === 'entries' && Array.isArray(bad));
+      return b instanceof InvalidMessageError || stillValid;
     }),
   );
   t.pass();
+});
+
+// The CI counterexample, kept: an append with no entries, its entries replaced by [].
+test('an append whose entries are replaced by an empty list stays valid', (t) => {
+  const m = {
+    group: 7,
+    from: 1,
+    to: 1,
+    term: 1,
+    type: 5,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    entries: [],
+    commit: 0,
+  };
+  t.false(validateMessage({ ...m, entries: [] }) instanceof InvalidMessageError);
+  t.true(validateMessage({ ...m, entries: {} }) instanceof InvalidMessageError);
 });
 
 test('entries must be consecutive, of non-decreasing terms at most the message term, with Uint8Array data', (t) => {
