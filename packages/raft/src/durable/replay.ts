@@ -147,6 +147,12 @@ export class Replayer {
     return undefined;
   }
 
+  /** The group's base is known again: any gap it had is covered. */
+  private settleBase(group: GroupId): void {
+    this.baseUnknown.delete(group);
+    this.gaps.delete(group);
+  }
+
   /**
    * Entries above the log's end, after its base. A correct WAL writes this when a segment
    * left holding only state records had them logged again into the active segment (the
@@ -156,11 +162,6 @@ export class Replayer {
    * gap is held open, like an unknown base: a later compact or snapshot record at or past
    * it settles it; otherwise `finish()` fences the group with this message.
    */
-  private settleBase(group: GroupId): void {
-    this.baseUnknown.delete(group);
-    this.gaps.delete(group);
-  }
-
   private openGap(log: GroupLog, first: number): void {
     this.gaps.set(log.id, `entries at ${first} leave a gap after ${log.lastIndex}`);
     this.baseUnknown.add(log.id);

@@ -630,7 +630,11 @@ export class RaftWal implements GroupStager, GroupLogContext {
     const oldest = (this.segments.segments[deletable] as { sequence: number }).sequence;
     // Whatever was staged while this flush wrote goes out now, in the next one.
     this.startFlush();
-    await this.chainAcknowledged(update, { ...end, oldestSegment: oldest });
+    await this.chainAcknowledged(update, {
+      syncedSegment: end.segment,
+      syncedPosition: end.position,
+      oldestSegment: oldest,
+    });
     if (this.failure !== undefined) throw this.failure;
     this.queueCleanup(oldest, batch);
   }
@@ -688,7 +692,7 @@ export class RaftWal implements GroupStager, GroupLogContext {
   /** Acknowledged-file writes go one at a time, in the order asked. */
   private chainAcknowledged(
     update: AcknowledgedUpdate,
-    node: { segment: number; position: number; oldestSegment: number } | undefined,
+    node: AcknowledgedNode | undefined,
   ): Promise<void> {
     const written = this.acknowledgedChain.then(() => this.writeAcknowledged(update, node));
     this.acknowledgedChain = written.catch(() => {});
@@ -701,18 +705,12 @@ export class RaftWal implements GroupStager, GroupLogContext {
    */
   private async writeAcknowledged(
     update: AcknowledgedUpdate,
-    node: { segment: number; position: number; oldestSegment: number } | undefined,
+    node: AcknowledgedNode | undefined,
   ): Promise<void> {
     if (this.failure !== undefined) return;
     for (const group of update.removed) this.acknowledged.removeGroup(group);
     for (const [group, state] of update.groups) this.acknowledged.setGroup(group, state);
-    if (node !== undefined) {
-      this.acknowledged.setNode({
-        syncedSegment: node.segment,
-        syncedPosition: node.position,
-        oldestSegment: node.oldestSegment,
-      });
-    }
+    if (node !== undefined) this.acknowledged.setNode(node);
     await this.acknowledged.flush();
     this.counters.acknowledgedSyncs += 1;
   }

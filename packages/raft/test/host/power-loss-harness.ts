@@ -74,14 +74,22 @@ const nodeIds = [1, 2, 3] as const;
 const groupIds = [1, 2] as const;
 const voters = { voters: [...nodeIds], outgoingVoters: [], learners: [] };
 
-/** What a run did besides proposing (module-wide: runs go one at a time). */
-const counts = { compactions: 0, snapshotsInstalled: 0, transfersStarted: 0 };
+/** What a run did besides proposing, shared by every cluster of the run. */
+interface RunCounts {
+  compactions: number;
+  snapshotsInstalled: number;
+  transfersStarted: number;
+}
 
 /**
  * Records applied data entries in order; its snapshot is that whole list, so a replica
  * restored from one (at start, from its own WAL, or sent by a leader) holds the same list.
  */
 class SnapshottingMachine extends RecordingMachine {
+  constructor(private readonly counts: RunCounts) {
+    super();
+  }
+
   /** How long `applied` was once each Raft index was applied (the host may lag the machine). */
   private readonly lengthAt = new Map<number, number>();
 
@@ -93,7 +101,7 @@ class SnapshottingMachine extends RecordingMachine {
 
   override async restore(snapshot: Snapshot): Promise<void> {
     this.load(snapshot);
-    counts.snapshotsInstalled++;
+    this.counts.snapshotsInstalled++;
   }
 
   load(snapshot: Snapshot): void {
@@ -152,6 +160,7 @@ class PowerLossCluster {
     readonly root: string,
     private readonly random: () => number,
     private readonly options: Required<PowerLossOptions>,
+    private readonly counts: RunCounts,
   ) {}
 
   async startAll(): Promise<void> {
@@ -192,7 +201,7 @@ class PowerLossCluster {
     });
     const machines = new Map<number, SnapshottingMachine>();
     for (const group of groupIds) {
-      const machine = new SnapshottingMachine();
+      const machine = new SnapshottingMachine(this.counts);
       const fault = wal.group(group).fault;
       if (fault !== undefined) {
         if (process.env.POWER_LOSS_KEEP) {
@@ -279,7 +288,7 @@ class PowerLossCluster {
           // abandoned, as in production).
           const others = nodeIds.filter((id) => id !== leader.host.nodeId);
           const target = others[Math.floor(this.random() * others.length)]!;
-          if (hosted.transferLeadership(target) === undefined) counts.transfersStarted++;
+          if (hosted.transferLeadership(target) === undefined) this.counts.transfersStarted++;
         } else if (choice < 0.3) {
           reads.push(hosted.readIndex(2_000).catch(() => undefined));
         } else {
@@ -293,7 +302,7 @@ class PowerLossCluster {
       await new Promise((resolve) => setTimeout(resolve, Math.floor(this.random() * 3)));
     }
     this.isolated = undefined;
-    if (counts.compactions === 0) this.compactOnce();
+    if (this.counts.compactions === 0) this.compactOnce();
     // Reads left waiting lose their leader at the power loss; they are not checked.
     void Promise.allSettled(reads);
     return accepted;
@@ -315,7 +324,7 @@ class PowerLossCluster {
     if (applied === 0 || image === undefined || !node.host.compact(group, applied, image)) {
       return false;
     }
-    counts.compactions++;
+    this.counts.compactions++;
     return true;
   }
 
@@ -459,11 +468,12 @@ async function checkPair(
   before: Map<number, string[]>,
   random: () => number,
   settings: Required<PowerLossOptions>,
+  counts: RunCounts,
   where: string,
 ): Promise<{ violations: string[]; amnesia: string[] }> {
   const copy = mkdtempSync(join(tmpdir(), 'raft-power-loss-pair-'));
   cpSync(root, copy, { recursive: true });
-  const cluster = new PowerLossCluster(copy, random, settings);
+  const cluster = new PowerLossCluster(copy, random, settings, counts);
   try {
     await cluster.startNodes(pair);
     // A pair with a replica that will not vote cannot elect: nothing more to check there.
@@ -497,11 +507,9 @@ export async function runPowerLoss(options: PowerLossOptions): Promise<PowerLoss
   };
   const prng = new SeededPrng(settings.seed);
   const random = () => prng.nextFloat();
-  counts.compactions = 0;
-  counts.snapshotsInstalled = 0;
-  counts.transfersStarted = 0;
+  const counts: RunCounts = { compactions: 0, snapshotsInstalled: 0, transfersStarted: 0 };
   const root = mkdtempSync(join(tmpdir(), 'raft-power-loss-'));
-  const cluster = new PowerLossCluster(root, random, settings);
+  const cluster = new PowerLossCluster(root, random, settings, counts);
   const violations: string[] = [];
   const amnesia: string[] = [];
   const appliedBeforeLoss: number[] = [];
@@ -514,7 +522,7 @@ export async function runPowerLoss(options: PowerLossOptions): Promise<PowerLoss
       await cluster.powerLoss();
       const where = `seed ${settings.seed}, loss ${round}`;
       for (const pair of pairs) {
-        const checked = await checkPair(root, pair, before, random, settings, where);
+        const checked = await checkPair(root, pair, before, random, settings, counts, where);
         violations.push(...checked.violations);
         amnesia.push(...checked.amnesia);
       }
