@@ -628,13 +628,17 @@ export class RaftWal implements GroupStager, GroupLogContext {
     this.evictCache();
     const deletable = this.segments.deletableCount();
     const oldest = (this.segments.segments[deletable] as { sequence: number }).sequence;
-    // Whatever was staged while this flush wrote goes out now, in the next one.
-    this.startFlush();
-    await this.chainAcknowledged(update, {
+    // This flush's acknowledged write is queued before the next flush starts: that flush
+    // may queue a lowering of the claim this one records (an overwrite staged while this
+    // batch was writing), and the lowering must land after it, not be undone by it.
+    const acknowledged = this.chainAcknowledged(update, {
       syncedSegment: end.segment,
       syncedPosition: end.position,
       oldestSegment: oldest,
     });
+    // Whatever was staged while this flush wrote goes out now, in the next one.
+    this.startFlush();
+    await acknowledged;
     if (this.failure !== undefined) throw this.failure;
     this.queueCleanup(oldest, batch);
   }
