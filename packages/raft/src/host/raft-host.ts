@@ -249,8 +249,7 @@ export class RaftHost {
       }
       if (message.type === MessageType.AppendResponse && !message.success)
         this.counters.appendRejectionsReceived++;
-      group.node.step(message);
-      this.markDirty(group);
+      if (this.guarded(group, 'step', () => group.node.step(message))) this.markDirty(group);
     }
   }
 
@@ -258,8 +257,7 @@ export class RaftHost {
     if (this.closed) return;
     for (const group of this.groups.values()) {
       if (group.fault) continue;
-      group.node.tick();
-      this.markDirty(group);
+      if (this.guarded(group, 'tick', () => group.node.tick())) this.markDirty(group);
     }
   }
 
@@ -288,8 +286,38 @@ export class RaftHost {
   }
 
   private sendEarly(group: HostedGroup): void {
-    const messages = group.node.takeMessages();
+    let messages: readonly Message[] = [];
+    this.guarded(group, 'send', () => {
+      messages = group.node.takeMessages();
+    });
     if (messages.length > 0) this.send(messages);
+  }
+
+  /**
+   * Runs a call into one group's core. What it throws (its storage could not read an
+   * entry, which the WAL has fenced already, or a broken invariant) fences that group,
+   * loudly, and spares the others: it must never escape a timer or a socket callback and
+   * take the whole node down. Returns whether the call succeeded.
+   */
+  private guarded(group: HostedGroup, during: string, call: () => void): boolean {
+    try {
+      call();
+      return true;
+    } catch (error) {
+      this.fenceGroup(group, error as Error, during);
+      return false;
+    }
+  }
+
+  private fenceGroup(group: HostedGroup, error: Error, during: string): void {
+    if (group.fault) return;
+    group.fault = error;
+    this.dirty.delete(group);
+    group.stop(error);
+    this.options.logger.error(`raft group fenced: ${during} failed`, {
+      group: group.id,
+      error: error.stack ?? String(error),
+    });
   }
 
   private scheduleCycle(): void {
@@ -328,7 +356,9 @@ export class RaftHost {
     const taken: Taken[] = [];
     for (const group of this.dirty) {
       if (group.removed || group.fault) continue;
-      if (group.node.hasReady()) taken.push({ group, ready: group.node.ready() });
+      this.guarded(group, 'ready', () => {
+        if (group.node.hasReady()) taken.push({ group, ready: group.node.ready() });
+      });
     }
     this.dirty.clear();
     return taken;
@@ -391,7 +421,9 @@ export class RaftHost {
     for (const t of taken) {
       const finished = t.group.finishTail.then(async () => {
         if (durable !== undefined && !(await durable)) return;
-        await this.finish(t, applied.get(t));
+        await this.finish(t, applied.get(t)).catch((error: unknown) =>
+          this.fenceGroup(t.group, error as Error, 'finishing a ready'),
+        );
       });
       t.group.finishTail = finished;
       this.track(finished);
@@ -456,12 +488,7 @@ export class RaftHost {
       for (const read of ready.readStates) group.resolveRead(read.requestId, read.index);
     } catch (error) {
       // The state machine could not apply: fence this group, loudly, and keep the others.
-      group.fault = error as Error;
-      group.stop(error as Error);
-      this.options.logger.error('raft group fenced: its state machine failed', {
-        group: group.id,
-        error: (error as Error).stack ?? String(error),
-      });
+      this.fenceGroup(group, error as Error, 'its state machine');
     }
   }
 

@@ -8,7 +8,7 @@ import {
   type Snapshot,
   type SoftState,
 } from '../../src/core/types.ts';
-import { RaftWal } from '../../src/durable/wal.ts';
+import { RaftWal, type RaftWalOptions } from '../../src/durable/wal.ts';
 import type { GroupStateMachine } from '../../src/host/hosted-group.ts';
 import { RaftHost } from '../../src/host/raft-host.ts';
 
@@ -39,10 +39,15 @@ export class HostMesh {
   readonly wals = new Map<number, RaftWal>();
   readonly dirs = new Map<number, string>();
   readonly down = new Set<number>();
+  /** What the hosts logged at error level, as `node <id>: <message>`. */
+  readonly errors: string[] = [];
 
   constructor(private readonly root = mkdtempSync(join(tmpdir(), 'raft-host-'))) {}
 
-  async start(nodeId: number, walOptions: { segmentBytes?: number } = {}): Promise<RaftHost> {
+  async start(
+    nodeId: number,
+    walOptions: Pick<RaftWalOptions, 'segmentBytes' | 'cacheBytes' | 'fileSystem'> = {},
+  ): Promise<RaftHost> {
     const dir = this.dirs.get(nodeId) ?? join(this.root, `node-${nodeId}`);
     this.dirs.set(nodeId, dir);
     const wal = await RaftWal.open({ dir, ...walOptions });
@@ -50,7 +55,13 @@ export class HostMesh {
       nodeId,
       wal,
       transport: { send: (messages) => this.deliver(messages) },
-      logger: quietLogger,
+      logger: {
+        ...quietLogger,
+        error: (message, fields) => {
+          const group = fields.group === undefined ? '' : `group ${fields.group}: `;
+          this.errors.push(`node ${nodeId}: ${group}${message}`);
+        },
+      },
       tickMs: 5,
       electionTicks: 10,
       heartbeatTicks: 2,

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { Role } from '../../src/core/types.ts';
+import { nodeWalFileSystem } from '../../src/durable/file-system.ts';
+import { decodeRecordHeader } from '../../src/durable/record.ts';
 import { RaftWal } from '../../src/durable/wal.ts';
 import { RaftHost } from '../../src/host/raft-host.ts';
+import { forwardingFile, forwardingFileSystem } from '../durable/helpers.ts';
 import { eventually, HostMesh, quietLogger, RecordingMachine } from './helpers.ts';
 
 const voters = { voters: [1, 2, 3], outgoingVoters: [], learners: [] };
@@ -247,4 +250,85 @@ test('an entry is not committed on the strength of the leader copy before its sy
   await eventually(() => machine.applied.length === 1, 10_000, 'the entry applied');
   t.deepEqual(machine.applied, ['held']);
   await Promise.allSettled(reads);
+});
+
+test('a group whose storage fails a read is fenced on its own; the node and its other groups go on', async (t) => {
+  const mesh = new HostMesh();
+  t.teardown(() => mesh.close());
+  // Every node's next read of a group 5 record can be made to fail; no entry cache, so
+  // catching up a follower reads the leader's disk.
+  const failNextRead = new Map<number, boolean>();
+  const machines = new Map<string, RecordingMachine>();
+  for (const nodeId of [1, 2, 3]) {
+    const fileSystem = forwardingFileSystem(nodeWalFileSystem, (_path, file) =>
+      forwardingFile(file, {
+        readSync: (target, position) => {
+          const read = file.readSync(target, position);
+          if (
+            failNextRead.get(nodeId) &&
+            decodeRecordHeader(Buffer.from(target.buffer, target.byteOffset, read), 0)?.group === 5
+          ) {
+            failNextRead.set(nodeId, false);
+            throw new Error('EIO: injected read failure');
+          }
+          return read;
+        },
+      }),
+    );
+    const host = await mesh.start(nodeId, { cacheBytes: 0, fileSystem });
+    for (const groupId of [5, 6]) {
+      const machine = new RecordingMachine();
+      machines.set(`${nodeId}/${groupId}`, machine);
+      host.createGroup(groupId, { stateMachine: machine, bootstrap: voters });
+    }
+  }
+  // Both groups replicated everywhere first, so only group 5 has a follower to catch up.
+  for (const groupId of [5, 6]) {
+    await eventually(() => leaderOf(mesh, groupId) !== undefined, 20_000, 'a leader');
+    t.true(leaderOf(mesh, groupId)!.propose(new TextEncoder().encode('warm')).ok);
+    for (const nodeId of [1, 2, 3])
+      await eventually(
+        () => machines.get(`${nodeId}/${groupId}`)!.applied.includes('warm'),
+        20_000,
+        `group ${groupId} warm on ${nodeId}`,
+      );
+  }
+  const leaderId = [1, 2, 3].find(
+    (id) => mesh.hosts.get(id)!.group(5)!.status().role === Role.Leader,
+  )!;
+  const behind = [1, 2, 3].find((id) => id !== leaderId)!;
+  const third = [1, 2, 3].find((id) => id !== leaderId && id !== behind)!;
+
+  // One follower misses 20 entries, which the leader then has only on disk, one record
+  // each (the WAL keeps its last record read in memory: the catch-up must read others).
+  mesh.down.add(behind);
+  const leader = mesh.hosts.get(leaderId)!.group(5)!;
+  for (let i = 0; i < 20; i++) {
+    t.true(leader.propose(new TextEncoder().encode(`a${i}`)).ok);
+    await eventually(() => machines.get(`${third}/5`)!.applied.length === i + 2, 20_000, 'commit');
+  }
+  await eventually(() => mesh.wals.get(leaderId)!.stats().cacheBytes === 0, 20_000, 'eviction');
+
+  // Catching it up, the leader's first read fails: before, the error escaped the host's
+  // timer or message callback and killed the process.
+  failNextRead.set(leaderId, true);
+  mesh.down.delete(behind);
+  await eventually(() => mesh.hosts.get(leaderId)!.group(5)!.fault !== undefined, 20_000, 'fence');
+  t.is(mesh.hosts.get(leaderId)!.failed, undefined, 'the host itself goes on');
+  t.true(mesh.errors.some((e) => e.startsWith(`node ${leaderId}: group 5: raft group fenced`)));
+
+  // Group 5 goes on without the fenced replica; group 6 goes on everywhere.
+  await eventually(
+    () => machines.get(`${behind}/5`)!.applied.length === 21,
+    20_000,
+    'the follower caught up by a new leader',
+  );
+  await eventually(() => leaderOf(mesh, 6) !== undefined, 20_000, 'a leader of group 6');
+  t.true(leaderOf(mesh, 6)!.propose(new TextEncoder().encode('b')).ok);
+  for (const nodeId of [1, 2, 3])
+    await eventually(
+      () => machines.get(`${nodeId}/6`)!.applied.includes('b'),
+      20_000,
+      `group 6 applies on ${nodeId}`,
+    );
 });
