@@ -126,6 +126,11 @@ export class ClientServer {
   }
 
   private accept(socket: WebSocket, remoteAddress: string): void {
+    // First of all: ws emits 'error' for a malformed frame, even on a socket being closed,
+    // and an 'error' nobody listens to is an uncaught exception that stops the process.
+    socket.on('error', (error) =>
+      this.options.logger.debug('client socket error', { remoteAddress, error: error.message }),
+    );
     const connectionsMax = this.options.connectionsMax ?? defaultConnectionsMax;
     if (this.sockets.size >= connectionsMax) {
       socket.close(1013, 'too many connections');
@@ -154,9 +159,6 @@ export class ClientServer {
         if (inflight === inflightMax - 1) rawSocket?.resume();
       });
     });
-    socket.on('error', (error) =>
-      this.options.logger.debug('client socket error', { remoteAddress, error: error.message }),
-    );
     socket.on('close', () => {
       this.sockets.delete(socket);
       closing.abort();

@@ -1,3 +1,4 @@
+import { connect as connectTcp } from 'node:net';
 import {
   Api,
   decodeResponseHead,
@@ -153,6 +154,44 @@ test('bad input: an oversize frame closes that connection only', async (t) => {
   const healthy = await connect(port, t);
   healthy.socket.send(metadata(1));
   t.is((await healthy.next()).errorCode, 0);
+});
+
+/**
+ * Regression (found by auditing the listener's socket handlers): a connection refused for
+ * being over `connectionsMax` was closed without an 'error' listener. Until its closing
+ * handshake ended its frames were still parsed, and a malformed one made ws emit 'error' on
+ * a socket nobody listened to: an uncaught exception that took the whole process down.
+ */
+test('bad input: a malformed frame on a connection refused at the limit does not kill the server', async (t) => {
+  const { port } = await serve(t, {
+    connectionsMax: 1,
+    handle: async () => ({ clusterId: 'c', controllerId: 1, brokers: [], topics: [] }),
+  });
+  const admitted = await connect(port, t);
+  const refused = connectTcp(port, '127.0.0.1');
+  t.teardown(() => refused.destroy());
+  await new Promise((resolve, reject) => {
+    refused.once('connect', resolve);
+    refused.once('error', reject);
+  });
+  const closeFrameSeen = new Promise<void>((resolve) => {
+    let received = Buffer.alloc(0);
+    refused.on('data', (data: Buffer) => {
+      received = Buffer.concat([received, data]);
+      const body = received.indexOf('\r\n\r\n');
+      if (body >= 0 && received[body + 4] === 0x88) resolve();
+    });
+  });
+  refused.write(
+    'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  );
+  await closeFrameSeen; // refused: 1013, too many connections
+  // A client frame must be masked: this one is not, a protocol error for the server's parser.
+  refused.write(Buffer.from([0x82, 0x01, 0x00]));
+  await new Promise((resolve) => refused.once('close', resolve));
+  admitted.socket.send(metadata(1));
+  t.is((await admitted.next()).errorCode, 0, 'the admitted connection is still served');
 });
 
 /**
