@@ -20,7 +20,8 @@ import {
   RecordBatchTooLargeError,
   splitRecordBatches,
 } from '@tributary/protocol';
-import { OffsetOutOfRangeError, type ReadResult } from '@tributary/storage';
+import { OffsetOutOfRangeError, type ReadResult, StorageError } from '@tributary/storage';
+import { ReplicaFencedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataState } from '../metadata/state.ts';
 import { topicConfigValue } from '../metadata/topic-configs.ts';
@@ -68,6 +69,16 @@ function errorFields(
     return { error: ErrorCode.CorruptMessage.code, message: error.message };
   if (error instanceof RecordBatchTooLargeError)
     return { error: ErrorCode.MessageTooLarge.code, message: error.message };
+  // The partition log names the answer for its own errors (a read or write the disk
+  // refused fenced it: KAFKA_STORAGE_ERROR), and says whether it fenced the log.
+  if (error instanceof StorageError) {
+    if (error.fatal)
+      logger.error('partition log failed', { error: error.stack, cause: String(error.cause) });
+    return { error: error.protocolError.code, message: error.message };
+  }
+  // The replica logged its fencing when it happened.
+  if (error instanceof ReplicaFencedError)
+    return { error: ErrorCode.StorageError.code, message: error.message };
   logger.error('partition request failed', { error: (error as Error)?.stack ?? String(error) });
   return {
     error: ErrorCode.UnknownServerError.code,
