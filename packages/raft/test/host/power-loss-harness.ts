@@ -200,6 +200,9 @@ class PowerLossCluster {
       seed: Math.floor(this.random() * 2 ** 31),
     });
     const machines = new Map<number, SnapshottingMachine>();
+    // Known to the cluster before its groups start, so close() stops it even when a group
+    // fails to start (it once kept the test process alive after a failure).
+    this.nodes.set(nodeId, { host, wal, fileSystem, machines });
     for (const group of groupIds) {
       const machine = new SnapshottingMachine(this.counts);
       const fault = wal.group(group).fault;
@@ -235,7 +238,6 @@ class PowerLossCluster {
         applied: machine.appliedIndex,
       });
     }
-    this.nodes.set(nodeId, { host, wal, fileSystem, machines });
   }
 
   /**
