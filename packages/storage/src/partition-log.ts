@@ -155,6 +155,7 @@ export class PartitionLog {
   private nextOffset: number;
   private durable: number;
   private fencedBy: StorageError | null = null;
+  private readonly fenceListeners: ((cause: StorageError) => void)[] = [];
   private readonly tail: TailCache;
   private closing = false;
   private closed = false;
@@ -246,6 +247,16 @@ export class PartitionLog {
     return this.fencedBy;
   }
 
+  /**
+   * Calls `listener` once, when the log is fenced (at once if it is already): whatever
+   * fenced it (a failed read, write or flush, found corruption), the owner may have to act,
+   * e.g. a partition replica leaving its Raft group.
+   */
+  onFenced(listener: (cause: StorageError) => void): void {
+    if (this.fencedBy !== null) listener(this.fencedBy);
+    else this.fenceListeners.push(listener);
+  }
+
   segmentInfo(): SegmentInfo[] {
     const active = this.segments.active;
     return this.segments.list.map((segment) => ({
@@ -271,6 +282,7 @@ export class PartitionLog {
     if (this.fencedBy === null) {
       this.fencedBy = cause;
       this.writer.fail(new LogFencedError(this.directory, cause));
+      for (const listener of this.fenceListeners.splice(0)) listener(cause);
     }
     return cause;
   }

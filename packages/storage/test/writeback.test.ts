@@ -108,12 +108,18 @@ test('a failed background writeback fences the log', async (t) => {
     Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })),
   );
   const log = await env.open({ fileSystem });
+  // The owner hears of it once, with the cause; one that asks later hears at once.
+  const heard: unknown[] = [];
+  log.onFenced((cause) => heard.push(cause));
   fileSystem.arm();
   const appends: Promise<unknown>[] = [];
   for (let i = 0; i < 20; i++) appends.push(log.append(batchOfCount(8, 1000, 100)).catch(() => {}));
   await Promise.all(appends);
   await settle();
   t.true(log.fenced instanceof StorageIoError, `fenced by ${String(log.fenced)}`);
+  t.deepEqual(heard, [log.fenced]);
+  log.onFenced((cause) => heard.push(cause));
+  t.deepEqual(heard, [log.fenced, log.fenced]);
   await t.throwsAsync(log.append(batchOfCount(1)), { instanceOf: LogFencedError });
   await t.throwsAsync(log.flush(), { instanceOf: LogFencedError });
   await log.close();

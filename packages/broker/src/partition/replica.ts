@@ -120,6 +120,11 @@ export class PartitionReplica implements GroupStateMachine {
 
   attach(group: ReplicaGroup): void {
     this.group = group;
+    // A log that failed (a read or write the disk refused) cannot back this replica any
+    // more: it leaves the Raft group, so a leader here does not keep the partition
+    // unavailable by heartbeating without being able to serve.
+    this.log.onFenced((cause) => this.fence('its partition log failed', cause));
+    if (this.fencedBy) group.fence(this.fencedBy);
   }
 
   get highWatermark(): number {
@@ -223,6 +228,7 @@ export class PartitionReplica implements GroupStateMachine {
         reason,
         cause: String(cause ?? ''),
       });
+      this.group?.fence(error);
     }
     return error;
   }

@@ -46,6 +46,12 @@ export interface ReplicaGroup {
     condition: (status: ReplicaGroupStatus) => boolean,
     options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
   ): Promise<boolean>;
+  /**
+   * Takes this node's replica out of the group until the node restarts (it stops leading,
+   * voting and acknowledging), so the other replicas elect among themselves: for a replica
+   * whose own storage failed.
+   */
+  fence(error: Error): void;
 }
 
 /** The state machine side, called by the host in log order. */

@@ -2,7 +2,8 @@
  * Regression (found auditing the data path for disk faults): a Fetch whose segment read the
  * disk refused (EIO) was answered UNKNOWN_SERVER_ERROR, though the storage error names the
  * wire error to answer with (KAFKA_STORAGE_ERROR, `StorageError.protocolError`): the handler
- * mapped only protocol errors. The read fences the log; the partition's answer must say so.
+ * mapped only protocol errors. The read fences the log; the partition's answer must say so,
+ * and the replica must leave its Raft group (it kept leading without being able to serve).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,11 +68,12 @@ test('a segment read the disk refuses is a KAFKA_STORAGE_ERROR answer for that p
   const base = mkdtempSync(join(tmpdir(), 'partitions-storage-errors-'));
   const { state, groupId } = stateWithTopic('t');
   const wal = await RaftWal.open({ dir: join(base, 'raft') });
+  const raftErrors: string[] = [];
   const host = new RaftHost({
     nodeId,
     wal,
     transport: { send: () => {} },
-    logger: { warn: () => {}, error: () => {}, debug: () => {} },
+    logger: { warn: () => {}, error: (message) => raftErrors.push(message), debug: () => {} },
     tickMs: 10,
     electionTicks: 5,
     heartbeatTicks: 1,
@@ -151,4 +153,9 @@ test('a segment read the disk refuses is a KAFKA_STORAGE_ERROR answer for that p
   t.is(refused.error, ErrorCode.StorageError.code, `answered ${refused.error}: ${refused.message}`);
   t.is(refused.records.length, 0);
   t.truthy(replica.fenced, 'the read fenced the partition log');
+  // And the replica left its Raft group: before, the group went on leading (heartbeats
+  // need no log), so with more replicas the partition stayed unavailable until a restart.
+  t.truthy(group.fault, 'the Raft group is fenced on this node');
+  t.true(raftErrors.some((e) => e.startsWith('raft group fenced')));
+  t.false(group.propose(new Uint8Array([1])).ok, 'it proposes nothing more');
 });

@@ -64,30 +64,63 @@ export class HostedGroup {
     readonly storage: GroupStorage,
     readonly stateMachine: GroupStateMachine,
     private readonly markDirty: (group: HostedGroup) => void,
+    private readonly fenceInHost: (group: HostedGroup, error: Error, during: string) => void,
   ) {
     this.id = storage.id;
     this.stagedConfig = storage.initialState().config;
   }
 
   propose(data: Uint8Array | readonly Uint8Array[]): ProposeResult {
-    if (this.fault || this.removed) {
-      return { ok: false, error: new RaftError('not-leader', `group ${this.id} is stopped`) };
-    }
-    const result = this.node.propose(data);
+    const stopped = this.stoppedError();
+    if (stopped) return { ok: false, error: stopped };
+    const result = this.guarded('propose', () => this.node.propose(data));
+    if (result instanceof RaftError) return { ok: false, error: result };
     if (result.ok) this.markDirty(this);
     return result;
   }
 
   proposeConfigChange(change: ConfigChange): ConfigProposalResult {
-    const result = this.node.proposeConfigChange(change);
+    const stopped = this.stoppedError();
+    if (stopped) return { ok: false, error: stopped };
+    const result = this.guarded('a configuration change', () =>
+      this.node.proposeConfigChange(change),
+    );
+    if (result instanceof RaftError) return { ok: false, error: result };
     this.markDirty(this);
     return result;
   }
 
   transferLeadership(to: number): RaftError | undefined {
-    const error = this.node.transferLeadership(to);
+    const stopped = this.stoppedError();
+    if (stopped) return stopped;
+    const error = this.guarded('a leadership transfer', () => this.node.transferLeadership(to));
     this.markDirty(this);
     return error;
+  }
+
+  /**
+   * Takes this replica out of its group for good (until the node restarts): it no longer
+   * leads, votes or acknowledges, so the other replicas carry on without it. For the layer
+   * above when the state it applies to can no longer be trusted (its own storage failed).
+   */
+  fence(error: Error): void {
+    this.fenceInHost(this, error, 'its state machine');
+  }
+
+  private stoppedError(): RaftError | undefined {
+    if (!this.fault && !this.removed) return undefined;
+    const why = this.fault ? `fenced: ${this.fault.message}` : 'removed';
+    return new RaftError('not-leader', `group ${this.id} is stopped (${why})`);
+  }
+
+  /** A call into the core that throws (a log read the disk refused) fences the group. */
+  private guarded<T>(during: string, call: () => T): T | RaftError {
+    try {
+      return call();
+    } catch (error) {
+      this.fenceInHost(this, error as Error, during);
+      return this.stoppedError() as RaftError;
+    }
   }
 
   status(): RaftStatus {
@@ -97,7 +130,9 @@ export class HostedGroup {
   /** Resolves with an index that is safe to read at once it is applied (read index). */
   readIndex(timeoutMs: number): Promise<number> {
     const requestId = this.nextReadId++;
-    const error = this.node.readIndex(requestId);
+    const stopped = this.stoppedError();
+    if (stopped) return Promise.reject(stopped);
+    const error = this.guarded('a read index', () => this.node.readIndex(requestId));
     if (error) return Promise.reject(error);
     this.markDirty(this);
     return new Promise<number>((resolve, reject) => {

@@ -196,7 +196,13 @@ export class RaftHost {
           }),
       ...this.options.raftOverrides,
     });
-    const group = new HostedGroup(node, storage, options.stateMachine, (g) => this.markDirty(g));
+    const group = new HostedGroup(
+      node,
+      storage,
+      options.stateMachine,
+      (g) => this.markDirty(g),
+      (g, error, during) => this.fenceGroup(g, error, during),
+    );
     this.groups.set(id, group);
     this.markDirty(group);
     return group;
