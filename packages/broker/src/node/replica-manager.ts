@@ -339,7 +339,14 @@ export class ReplicaManager {
       } catch {
         // a fenced replica has nothing to flush
       }
-      await replica.close();
+      // One replica that cannot close (its disk failed) must not skip closing the others.
+      await replica.close().catch((error: unknown) =>
+        this.options.logger.error('partition replica did not close cleanly', {
+          topic: replica.topic,
+          partition: replica.partition,
+          error: (error as Error).message,
+        }),
+      );
     }
     this.replicas.clear();
     this.byName.clear();

@@ -106,3 +106,40 @@ test('a replica whose checkpoint is damaged stays down and is reported; the othe
   );
   t.is(replicas.unopened().length, 1);
 });
+
+// Found by the data-path audit: one replica whose close rejected (its disk failed) made
+// close() skip every replica after it, so their logs were never flushed and closed.
+test('a replica that cannot close does not keep the others from closing', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'replica-manager-'));
+  const wal = await RaftWal.open({ dir: join(dataDir, 'raft') });
+  const host = new RaftHost({
+    nodeId,
+    wal,
+    transport: { send: () => {} },
+    logger: { warn: () => {}, error: () => {}, debug: () => {} },
+    tickMs: 50,
+    electionTicks: 10,
+    heartbeatTicks: 2,
+    seed: 1,
+  });
+  const errors: string[] = [];
+  const replicas = new ReplicaManager({
+    nodeId,
+    dataDir,
+    host,
+    logger: { ...silentLogger, error: (message: string) => void errors.push(message) },
+    raftLogRetainEntries: 100,
+    messageBytesMax: 1024 * 1024,
+    readFromLeader: () => Promise.reject(new Error('no leader to read from in this test')),
+  });
+  t.teardown(async () => {
+    await host.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  await replicas.reconcile(stateWithTopics(['a', 'b']));
+  const [a, b] = ['a', 'b'].map((topic) => replicas.get(topic, 0)!);
+  a!.close = () => Promise.reject(new Error('EIO: i/o error, close'));
+  await replicas.close();
+  t.true(errors.includes('partition replica did not close cleanly'));
+  await t.throwsAsync(b!.log.flush(), { message: /closed/ }, 'b was closed');
+});
