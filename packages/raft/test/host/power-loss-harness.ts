@@ -276,7 +276,11 @@ class PowerLossCluster {
     let accepted = 0;
     let sequence = 0;
     const reads: Promise<unknown>[] = [];
-    while (Date.now() < deadline) {
+    // The load goes on past its time until some entry of this round is applied somewhere
+    // (a starved machine may commit nothing in loadMs): the check needs something to lose.
+    const giveUp = started + 30_000;
+    while (Date.now() < deadline || !this.appliedAnyOf(round)) {
+      if (Date.now() > giveUp) throw new Error(`round ${round}: nothing applied in 30 s of load`);
       const elapsed = (Date.now() - started) / this.options.loadMs;
       this.isolated = elapsed >= 0.25 && elapsed < 0.75 ? cutOff : undefined;
       const group = groupIds[Math.floor(this.random() * groupIds.length)]!;
@@ -338,6 +342,16 @@ class PowerLossCluster {
     for (const group of groupIds) {
       for (const node of this.nodes.values()) if (this.compactAt(node, group)) return;
     }
+  }
+
+  private appliedAnyOf(round: number): boolean {
+    const prefix = `r${round}-`;
+    for (const node of this.nodes.values()) {
+      for (const machine of node.machines.values()) {
+        if (machine.applied.some((data) => data.startsWith(prefix))) return true;
+      }
+    }
+    return false;
   }
 
   /** Per group, the longest applied sequence of any node (all must be prefixes of it). */
