@@ -60,8 +60,8 @@ export interface PowerLossResult {
   readonly violations: string[];
   /**
    * Replicas that came back from a loss with voting disabled, believing they had lost
-   * acknowledged entries, though a power loss loses nothing durable: a liveness problem
-   * (docs/raft-runtime.md, "Known limits"), reported apart from the violations.
+   * acknowledged entries, though a power loss loses nothing durable: a liveness problem,
+   * reported apart from the violations (the test fails on either).
    */
   readonly amnesia: string[];
   /** Logs compacted, snapshots a replica installed from its leader, transfers begun. */

@@ -21,9 +21,10 @@ for (const seed of seedsFrom(process.env.POWER_LOSS_SEEDS)) {
   test.serial(`every applied entry survives whole-cluster power loss (seed ${seed})`, async (t) => {
     const result = await runPowerLoss({ seed });
     t.deepEqual(result.violations, []);
-    // A known liveness limit (see PowerLossResult.amnesia): logged, a failure only if asked.
-    for (const report of result.amnesia) t.log(`voting fenced after the loss: ${report}`);
-    if (process.env.POWER_LOSS_STRICT) t.deepEqual(result.amnesia, []);
+    // Nothing was damaged, only cut: no replica may come back believing it lost what it
+    // acknowledged (two such of three never elect). Logged only until its last known cause
+    // was fixed (816d5a6); 160 runs under CPU starvation then saw none.
+    t.deepEqual(result.amnesia, []);
     // The check means something only if entries were applied before each loss.
     for (const applied of result.appliedBeforeLoss) t.true(applied > 0, `${applied} applied`);
     t.true(result.compactions > 0, 'logs were compacted');
