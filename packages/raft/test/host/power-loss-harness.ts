@@ -23,6 +23,11 @@
  * The seed fixes the draws (disk speeds, delays, tearing), but they are taken in the order
  * real timers fire, so a seed does not replay a run exactly: a failure prints what was
  * lost and where, and the fix gets a deterministic test of its own.
+ *
+ * Settings from the environment, for soaks: POWER_LOSS_SYNC_MS (slowest disk's delay, 20),
+ * POWER_LOSS_MESSAGE_MS (message delay, 2), POWER_LOSS_COMPACT_CHANCE (per load step,
+ * 0.05), POWER_LOSS_TRANSFER_CHANCE (0.01). Running it beside busy processes that starve
+ * the CPU (`node -e "for(;;){}"`, three of them on two cores) found three of its bugs.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -517,8 +522,8 @@ export async function runPowerLoss(options: PowerLossOptions): Promise<PowerLoss
     loadMs: 400,
     syncDelayMaxMs: Number(process.env.POWER_LOSS_SYNC_MS ?? 20),
     messageDelayMaxMs: Number(process.env.POWER_LOSS_MESSAGE_MS ?? 2),
-    compactChance: 0.05,
-    transferChance: 0.01,
+    compactChance: Number(process.env.POWER_LOSS_COMPACT_CHANCE ?? 0.05),
+    transferChance: Number(process.env.POWER_LOSS_TRANSFER_CHANCE ?? 0.01),
     ...options,
   };
   const prng = new SeededPrng(settings.seed);
