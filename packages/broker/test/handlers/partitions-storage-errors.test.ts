@@ -15,15 +15,11 @@ import { type FileHandle, type FileSystem, nodeFileSystem, PartitionLog } from '
 import test from 'ava';
 import { type DataPathContext, handleFetch, handleProduce } from '../../src/handlers/partitions.ts';
 import { silentLogger } from '../../src/logger.ts';
-import {
-  decodeMetadataRecord,
-  encodeMetadataRecord,
-  type MetadataRecord,
-} from '../../src/metadata/records.ts';
-import { MetadataState } from '../../src/metadata/state.ts';
+import type { MetadataState } from '../../src/metadata/state.ts';
 import type { ReplicaManager } from '../../src/node/replica-manager.ts';
 import { emptyCheckpoint } from '../../src/partition/apply-checkpoint.ts';
 import { PartitionReplica } from '../../src/partition/replica.ts';
+import { singleBrokerState } from '../metadata/fixtures.ts';
 
 const nodeId = 1;
 
@@ -46,20 +42,7 @@ function diskWithFailingReads(failing: { reads: boolean }): FileSystem {
 }
 
 function stateWithTopic(name: string): { state: MetadataState; groupId: number } {
-  const state = new MetadataState();
-  const records: MetadataRecord[] = [
-    {
-      type: 'register-broker',
-      nodeId,
-      host: '127.0.0.1',
-      port: 9001,
-      peerUrl: 'ws://127.0.0.1:9101',
-      incarnation: 'a',
-    },
-    { type: 'create-topic', name, assignment: [[nodeId]], configs: {}, internal: false },
-  ];
-  for (const r of records)
-    state.apply(state.appliedIndex + 1, decodeMetadataRecord(encodeMetadataRecord(r)));
+  const state = singleBrokerState(nodeId, [name]);
   return { state, groupId: state.topics.get(name)!.partitions[0]!.groupId };
 }
 

@@ -10,46 +10,19 @@ import { join } from 'node:path';
 import { RaftHost, RaftWal } from '@tributary/raft/host';
 import test from 'ava';
 import { silentLogger } from '../../src/logger.ts';
-import {
-  decodeMetadataRecord,
-  encodeMetadataRecord,
-  type MetadataRecord,
-} from '../../src/metadata/records.ts';
-import { MetadataState } from '../../src/metadata/state.ts';
+import type { MetadataState } from '../../src/metadata/state.ts';
 import { ReplicaManager } from '../../src/node/replica-manager.ts';
+import { singleBrokerState } from '../metadata/fixtures.ts';
 
 const nodeId = 1;
 
 function stateWithTopics(names: readonly string[]): MetadataState {
-  const state = new MetadataState();
-  const records: MetadataRecord[] = [
-    {
-      type: 'register-broker',
-      nodeId,
-      host: '127.0.0.1',
-      port: 9001,
-      peerUrl: 'ws://127.0.0.1:9101',
-      incarnation: 'a',
-    },
-    ...names.map(
-      (name): MetadataRecord => ({
-        type: 'create-topic',
-        name,
-        assignment: [[nodeId]],
-        configs: {},
-        internal: false,
-      }),
-    ),
-  ];
-  for (const r of records)
-    state.apply(state.appliedIndex + 1, decodeMetadataRecord(encodeMetadataRecord(r)));
-  return state;
+  return singleBrokerState(nodeId, names);
 }
 
-test('a replica whose checkpoint is damaged stays down and is reported; the others start', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'replica-manager-'));
+async function singleNodeHost(dataDir: string): Promise<RaftHost> {
   const wal = await RaftWal.open({ dir: join(dataDir, 'raft') });
-  const host = new RaftHost({
+  return new RaftHost({
     nodeId,
     wal,
     transport: { send: () => {} },
@@ -59,6 +32,11 @@ test('a replica whose checkpoint is damaged stays down and is reported; the othe
     heartbeatTicks: 2,
     seed: 1,
   });
+}
+
+test('a replica whose checkpoint is damaged stays down and is reported; the others start', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'replica-manager-'));
+  const host = await singleNodeHost(dataDir);
   const replicas = new ReplicaManager({
     nodeId,
     dataDir,
@@ -111,17 +89,7 @@ test('a replica whose checkpoint is damaged stays down and is reported; the othe
 // close() skip every replica after it, so their logs were never flushed and closed.
 test('a replica that cannot close does not keep the others from closing', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'replica-manager-'));
-  const wal = await RaftWal.open({ dir: join(dataDir, 'raft') });
-  const host = new RaftHost({
-    nodeId,
-    wal,
-    transport: { send: () => {} },
-    logger: { warn: () => {}, error: () => {}, debug: () => {} },
-    tickMs: 50,
-    electionTicks: 10,
-    heartbeatTicks: 2,
-    seed: 1,
-  });
+  const host = await singleNodeHost(dataDir);
   const errors: string[] = [];
   const replicas = new ReplicaManager({
     nodeId,

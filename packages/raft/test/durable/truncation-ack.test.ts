@@ -6,7 +6,7 @@
  * of three never do alone (found by test/host/power-loss.test.ts: a pair restarted after a
  * power loss could not elect).
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { WalFile, WalFileSystem } from '../../src/durable/file-system.ts';
 import { RaftWal } from '../../src/durable/wal.ts';
 import { CrashFileSystem } from './crash-file-system.ts';
@@ -49,6 +49,29 @@ function holdingAcknowledgedAfterSegment(base: WalFileSystem) {
   return { fileSystem, state };
 }
 
+/**
+ * Power fails now; the WAL reopened from what survived must hold the term-2 overwrite
+ * 6..8, with voting on: nothing it acknowledged was lost.
+ */
+async function cutPowerThenCheckOverwrite(
+  t: ExecutionContext,
+  crash: CrashFileSystem,
+  dir: string,
+  seed: number,
+): Promise<void> {
+  let state = seed;
+  await crash.cutPower(() => {
+    state = (state * 16807) % 2147483647;
+    return state / 2147483647;
+  });
+  const reopened = await RaftWal.open({ dir });
+  t.teardown(() => reopened.close());
+  const again = reopened.group(1);
+  t.is(again.lastIndex(), 8);
+  t.is(again.term(8), 2);
+  t.is(again.votingDisabledUntilIndex, 0, 'nothing acknowledged was lost');
+}
+
 test('entries replaced by a new leader, then power lost before the acknowledged write, leave voting on', async (t) => {
   const dir = temporaryDirectory(t);
   const crash = new CrashFileSystem(dir);
@@ -67,18 +90,7 @@ test('entries replaced by a new leader, then power lost before the acknowledged 
     if (Date.now() > deadline) return t.fail('the acknowledged write after the batch never came');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  let seed = 7;
-  await crash.cutPower(() => {
-    seed = (seed * 16807) % 2147483647;
-    return seed / 2147483647;
-  });
-
-  const reopened = await RaftWal.open({ dir });
-  t.teardown(() => reopened.close());
-  const again = reopened.group(1);
-  t.is(again.lastIndex(), 8);
-  t.is(again.term(8), 2);
-  t.is(again.votingDisabledUntilIndex, 0, 'nothing acknowledged was lost');
+  await cutPowerThenCheckOverwrite(t, crash, dir, 7);
 });
 
 /**
@@ -170,16 +182,5 @@ test('an overwrite staged while the replaced entries are still being written lea
     'the overwrite to sync',
     state,
   );
-  let seed = 11;
-  await crash.cutPower(() => {
-    seed = (seed * 16807) % 2147483647;
-    return seed / 2147483647;
-  });
-
-  const reopened = await RaftWal.open({ dir });
-  t.teardown(() => reopened.close());
-  const again = reopened.group(1);
-  t.is(again.lastIndex(), 8);
-  t.is(again.term(8), 2);
-  t.is(again.votingDisabledUntilIndex, 0, 'nothing acknowledged was lost');
+  await cutPowerThenCheckOverwrite(t, crash, dir, 11);
 });
