@@ -18,6 +18,18 @@ export const operationTimeoutMsDefault = 120_000;
 export const frameBytesMax = wire.frameBytesMax;
 export const batchBytesMax = wire.batchBytesMax;
 /**
+ * Headers one record may carry: the record codec's bound (`headerCountMax` in
+ * packages/protocol/src/record-batch/layout.ts, not exported). `send` refuses a record with
+ * more, as the codec would refuse it later, when the batch is encoded.
+ */
+export const recordHeadersMax = 65_536;
+/**
+ * The latest record timestamp `send` accepts, in ms: one below the largest safe integer, so
+ * the timestamp deltas within a batch (between -1 and this) stay safe integers, as the
+ * record codec requires.
+ */
+export const recordTimestampMsMax = Number.MAX_SAFE_INTEGER - 1;
+/**
  * Produce frames up to this size are built in memory a connection reuses (see
  * net/frame-pool.ts), at most `framePoolBuffersMax` buffers per connection: frames are
  * returned once written, so a few cover the requests of a busy producer.

@@ -130,14 +130,20 @@ export class ProducerBatch {
     const builder = new RecordBatchBuilder(
       memory === undefined ? options : { ...options, buffer: memory },
     );
-    if (this.records !== undefined) {
-      for (const record of this.records) builder.append(record);
-    } else {
-      assert(this.bytes !== undefined, 're-encoding a batch without bytes');
-      for (const record of iterateRecords(this.bytes)) builder.append(record);
+    try {
+      if (this.records !== undefined) {
+        for (const record of this.records) builder.append(record);
+      } else {
+        assert(this.bytes !== undefined, 're-encoding a batch without bytes');
+        for (const record of iterateRecords(this.bytes)) builder.append(record);
+      }
+      this.bytes = builder.build();
+    } catch (error) {
+      // The records stay as they were; the lent memory goes back unused.
+      if (memory !== undefined) this.memory?.release(memory);
+      throw error;
     }
     this.records = undefined;
-    this.bytes = builder.build();
     this.lentMemory =
       memory !== undefined && this.bytes.buffer === memory.buffer ? memory : undefined;
     // The builder outgrew the lent memory: nothing reads it any more.

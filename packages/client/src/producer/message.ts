@@ -7,6 +7,7 @@
  */
 import type { RecordHeader, RecordInput } from '@tributary/protocol';
 import { InvalidArgumentError } from '../errors.ts';
+import { recordHeadersMax, recordTimestampMsMax } from '../limits.ts';
 
 export type Bytes = Buffer | Uint8Array | string;
 
@@ -48,7 +49,7 @@ export function toTimestamp(value: Message['timestamp'], nowMs: number): number 
         : typeof value === 'string'
           ? Number(value)
           : value;
-  if (!Number.isSafeInteger(number) || number < -1) {
+  if (!Number.isSafeInteger(number) || number < -1 || number > recordTimestampMsMax) {
     throw new InvalidArgumentError(`timestamp ${String(value)} is not a millisecond time`);
   }
   return number;
@@ -86,6 +87,9 @@ export function normalizeMessage(message: Message, nowMs: number): NormalizedMes
   const key = toBytes(message.key, 'key');
   const value = toBytes(message.value, 'value');
   const headers = toHeaders(message.headers);
+  if (headers.length > recordHeadersMax) {
+    throw new InvalidArgumentError(`${headers.length} headers exceed ${recordHeadersMax}`);
+  }
   const timestamp = toTimestamp(message.timestamp, nowMs);
   const partition = message.partition;
   if (partition !== undefined && (!Number.isSafeInteger(partition) || partition < 0)) {

@@ -130,13 +130,15 @@ export class PartitionQueue {
    */
   take(batch: ProducerBatch, idempotent: boolean): Uint8Array {
     assert(this.pending[0] === batch, 'only the head batch is sent');
-    this.pending.shift();
     batch.closed = true;
     const sequenced = idempotent && batch.settings.acks !== 0 && this.identity !== undefined;
     if (batch.bytes === undefined || (sequenced && !batch.hasSequence)) {
+      // May throw (records the codec refuses): the batch then stays at the head, unsent,
+      // with no sequence taken, for `refuse`.
       batch.encode(sequenced ? this.identity : undefined, this.nextSequence);
       if (sequenced) this.nextSequence = addToSequence(this.nextSequence, batch.recordCount);
     }
+    this.pending.shift();
     if (batch.sendNumber === Number.POSITIVE_INFINITY) batch.sendNumber = ++this.sendCounter;
     batch.attempts += 1;
     batch.sentBehindUnacknowledged = this.inflight.some((other) => !other.done);
@@ -189,6 +191,14 @@ export class PartitionQueue {
     } else {
       for (const batch of expired) if (batch.hasSequence) this.scheduleRewind(batch);
     }
+    this.settle();
+  }
+
+  /** Fails the head batch, which could not be encoded: like a refusal, it was not written. */
+  refuse(batch: ProducerBatch, error: unknown): void {
+    assert(this.pending[0] === batch, 'only the head batch is refused');
+    this.drop(batch, error);
+    if (batch.hasSequence && this.mode !== 'needsEpoch') this.scheduleRewind(batch);
     this.settle();
   }
 

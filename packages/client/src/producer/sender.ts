@@ -160,16 +160,44 @@ export class Sender {
       if (request === undefined) {
         const used = (this.inflightPerBroker.get(nodeId) ?? 0) + (planned.get(nodeId) ?? 0);
         if (used >= this.options.maxInFlightPerBroker) continue;
+      }
+      const bytes = this.take(queue, batch);
+      if (bytes === undefined) continue;
+      if (request === undefined) {
         planned.set(nodeId, (planned.get(nodeId) ?? 0) + 1);
         request = { nodeId, acks: batch.settings.acks, entries: [], sizeBytes: 0 };
         requests.set(key, request);
       }
-      const bytes = queue.take(batch, this.options.idempotent);
       batch.requestTaken();
       request.entries.push({ queue, batch, bytes });
       request.sizeBytes += bytes.byteLength;
     }
     return [...requests.values()];
+  }
+
+  /**
+   * Encodes the head batch for sending. A batch the record codec refuses fails its sends
+   * with a typed error; the sender runs in a timer, where a throw would end the process.
+   * (`send` checks records against the codec's limits first, so this is a last line.)
+   */
+  private take(queue: PartitionQueue, batch: ProducerBatch): Uint8Array | undefined {
+    try {
+      return queue.take(batch, this.options.idempotent);
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      const error =
+        cause instanceof TributaryClientError
+          ? cause
+          : new TributaryProtocolError(
+              ErrorCode.InvalidRecord,
+              `batch for ${batch.topic}/${batch.partition} cannot be encoded (${reason})`,
+              { cause },
+            );
+      queue.refuse(batch, error);
+      this.emitter.emit('error', { source: 'producer', error });
+      this.wake(); // the batches behind it may go at once
+      return undefined;
+    }
   }
 
   private dispatch(request: Request): void {

@@ -36,6 +36,9 @@ test('bad messages are INVALID_ARGUMENT', (t) => {
     { value: 'x', timestamp: 'soon' },
     { value: 'x', partition: -1 },
     { value: 'x', headers: [{ key: 3, value: 'v' }] },
+    // Past the record codec's bounds: refused here, not when the batch is encoded later.
+    { value: 'x', headers: Array.from({ length: 65_537 }, () => ({ key: 'h', value: null })) },
+    { value: 'x', timestamp: Number.MAX_SAFE_INTEGER },
   ];
   for (const message of bad) {
     t.throws(() => normalizeMessage(message as never, 0), { instanceOf: InvalidArgumentError });

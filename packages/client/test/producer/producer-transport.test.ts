@@ -4,6 +4,7 @@
  * model partitions' idempotence rules), acks 0, refusals, and bad input. End-to-end
  * behaviour against the real broker is tested separately.
  */
+import { CompressionType, type RecordInput } from '@tributary/protocol';
 import test, { type ExecutionContext } from 'ava';
 import { Client } from '../../src/client.ts';
 import {
@@ -14,7 +15,10 @@ import {
   type TributaryProtocolError,
 } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
+import { RecordAccumulator } from '../../src/producer/accumulator.ts';
 import type { ProducerOptions } from '../../src/producer/producer.ts';
+import { SendTracker } from '../../src/producer/send-tracker.ts';
+import { Sender } from '../../src/producer/sender.ts';
 import { startScriptedCluster } from '../helpers/scripted-cluster.ts';
 
 async function setup(t: ExecutionContext, options: ProducerOptions = {}, topics = { orders: 4 }) {
@@ -219,4 +223,85 @@ test('a full buffer makes send wait; an abort ends the wait with ABORTED', async
     }),
   );
   t.is((timedOut as TributaryClientError).code, 'TIMEOUT');
+});
+
+test('records the batch codec would refuse fail their send with INVALID_ARGUMENT, and the producer carries on', async (t) => {
+  // Before: both passed send's checks and made the batch encoding throw inside the sender's
+  // timer, which ended the process.
+  const { cluster, producer } = await setup(t);
+  const tooManyHeaders = await t.throwsAsync(
+    producer.send({
+      topic: 'orders',
+      messages: [
+        { value: 'x', headers: Array.from({ length: 65_537 }, () => ({ key: 'h', value: null })) },
+      ],
+    }),
+  );
+  t.true(tooManyHeaders instanceof InvalidArgumentError);
+  const tooFarApart = await t.throwsAsync(
+    producer.send({
+      topic: 'orders',
+      messages: [
+        { value: 'a', partition: 0, timestamp: -1 },
+        { value: 'b', partition: 0, timestamp: Number.MAX_SAFE_INTEGER },
+      ],
+    }),
+  );
+  t.true(tooFarApart instanceof InvalidArgumentError);
+  t.is(cluster.produceRequests.length, 0);
+  const after = await producer.send({ topic: 'orders', messages: [{ value: 'ok', partition: 0 }] });
+  t.is(after[0]?.baseOffset, 0n);
+});
+
+test('a batch that cannot be encoded fails its sends with INVALID_RECORD; the partition carries on', async (t) => {
+  // The sender encodes in a timer: a record that got past send's checks must fail its own
+  // sends there, not throw (which ended the process) nor hang.
+  const scripted = await startScriptedCluster(t, { orders: 1 });
+  const client = new Client({ brokers: scripted.bootstrap, logger: silentLogger });
+  const cluster = client.cluster();
+  t.teardown(() => cluster.close());
+  const scope = cluster.scope('connect', {}, 5_000);
+  await cluster.connect(scope);
+  await cluster.ensureTopics(['orders'], scope);
+  scope.dispose();
+  const accumulator = new RecordAccumulator({
+    batchBytes: 1 << 20,
+    lingerMs: 0,
+    deliveryTimeoutMs: 5_000,
+    onBatchDone: () => {},
+  });
+  const sender = new Sender(
+    cluster,
+    accumulator,
+    undefined,
+    {
+      idempotent: false,
+      maxInFlightPerBroker: 5,
+      requestTimeoutMs: 5_000,
+      produceRequestBytesMax: 1 << 20,
+      lingerMs: 0,
+      batchBytes: 1 << 20,
+    },
+    silentLogger,
+    client.events,
+  );
+  t.teardown(() => sender.close(new ClientClosedError('test over')));
+  const settings = { acks: 'quorum', compression: CompressionType.none } as const;
+  const append = (record: RecordInput) => {
+    const tracker = new SendTracker();
+    accumulator.append('orders', 0, record, 64, settings, tracker, Date.now());
+    tracker.add(1);
+    tracker.seal();
+    // Each in a batch of its own, as separate sends would be after a linger.
+    accumulator.queue('orders', 0).openBatch()!.closed = true;
+    return tracker.promise;
+  };
+  const headers = Array.from({ length: 65_537 }, () => ({ key: 'h', value: null }));
+  const refused = append({ key: null, value: null, headers, timestamp: 0 });
+  const fine = append({ key: null, value: Buffer.from('ok'), timestamp: 0 });
+  sender.wake();
+  const error = await t.throwsAsync(refused);
+  t.is((error as TributaryProtocolError).code, 'INVALID_RECORD');
+  t.is((await fine)[0]?.baseOffset, 0n);
+  t.deepEqual(values(scripted, 'orders', 0), ['ok']);
 });
