@@ -204,7 +204,11 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       throw new IllegalStateError('this consumer subscribes in a group');
     this.manual = true;
     this.subscription.addManual(partitions, options.fromBeginning === true);
-    if (this.mode === 'run' || this.mode === 'iterator') void this.applyManualAssignment();
+    if (this.mode === 'run' || this.mode === 'iterator') {
+      // Not awaited (assign is synchronous, as in KafkaJS): a failure is reported, never left
+      // as an unhandled rejection, which would end the application.
+      this.applyManualAssignment().catch((error: unknown) => this.onAssignFailed(error));
+    }
   }
 
   /** Starts consuming with handlers; resolves once started (as KafkaJS). */
@@ -508,6 +512,13 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       this.states.add(tp, this.offsets === undefined ? reset : 'committed', reset);
     }
     this.fetcher.wake();
+  }
+
+  /** An assignment made while consuming could not be applied: say so; the rest goes on. */
+  private onAssignFailed(error: unknown): void {
+    if (this.stopController.signal.aborted) return; // stopped meanwhile: nothing to apply
+    this.logger.error('assigned partitions cannot be consumed', { error });
+    this.emitter.emit('error', { source: 'consumer', error });
   }
 
   private async assignFromGroup(partitions: TopicPartition[]): Promise<void> {
