@@ -41,6 +41,9 @@ export interface SenderOptions {
 /** Batches remembered per producer by a broker: the idempotent in-flight bound per partition. */
 export const idempotentInflightPerPartitionMax = 5;
 
+/** Pause before a partition asks again for a new epoch after that request failed. */
+const epochRetryMs = 1_000;
+
 interface Request {
   readonly nodeId: number;
   readonly acks: Acks;
@@ -56,6 +59,14 @@ export class Sender {
   private timerAtMs = Number.POSITIVE_INFINITY;
   private refreshingMetadata = false;
   private closed = false;
+  /**
+   * Partitions waiting for a new epoch: its request is in flight (undefined) or its retry
+   * is scheduled (the timer). One at a time per partition, ended by `close`.
+   */
+  private readonly epochWaits = new Map<
+    PartitionQueue,
+    ReturnType<typeof setTimeout> | undefined
+  >();
 
   constructor(
     private readonly cluster: Cluster,
@@ -99,6 +110,8 @@ export class Sender {
   close(error: TributaryClientError): void {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const retry of this.epochWaits.values()) if (retry !== undefined) clearTimeout(retry);
+    this.epochWaits.clear();
     for (const queue of this.accumulator.allQueues()) queue.failAll(error);
   }
 
@@ -307,19 +320,30 @@ export class Sender {
 
   /** A partition that must restart its sequences gets a new epoch once it is quiet. */
   private maybeNewEpoch(queue: PartitionQueue): void {
-    if (!queue.needsNewEpoch || this.identities === undefined) return;
+    if (!queue.needsNewEpoch || this.identities === undefined || this.closed) return;
+    // Every drain asks; without this, each started its own request and, when that failed,
+    // its own retry timer, so timers grew with the drains of an outage and outlived close.
+    if (this.epochWaits.has(queue)) return;
+    this.epochWaits.set(queue, undefined);
     const scope = new CallScope('new producer epoch', {}, 60_000, this.cluster.lifetime);
     this.identities
       .bump(scope)
       .then(
         (identity) => {
+          this.epochWaits.delete(queue);
           if (queue.needsNewEpoch) queue.adoptIdentity(identity);
           this.accumulator.identity = identity;
           this.wake();
         },
         (error: unknown) => {
+          if (this.closed) return;
           this.logger.warn('could not get a new producer epoch', { error });
-          setTimeout(() => this.maybeNewEpoch(queue), 1_000).unref();
+          const retry = setTimeout(() => {
+            this.epochWaits.delete(queue);
+            this.maybeNewEpoch(queue);
+          }, epochRetryMs);
+          retry.unref();
+          this.epochWaits.set(queue, retry);
         },
       )
       .finally(() => scope.dispose());
