@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
-import { Api, ErrorCode, encodeResponse } from '@tributary/protocol';
+import { Api, decodeRequest, ErrorCode, encodeResponse } from '@tributary/protocol';
 import test from 'ava';
+import { WebSocketServer } from 'ws';
 import { abortable } from '../src/abort.ts';
 import {
   AbortError,
@@ -328,4 +329,40 @@ test('connect honours an AbortSignal', async (t) => {
   controller.abort(new Error('stop'));
   const error = await t.throwsAsync(opening);
   t.is(error?.message, 'stop');
+});
+
+test('an IPv6 broker address ([::1]:port) connects', async (t) => {
+  // Before: the URL was ws://::1:port/, which is no URL: a SyntaxError, never a connection.
+  const server = new WebSocketServer({ host: '::1', port: 0 });
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('listening', () => resolve(true));
+    server.once('error', () => resolve(false));
+  });
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  if (!listening) {
+    t.log('no IPv6 loopback here: skipped');
+    t.pass();
+    return;
+  }
+  server.on('connection', (socket) =>
+    socket.on('message', (data) => {
+      const decoded = decodeRequest(data as Buffer);
+      if (!decoded.ok) return;
+      const body = { nodeId: 6, clusterId: 'v6', apis: allApis() };
+      const correlationId = decoded.frame.correlationId;
+      socket.send(encodeResponse({ correlationId, errorCode: 0, message: null, body }));
+    }),
+  );
+  const port = (server.address() as AddressInfo).port;
+  const connection = await Connection.open(options(port, { host: '::1' }));
+  t.teardown(() => connection.close());
+  t.is(connection.nodeId, 6);
+  t.is(connection.address, `[::1]:${port}`);
+});
+
+test('a host that makes no URL fails with a retriable ConnectionError', async (t) => {
+  // A broker's metadata may name any host; before, this was a SyntaxError.
+  const error = await t.throwsAsync(Connection.open(options(9092, { host: 'no such host' })));
+  t.true(error instanceof ConnectionError);
+  t.true((error as ConnectionError).retriable);
 });

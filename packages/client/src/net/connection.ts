@@ -46,6 +46,7 @@ import {
   framePoolBuffersMax,
 } from '../limits.ts';
 import type { Logger } from '../logger.ts';
+import { formatBrokerAddress } from './broker-address.ts';
 import { InflightSlots } from './inflight-slots.ts';
 import { negotiateVersions } from './versions.ts';
 
@@ -130,7 +131,7 @@ export class Connection {
   }
 
   get address(): string {
-    return `${this.host}:${this.port}`;
+    return formatBrokerAddress(this);
   }
 
   get isOpen(): boolean {
@@ -419,20 +420,29 @@ function zeroMask(mask: Buffer): void {
 }
 
 function openSocket(options: ConnectionOptions, signal?: AbortSignal): Promise<WebSocket> {
-  const address = `${options.host}:${options.port}`;
+  // Brackets around an IPv6 host, as URLs need them.
+  const address = formatBrokerAddress(options);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
-    const socket = new WebSocket(`ws://${address}/`, {
-      perMessageDeflate: false,
-      maxPayload: frameBytesMax,
-      handshakeTimeout: options.connectTimeoutMs,
-      // An all-zero mask lets ws skip masking (a pass over every frame). Masking protects
-      // browser traffic through caching proxies; it buys nothing between servers.
-      generateMask: zeroMask,
-    });
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(`ws://${address}/`, {
+        perMessageDeflate: false,
+        maxPayload: frameBytesMax,
+        handshakeTimeout: options.connectTimeoutMs,
+        // An all-zero mask lets ws skip masking (a pass over every frame). Masking protects
+        // browser traffic through caching proxies; it buys nothing between servers.
+        generateMask: zeroMask,
+      });
+    } catch (cause) {
+      // An address that makes no URL (a broker's metadata may name any host).
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      reject(new ConnectionError(`cannot connect to ${address}: ${reason}`, cause));
+      return;
+    }
     const cleanup = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
