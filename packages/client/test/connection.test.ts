@@ -366,3 +366,19 @@ test('a host that makes no URL fails with a retriable ConnectionError', async (t
   t.true(error instanceof ConnectionError);
   t.true((error as ConnectionError).retriable);
 });
+
+// Found auditing the client: waiting for an in-flight slot made AbortSignal.timeout(timeoutMs),
+// which throws a RangeError for a fractional delay, so a caller's (or a computed remaining)
+// timeout such as 40.5 ms failed the request with an untyped error instead of waiting.
+test('a fractional timeout while waiting for an in-flight slot is a RequestTimeoutError', async (t) => {
+  const { broker, connection } = await setup(t, { inflightRequestsMax: 1 });
+  broker.handle(() => {}); // never answers: the one slot stays taken
+  const first = connection.request(Api.Metadata, { topics: null }, { timeoutMs: 2_000 });
+  first.catch(() => {});
+  await until(() => broker.received.length >= 1, 'the first request to arrive');
+  const error = await t.throwsAsync(
+    connection.request(Api.Metadata, { topics: null }, { timeoutMs: 40.5 }),
+  );
+  t.true(error instanceof RequestTimeoutError, `${error?.name}: ${error?.message}`);
+  t.regex(error!.message, /in-flight slot/);
+});

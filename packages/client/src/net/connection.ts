@@ -254,8 +254,9 @@ export class Connection {
   private async acquireSlot(signal: Interrupt | undefined, timeoutMs: number, api: Api) {
     if (this.closeError !== undefined) throw this.closeError;
     if (this.slots.tryAcquire()) return;
-    // Waiting for a slot is the slow path: real signals are affordable here.
-    const timeout = AbortSignal.timeout(timeoutMs);
+    // Waiting for a slot is the slow path: real signals are affordable here. The delay must
+    // be a whole number (a fractional one throws RangeError), and timeouts may be computed.
+    const timeout = AbortSignal.timeout(Math.max(0, Math.ceil(timeoutMs)));
     const combined = signal === undefined ? timeout : AbortSignal.any([signalOf(signal), timeout]);
     try {
       await this.slots.acquire(combined);
