@@ -9,28 +9,17 @@ import test from 'ava';
 import { Client } from '../../src/client.ts';
 import type { TributaryClientError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { singleBrokerMetadata, startScriptedBroker } from '../helpers/scripted-broker.ts';
+import {
+  emptyFetchAnswer,
+  singleBrokerMetadata,
+  startScriptedBroker,
+} from '../helpers/scripted-broker.ts';
 
 async function consuming(t: import('ava').ExecutionContext) {
   await initChecksums();
   const broker = await startScriptedBroker({ nodeId: 1 });
   t.teardown(() => broker.close());
-  const empty = {
-    topics: [
-      {
-        name: 't',
-        partitions: [
-          {
-            partition: 0,
-            error: 0,
-            highWatermark: 0,
-            logStartOffset: 0,
-            records: new Uint8Array(),
-          },
-        ],
-      },
-    ],
-  };
+  const empty = emptyFetchAnswer('t');
   broker.handle((exchange) => {
     const { api } = exchange.frame;
     if (api === Api.Metadata) exchange.reply(singleBrokerMetadata(broker, { t: 1 }));

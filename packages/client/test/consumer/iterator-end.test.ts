@@ -1,6 +1,7 @@
 import { Api, initChecksums } from '@tributary/protocol';
 import test from 'ava';
 import {
+  emptyFetchAnswer,
   iteratingConsumer,
   singleBrokerMetadata,
   startScriptedBroker,
@@ -22,22 +23,7 @@ test('return() ends an iteration whose next() is waiting for records; the waitin
       });
     } else if (api === Api.Fetch) {
       fetches += 1;
-      const empty = {
-        topics: [
-          {
-            name: 't',
-            partitions: [
-              {
-                partition: 0,
-                error: 0,
-                highWatermark: 0,
-                logStartOffset: 0,
-                records: new Uint8Array(0),
-              },
-            ],
-          },
-        ],
-      };
+      const empty = emptyFetchAnswer('t');
       setTimeout(() => exchange.reply(empty), 20);
     }
   });

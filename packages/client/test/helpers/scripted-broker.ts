@@ -40,6 +40,18 @@ export interface ScriptedBrokerOptions {
   readonly apis?: readonly { api: number; min: number; max: number }[];
 }
 
+/** A Fetch answer with no records for partition 0 of `topic`, whose log is empty. */
+export function emptyFetchAnswer(topic: string) {
+  const partition = {
+    partition: 0,
+    error: 0,
+    highWatermark: 0,
+    logStartOffset: 0,
+    records: new Uint8Array(0),
+  };
+  return { topics: [{ name: topic, partitions: [partition] }] };
+}
+
 /**
  * A Metadata answer naming `broker` (node 1) the only broker, controller and leader of every
  * partition of `topics` (name → partition count).
