@@ -24,7 +24,8 @@
  * real timers fire, so a seed does not replay a run exactly: a failure prints what was
  * lost and where, and the fix gets a deterministic test of its own.
  *
- * Settings from the environment, for soaks: POWER_LOSS_SYNC_MS (slowest disk's delay, 20),
+ * Settings from the environment, for soaks: POWER_LOSS_LOSSES (losses a run, 2),
+ * POWER_LOSS_SYNC_MS (slowest disk's delay, 20),
  * POWER_LOSS_MESSAGE_MS (message delay, 2), POWER_LOSS_COMPACT_CHANCE (per load step,
  * 0.05), POWER_LOSS_TRANSFER_CHANCE (0.01). Running it beside busy processes that starve
  * the CPU (`node -e "for(;;){}"`, three of them on two cores) found three of its bugs.
@@ -518,7 +519,7 @@ const pairs = [
 
 export async function runPowerLoss(options: PowerLossOptions): Promise<PowerLossResult> {
   const settings: Required<PowerLossOptions> = {
-    losses: 2,
+    losses: Number(process.env.POWER_LOSS_LOSSES ?? 2),
     loadMs: 400,
     syncDelayMaxMs: Number(process.env.POWER_LOSS_SYNC_MS ?? 20),
     messageDelayMaxMs: Number(process.env.POWER_LOSS_MESSAGE_MS ?? 2),
