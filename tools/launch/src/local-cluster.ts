@@ -226,9 +226,7 @@ export class LocalCluster {
     );
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
     // If this process ends without closing the cluster, its nodes end with it.
-    const killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    child.once('exit', () => process.removeListener('exit', killOnExit));
+    killWhenThisProcessExits(child);
 
     const entry: RunningNode = { child, log, exited, ready: false };
     this.running.set(nodeId, entry);
@@ -368,4 +366,24 @@ function controllerSeesAll(
   const live = (controller?.details as { liveBrokers?: unknown } | undefined)?.liveBrokers;
   if (!Array.isArray(live)) return false;
   return running.every((id) => live.includes(id));
+}
+
+/** Node processes of every cluster this process started that are still running. */
+const runningChildren = new Set<ChildProcess>();
+
+/**
+ * One 'exit' hook for all of them, not one per node: a process running a few clusters (a
+ * test, the chaos runner) passed Node's limit of ten listeners and got a leak warning.
+ */
+function killWhenThisProcessExits(child: ChildProcess): void {
+  if (runningChildren.size === 0) process.once('exit', killRunningChildren);
+  runningChildren.add(child);
+  child.once('exit', () => {
+    runningChildren.delete(child);
+    if (runningChildren.size === 0) process.removeListener('exit', killRunningChildren);
+  });
+}
+
+function killRunningChildren(): void {
+  for (const child of runningChildren) child.kill('SIGKILL');
 }

@@ -21,11 +21,15 @@ test('after a restart, waitHealthy returns only once the controller counts the n
   // Regression: waitHealthy returned while the restarted node was known from the replayed
   // metadata but had not yet heartbeated, and a replication-factor-3 topic created then
   // was refused with INVALID_REPLICATION_FACTOR. Slow heartbeats widen that window.
+  const exitHooksBefore = process.listenerCount('exit');
   const { cluster, driver } = await startDrivenCluster(t, {
     name: 'health',
     nodes: 3,
     settings: { brokerHeartbeatMs: 4_000, brokerSessionMs: 9_000 },
   });
+  // One hook kills every node if this process ends (one per node passed Node's limit of
+  // ten listeners in CI, which runs several clusters in one process).
+  t.true(process.listenerCount('exit') - exitHooksBefore <= 1, 'one exit hook for the nodes');
   t.deepEqual(await liveAtController(cluster), [1, 2, 3]);
   let controllerId = -1;
   for (const { nodeId } of cluster.nodes) {
