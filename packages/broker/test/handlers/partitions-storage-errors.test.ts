@@ -17,9 +17,8 @@ import { type DataPathContext, handleFetch, handleProduce } from '../../src/hand
 import { silentLogger } from '../../src/logger.ts';
 import type { MetadataState } from '../../src/metadata/state.ts';
 import type { ReplicaManager } from '../../src/node/replica-manager.ts';
-import { emptyCheckpoint } from '../../src/partition/apply-checkpoint.ts';
-import { PartitionReplica } from '../../src/partition/replica.ts';
 import { singleBrokerState } from '../metadata/fixtures.ts';
+import { hostedReplica } from '../partition/fixtures.ts';
 
 const nodeId = 1;
 
@@ -64,29 +63,19 @@ test('a segment read the disk refuses is a KAFKA_STORAGE_ERROR answer for that p
   });
   const failing = { reads: false };
   const directory = join(base, 'partition');
-  const replica = new PartitionReplica({
-    topic: 't',
-    partition: 0,
+  // No tail cache: every read goes to the segment file.
+  const log = await PartitionLog.open({
+    directory: join(directory, 'log'),
+    fileSystem: diskWithFailingReads(failing),
+    config: { tailCacheBytes: 0 },
+  });
+  const { replica, group } = hostedReplica(host, {
     groupId,
     nodeId,
     directory,
-    // No tail cache: every read goes to the segment file.
-    log: await PartitionLog.open({
-      directory: join(directory, 'log'),
-      fileSystem: diskWithFailingReads(failing),
-      config: { tailCacheBytes: 0 },
-    }),
-    checkpoint: emptyCheckpoint,
-    logger: silentLogger,
-    copySource: () => {
-      throw new Error('no snapshot in this test');
-    },
+    log,
+    voters: [nodeId],
   });
-  const group = host.createGroup(groupId, {
-    stateMachine: replica,
-    bootstrap: { voters: [nodeId], outgoingVoters: [], learners: [] },
-  });
-  replica.attach(group);
   t.teardown(async () => {
     failing.reads = false;
     await replica.close().catch(() => {});

@@ -13,9 +13,7 @@ import { type Message, Role } from '@tributary/raft';
 import { RaftHost, RaftWal } from '@tributary/raft/host';
 import { PartitionLog } from '@tributary/storage';
 import test from 'ava';
-import { silentLogger } from '../../src/logger.ts';
-import { emptyCheckpoint } from '../../src/partition/apply-checkpoint.ts';
-import { PartitionReplica } from '../../src/partition/replica.ts';
+import { hostedReplica } from './fixtures.ts';
 
 const groupId = 7;
 const voters = [1, 2, 3];
@@ -43,24 +41,8 @@ async function startNode(nodeId: number, base: string, hosts: Map<number, RaftHo
   });
   hosts.set(nodeId, host);
   const directory = join(base, `n${nodeId}`, 'partition');
-  const replica = new PartitionReplica({
-    topic: 't',
-    partition: 0,
-    groupId,
-    nodeId,
-    directory,
-    log: await PartitionLog.open({ directory: join(directory, 'log') }),
-    checkpoint: emptyCheckpoint,
-    logger: silentLogger,
-    copySource: () => {
-      throw new Error('no snapshot in this test');
-    },
-  });
-  const group = host.createGroup(groupId, {
-    stateMachine: replica,
-    bootstrap: { voters, outgoingVoters: [], learners: [] },
-  });
-  replica.attach(group);
+  const log = await PartitionLog.open({ directory: join(directory, 'log') });
+  const { replica, group } = hostedReplica(host, { groupId, nodeId, directory, log, voters });
   return { host, replica, group };
 }
 
