@@ -10,8 +10,8 @@ import { Client } from '../../src/client.ts';
 import type { TributaryClientError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import {
+  answerEmptyTopicLookups,
   emptyFetchAnswer,
-  singleBrokerMetadata,
   startScriptedBroker,
 } from '../helpers/scripted-broker.ts';
 
@@ -21,13 +21,8 @@ async function consuming(t: import('ava').ExecutionContext) {
   t.teardown(() => broker.close());
   const empty = emptyFetchAnswer('t');
   broker.handle((exchange) => {
-    const { api } = exchange.frame;
-    if (api === Api.Metadata) exchange.reply(singleBrokerMetadata(broker, { t: 1 }));
-    else if (api === Api.ListOffsets) {
-      exchange.reply({
-        topics: [{ name: 't', partitions: [{ partition: 0, error: 0, offset: 0, timestamp: -1 }] }],
-      });
-    } else if (api === Api.Fetch) setTimeout(() => exchange.reply(empty), 20);
+    if (answerEmptyTopicLookups(broker, exchange)) return;
+    if (exchange.frame.api === Api.Fetch) setTimeout(() => exchange.reply(empty), 20);
   });
   const client = new Client({
     clientId: 'assign-while-consuming',

@@ -1,9 +1,9 @@
 import { Api, initChecksums } from '@tributary/protocol';
 import test from 'ava';
 import {
+  answerEmptyTopicLookups,
   emptyFetchAnswer,
   iteratingConsumer,
-  singleBrokerMetadata,
   startScriptedBroker,
 } from '../helpers/scripted-broker.ts';
 
@@ -15,13 +15,8 @@ test('return() ends an iteration whose next() is waiting for records; the waitin
   t.teardown(() => broker.close());
   let fetches = 0;
   broker.handle((exchange) => {
-    const { api } = exchange.frame;
-    if (api === Api.Metadata) exchange.reply(singleBrokerMetadata(broker, { t: 1 }));
-    else if (api === Api.ListOffsets) {
-      exchange.reply({
-        topics: [{ name: 't', partitions: [{ partition: 0, error: 0, offset: 0, timestamp: -1 }] }],
-      });
-    } else if (api === Api.Fetch) {
+    if (answerEmptyTopicLookups(broker, exchange)) return;
+    if (exchange.frame.api === Api.Fetch) {
       fetches += 1;
       const empty = emptyFetchAnswer('t');
       setTimeout(() => exchange.reply(empty), 20);

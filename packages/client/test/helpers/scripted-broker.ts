@@ -40,6 +40,21 @@ export interface ScriptedBrokerOptions {
   readonly apis?: readonly { api: number; min: number; max: number }[];
 }
 
+/**
+ * Answers Metadata (`broker` leads topic `t`, one partition) and ListOffsets (offset 0) for
+ * a consumer of an empty `t`; returns false for any other API, left to the caller.
+ */
+export function answerEmptyTopicLookups(broker: { port: number }, exchange: Exchange): boolean {
+  const { api } = exchange.frame;
+  if (api === Api.Metadata) exchange.reply(singleBrokerMetadata(broker, { t: 1 }));
+  else if (api === Api.ListOffsets) {
+    exchange.reply({
+      topics: [{ name: 't', partitions: [{ partition: 0, error: 0, offset: 0, timestamp: -1 }] }],
+    });
+  } else return false;
+  return true;
+}
+
 /** A Fetch answer with no records for partition 0 of `topic`, whose log is empty. */
 export function emptyFetchAnswer(topic: string) {
   const partition = {
