@@ -117,6 +117,48 @@ test('concurrent sends to one partition keep their order and get distinct offset
   );
 });
 
+test('a send waiting for metadata is not overtaken by a later send to the same partition', async (t) => {
+  // Found by the streams end-to-end test: an output batch that waited for a metadata
+  // refresh was appended after the next one, so a count's older value landed last.
+  const { cluster, producer } = await setup(t);
+  await producer.send({ topic: 'orders', messages: [{ value: 'known', partition: 0 }] });
+  // 'audit' is unknown at first: the first send waits (and retries) until it appears.
+  setTimeout(() => cluster.leaders.set('audit', [1]), 60);
+  const first = producer.sendBatch({
+    topicMessages: [
+      { topic: 'audit', messages: [{ value: 'a' }] },
+      { topic: 'orders', messages: [{ value: 'first', partition: 0 }] },
+    ],
+  });
+  const second = producer.send({ topic: 'orders', messages: [{ value: 'second', partition: 0 }] });
+  await Promise.all([first, second]);
+  t.deepEqual(values(cluster, 'orders', 0), ['known', 'first', 'second']);
+});
+
+test('a send aborted while waiting its turn does not let the next one overtake the earlier', async (t) => {
+  const { cluster, producer } = await setup(t);
+  await producer.send({ topic: 'orders', messages: [{ value: 'known', partition: 0 }] });
+  setTimeout(() => cluster.leaders.set('audit', [1]), 60);
+  const first = producer.sendBatch({
+    topicMessages: [
+      { topic: 'audit', messages: [{ value: 'a' }] },
+      { topic: 'orders', messages: [{ value: 'first', partition: 0 }] },
+    ],
+  });
+  const controller = new AbortController();
+  const aborted = producer.send({
+    topic: 'orders',
+    messages: [{ value: 'aborted', partition: 0 }],
+    signal: controller.signal,
+  });
+  const third = producer.send({ topic: 'orders', messages: [{ value: 'third', partition: 0 }] });
+  controller.abort();
+  const error = await t.throwsAsync(aborted);
+  t.is((error as TributaryClientError).code, 'ABORTED');
+  await Promise.all([first, third]);
+  t.deepEqual(values(cluster, 'orders', 0), ['known', 'first', 'third']);
+});
+
 test('acks 0 resolves once sent, with offset -1', async (t) => {
   const { cluster, producer } = await setup(t);
   const result = await producer.send({
