@@ -50,20 +50,57 @@ test.after.always(async () => {
   await cluster?.close();
 });
 
+/** The last log lines of each application started by `run`, shown when a wait times out. */
+const logsOf = new Map<Streams, string[]>();
+const logLinesKept = 200;
+
 async function run(
   topology: Topology,
   applicationId: string,
   extra: { stateDir?: string } = {},
 ): Promise<Streams> {
+  const lines: string[] = [];
+  const keep = (level: string) => (message: string, extra?: Record<string, unknown>) => {
+    lines.push(`${new Date().toISOString()} ${level} ${message} ${JSON.stringify(extra ?? {})}`);
+    if (lines.length > logLinesKept) lines.shift();
+  };
   const streams = new Streams(topology, {
     applicationId,
     client: cluster.client(applicationId),
     commitIntervalMs: 200,
+    logger: { info: keep('info'), warn: keep('warn'), error: keep('error') },
     ...extra,
   });
+  logsOf.set(streams, lines);
   running.push(streams);
   await streams.start();
   return streams;
+}
+
+/**
+ * `until`, and when it times out, the application's state, error, counters and last log
+ * lines in the failure: a wait that never ends says nothing of why by itself.
+ */
+async function untilProcessed(
+  streams: Streams,
+  what: string,
+  condition: () => Promise<boolean>,
+  explain: () => string | Promise<string> = () => '',
+): Promise<void> {
+  try {
+    await until(what, condition);
+  } catch (error) {
+    const logs = logsOf.get(streams) ?? [];
+    const explanation = await Promise.resolve()
+      .then(explain)
+      .catch((e: unknown) => `(explain failed: ${String(e)})`);
+    throw new Error(
+      `${(error as Error).message}; ${explanation}; streams state ${streams.state}, error ${String(streams.error)}, ` +
+        `metrics ${JSON.stringify(streams.metrics)}, tasks ${streams.localTasks().join(' ')}\n` +
+        logs.join('\n'),
+      { cause: error },
+    );
+  }
 }
 
 const numberText = (b: Buffer) => String(n.deserialize(b));
@@ -144,11 +181,34 @@ test.serial('stateless operators and aggregations match the in-memory computatio
 
   const streams = await run(build(), 'ops-app');
   await cluster.produce('ops-in', inputs);
-  await until('digit counts to settle', async () => {
-    const digits = latestByKey(await cluster.readAll('ops-digits'), numberText);
-    return [...expectedDigits].every(([k, v]) => digits.get(k) === v);
-  });
-  await until(
+  const storeAndTopic = async (store: string, topic: string, expected: Map<string, string>) => {
+    const records = await cluster.readAll(topic);
+    const latest = latestByKey(records, numberText);
+    const counts = streams.keyValueStore<string, number>(store);
+    const history = (key: string) =>
+      records
+        .filter((m) => m.key?.toString() === key)
+        .map((m) => `${m.partition}@${m.offset}=${numberText(m.value as Buffer)}`)
+        .join(' ');
+    return [...expected]
+      .map(([k, v]) =>
+        latest.get(k) === v
+          ? `${k}: ${v} as expected`
+          : `${k}: expected ${v}, store ${counts.get(k)}, topic ${latest.get(k)} (${history(k)})`,
+      )
+      .join(', ');
+  };
+  await untilProcessed(
+    streams,
+    'digit counts to settle',
+    async () => {
+      const digits = latestByKey(await cluster.readAll('ops-digits'), numberText);
+      return [...expectedDigits].every(([k, v]) => digits.get(k) === v);
+    },
+    () => storeAndTopic('digit-counts', 'ops-digits', expectedDigits),
+  );
+  await untilProcessed(
+    streams,
     'every record to reach ops-out',
     async () => (await cluster.readAll('ops-out')).length >= expectedOut.length,
   );
@@ -156,10 +216,15 @@ test.serial('stateless operators and aggregations match the in-memory computatio
     .map((m) => `${m.key?.toString()}=${n.deserialize(m.value as Buffer)}`)
     .sort();
   t.deepEqual(out, expectedOut);
-  await until('fizz counts to settle', async () => {
-    const fizz = latestByKey(await cluster.readAll('ops-fizz'), numberText);
-    return [...expectedFizz].every(([k, v]) => fizz.get(k) === v);
-  });
+  await untilProcessed(
+    streams,
+    'fizz counts to settle',
+    async () => {
+      const fizz = latestByKey(await cluster.readAll('ops-fizz'), numberText);
+      return [...expectedFizz].every(([k, v]) => fizz.get(k) === v);
+    },
+    () => storeAndTopic('fizz-counts', 'ops-fizz', expectedFizz),
+  );
   t.is(
     streams.keyValueStore<string, number>('digit-counts').get('7'),
     Number(expectedDigits.get('7')),
