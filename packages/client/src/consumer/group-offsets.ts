@@ -8,7 +8,7 @@
  * The committed offset is the next offset to consume, as in Kafka.
  */
 import { Api, ErrorCode } from '@tributary/protocol';
-import type { CallScope } from '../abort.ts';
+import { abortable, type CallScope } from '../abort.ts';
 import { protocolError } from '../errors.ts';
 import type { GroupMembership } from '../group/membership.ts';
 import type { ClientEmitter } from '../instrumentation.ts';
@@ -23,6 +23,13 @@ export interface OffsetToCommit {
 }
 
 export class GroupOffsets {
+  /**
+   * Settles when every commit begun so far has settled. Commits run one at a time, in call
+   * order: a commit retried after a refusal (a coordinator loading or moving) that landed
+   * after a later one would move the group's committed offset back.
+   */
+  private commitTail: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly cluster: Cluster,
     private readonly groupId: string,
@@ -31,8 +38,19 @@ export class GroupOffsets {
     private readonly emitter: ClientEmitter,
   ) {}
 
-  async commit(offsets: readonly OffsetToCommit[], scope: CallScope): Promise<void> {
-    if (offsets.length === 0) return;
+  /**
+   * Commits once every earlier commit has settled. An abort or a timeout while waiting ends
+   * this commit's wait; the next one still waits for the earlier ones.
+   */
+  commit(offsets: readonly OffsetToCommit[], scope: CallScope): Promise<void> {
+    if (offsets.length === 0) return Promise.resolve();
+    const earlier = this.commitTail;
+    const committing = abortable(earlier, scope).then(() => this.commitNow(offsets, scope));
+    this.commitTail = earlier.then(() => committing).then(ignore, ignore);
+    return committing;
+  }
+
+  private async commitNow(offsets: readonly OffsetToCommit[], scope: CallScope): Promise<void> {
     const member = this.membership();
     const inGroup = member !== undefined && member.generationId >= 0;
     const metadata = new Map(offsets.map((o) => [tpKey(o.topic, o.partition), o]));
@@ -115,3 +133,5 @@ export class GroupOffsets {
     });
   }
 }
+
+function ignore(): void {}
