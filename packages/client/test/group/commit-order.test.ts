@@ -9,50 +9,33 @@ import test from 'ava';
 import { Client } from '../../src/client.ts';
 import type { TributaryClientError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { type Exchange, startScriptedBroker } from '../helpers/scripted-broker.ts';
+import {
+  answerOffsetCommit,
+  type Exchange,
+  singleBrokerMetadata,
+  startScriptedBroker,
+} from '../helpers/scripted-broker.ts';
 
 async function setup(t: import('ava').ExecutionContext) {
   const broker = await startScriptedBroker({ nodeId: 1 });
   t.teardown(() => broker.close());
-  const metadata = {
-    clusterId: 'scripted',
-    controllerId: 1,
-    brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port }],
-    topics: [
-      {
-        name: 't',
-        error: 0,
-        partitions: [
-          { partition: 0, error: 0, leader: 1, leaderEpoch: 1, replicas: [1], learners: [] },
-        ],
-      },
-    ],
-  };
   /** Offsets of partition 0 in the order the coordinator accepted them. */
   const accepted: number[] = [];
   let refusals = 1;
   broker.handle((exchange: Exchange) => {
     switch (exchange.frame.api) {
       case Api.Metadata:
-        exchange.reply(metadata);
+        exchange.reply(singleBrokerMetadata(broker, { t: 1 }));
         return;
       case Api.FindCoordinator:
         exchange.reply({ error: 0, nodeId: 1, host: '127.0.0.1', port: broker.port });
         return;
       case Api.OffsetCommit: {
-        const body = exchange.frame.body as {
-          topics: { name: string; partitions: { partition: number; offset: number }[] }[];
-        };
         const refuse = refusals > 0;
         refusals -= 1;
-        if (!refuse) for (const p of body.topics[0]?.partitions ?? []) accepted.push(p.offset);
         const error = refuse ? ErrorCode.CoordinatorLoadInProgress.code : 0;
-        exchange.reply({
-          topics: body.topics.map((topic) => ({
-            name: topic.name,
-            partitions: topic.partitions.map((p) => ({ partition: p.partition, error })),
-          })),
-        });
+        const asked = answerOffsetCommit(exchange, error);
+        if (!refuse) accepted.push(...asked.map((o) => o.offset));
         return;
       }
       default:

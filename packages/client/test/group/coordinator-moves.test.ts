@@ -7,7 +7,11 @@ import { Api, ErrorCode } from '@tributary/protocol';
 import test from 'ava';
 import { Client } from '../../src/client.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { type Exchange, startScriptedBroker } from '../helpers/scripted-broker.ts';
+import {
+  answerOffsetCommit,
+  type Exchange,
+  startScriptedBroker,
+} from '../helpers/scripted-broker.ts';
 
 async function setup(t: import('ava').ExecutionContext) {
   const brokers = [
@@ -69,17 +73,9 @@ async function setup(t: import('ava').ExecutionContext) {
           return;
         }
         case Api.OffsetCommit: {
-          const body = exchange.frame.body as {
-            topics: { name: string; partitions: { partition: number }[] }[];
-          };
           const error = nodeId === 1 ? ErrorCode.NotCoordinator.code : 0;
           if (error === 0) committedAt.push(nodeId);
-          exchange.reply({
-            topics: body.topics.map((topic) => ({
-              name: topic.name,
-              partitions: topic.partitions.map((p) => ({ partition: p.partition, error })),
-            })),
-          });
+          answerOffsetCommit(exchange, error);
           return;
         }
         default:

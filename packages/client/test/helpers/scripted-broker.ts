@@ -55,6 +55,28 @@ export function answerEmptyTopicLookups(broker: { port: number }, exchange: Exch
   return true;
 }
 
+/**
+ * Answers an OffsetCommit with `error` for every partition it names; returns what it asked
+ * to commit.
+ */
+export function answerOffsetCommit(
+  exchange: Exchange,
+  error: number,
+): { topic: string; partition: number; offset: number }[] {
+  const body = exchange.frame.body as {
+    topics: { name: string; partitions: { partition: number; offset: number }[] }[];
+  };
+  exchange.reply({
+    topics: body.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((p) => ({ partition: p.partition, error })),
+    })),
+  });
+  return body.topics.flatMap((topic) =>
+    topic.partitions.map((p) => ({ topic: topic.name, partition: p.partition, offset: p.offset })),
+  );
+}
+
 /** A Fetch answer with no records for partition 0 of `topic`, whose log is empty. */
 export function emptyFetchAnswer(topic: string) {
   const partition = {

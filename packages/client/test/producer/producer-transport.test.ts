@@ -117,12 +117,14 @@ test('concurrent sends to one partition keep their order and get distinct offset
   );
 });
 
-test('a send waiting for metadata is not overtaken by a later send to the same partition', async (t) => {
-  // Found by the streams end-to-end test: an output batch that waited for a metadata
-  // refresh was appended after the next one, so a count's older value landed last.
+/**
+ * After a send of 'known' to orders/0, starts a send of 'first' to orders/0 together with a
+ * record for 'audit', a topic that appears only 60 ms later: that send waits (and retries)
+ * for metadata, which a later send to orders alone would not have to.
+ */
+async function sendWaitingForMetadata(t: ExecutionContext) {
   const { cluster, producer } = await setup(t);
   await producer.send({ topic: 'orders', messages: [{ value: 'known', partition: 0 }] });
-  // 'audit' is unknown at first: the first send waits (and retries) until it appears.
   setTimeout(() => cluster.leaders.set('audit', [1]), 60);
   const first = producer.sendBatch({
     topicMessages: [
@@ -130,21 +132,20 @@ test('a send waiting for metadata is not overtaken by a later send to the same p
       { topic: 'orders', messages: [{ value: 'first', partition: 0 }] },
     ],
   });
+  return { cluster, producer, first };
+}
+
+test('a send waiting for metadata is not overtaken by a later send to the same partition', async (t) => {
+  // Found by the streams end-to-end test: an output batch that waited for a metadata
+  // refresh was appended after the next one, so a count's older value landed last.
+  const { cluster, producer, first } = await sendWaitingForMetadata(t);
   const second = producer.send({ topic: 'orders', messages: [{ value: 'second', partition: 0 }] });
   await Promise.all([first, second]);
   t.deepEqual(values(cluster, 'orders', 0), ['known', 'first', 'second']);
 });
 
 test('a send aborted while waiting its turn does not let the next one overtake the earlier', async (t) => {
-  const { cluster, producer } = await setup(t);
-  await producer.send({ topic: 'orders', messages: [{ value: 'known', partition: 0 }] });
-  setTimeout(() => cluster.leaders.set('audit', [1]), 60);
-  const first = producer.sendBatch({
-    topicMessages: [
-      { topic: 'audit', messages: [{ value: 'a' }] },
-      { topic: 'orders', messages: [{ value: 'first', partition: 0 }] },
-    ],
-  });
+  const { cluster, producer, first } = await sendWaitingForMetadata(t);
   const controller = new AbortController();
   const aborted = producer.send({
     topic: 'orders',

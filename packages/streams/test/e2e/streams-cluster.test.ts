@@ -181,32 +181,34 @@ test.serial('stateless operators and aggregations match the in-memory computatio
 
   const streams = await run(build(), 'ops-app');
   await cluster.produce('ops-in', inputs);
-  const storeAndTopic = async (store: string, topic: string, expected: Map<string, string>) => {
-    const records = await cluster.readAll(topic);
-    const latest = latestByKey(records, numberText);
-    const counts = streams.keyValueStore<string, number>(store);
-    const history = (key: string) =>
-      records
-        .filter((m) => m.key?.toString() === key)
-        .map((m) => `${m.partition}@${m.offset}=${numberText(m.value as Buffer)}`)
-        .join(' ');
-    return [...expected]
-      .map(([k, v]) =>
-        latest.get(k) === v
-          ? `${k}: ${v} as expected`
-          : `${k}: expected ${v}, store ${counts.get(k)}, topic ${latest.get(k)} (${history(k)})`,
-      )
-      .join(', ');
-  };
-  await untilProcessed(
-    streams,
-    'digit counts to settle',
-    async () => {
-      const digits = latestByKey(await cluster.readAll('ops-digits'), numberText);
-      return [...expectedDigits].every(([k, v]) => digits.get(k) === v);
-    },
-    () => storeAndTopic('digit-counts', 'ops-digits', expectedDigits),
-  );
+  /** Waits until the topic's last value per key is the expected count; explains a timeout. */
+  const untilCountsSettle = (store: string, topic: string, expected: Map<string, string>) =>
+    untilProcessed(
+      streams,
+      `${topic} counts to settle`,
+      async () => {
+        const latest = latestByKey(await cluster.readAll(topic), numberText);
+        return [...expected].every(([k, v]) => latest.get(k) === v);
+      },
+      async () => {
+        const records = await cluster.readAll(topic);
+        const latest = latestByKey(records, numberText);
+        const counts = streams.keyValueStore<string, number>(store);
+        const history = (key: string) =>
+          records
+            .filter((m) => m.key?.toString() === key)
+            .map((m) => `${m.partition}@${m.offset}=${numberText(m.value as Buffer)}`)
+            .join(' ');
+        return [...expected]
+          .map(([k, v]) =>
+            latest.get(k) === v
+              ? `${k}: ${v} as expected`
+              : `${k}: expected ${v}, store ${counts.get(k)}, topic ${latest.get(k)} (${history(k)})`,
+          )
+          .join(', ');
+      },
+    );
+  await untilCountsSettle('digit-counts', 'ops-digits', expectedDigits);
   await untilProcessed(
     streams,
     'every record to reach ops-out',
@@ -216,15 +218,7 @@ test.serial('stateless operators and aggregations match the in-memory computatio
     .map((m) => `${m.key?.toString()}=${n.deserialize(m.value as Buffer)}`)
     .sort();
   t.deepEqual(out, expectedOut);
-  await untilProcessed(
-    streams,
-    'fizz counts to settle',
-    async () => {
-      const fizz = latestByKey(await cluster.readAll('ops-fizz'), numberText);
-      return [...expectedFizz].every(([k, v]) => fizz.get(k) === v);
-    },
-    () => storeAndTopic('fizz-counts', 'ops-fizz', expectedFizz),
-  );
+  await untilCountsSettle('fizz-counts', 'ops-fizz', expectedFizz);
   t.is(
     streams.keyValueStore<string, number>('digit-counts').get('7'),
     Number(expectedDigits.get('7')),
