@@ -2,7 +2,8 @@
  * The client against a real three-node cluster (issue 7's proof): key placement, round
  * robin spread, an idempotent producer through a leader kill, independent groups, members
  * joining, leaving and crashing with never two owners in one generation and nothing
- * skipped, history then live without a gap, static membership, and bad input.
+ * skipped, history then live without a gap, static membership, sends landing in call order,
+ * and bad input.
  */
 import test from 'ava';
 import { CallScope } from '../../src/abort.ts';
@@ -181,6 +182,39 @@ test.serial(
       messages.map((m) => m.offset),
       Array.from({ length: total }, (_, i) => BigInt(i)),
     );
+  },
+);
+
+test.serial(
+  'sends made without awaiting land in call order, also when some wait for a new topic',
+  async (t) => {
+    // The streams runtime's pattern: many sendBatch calls in flight from one producer, some
+    // naming a topic the producer has not seen yet (it must fetch metadata first).
+    const sides = Array.from({ length: 10 }, (_, i) => `call-order-side-${i}`);
+    await createTopic('call-order', 1);
+    await admin.createTopics({
+      topics: sides.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 3 })),
+      timeoutMs: 60_000,
+    });
+    const producer = env.client().producer({ lingerMs: 2 });
+    await producer.connect();
+    try {
+      await producer.send({ topic: 'call-order', messages: [{ value: 'first' }] });
+      const total = 200;
+      const sends = Array.from({ length: total }, (_, i) =>
+        producer.sendBatch({
+          topicMessages: [
+            ...(i % 20 === 0 ? [{ topic: sides[i / 20]!, messages: [{ value: String(i) }] }] : []),
+            { topic: 'call-order', messages: [{ value: String(i) }] },
+          ],
+        }),
+      );
+      await Promise.all(sends);
+      const values = (await readAll('call-order', total + 1)).map((m) => text(m.value));
+      t.deepEqual(values, ['first', ...Array.from({ length: total }, (_, i) => String(i))]);
+    } finally {
+      await producer.disconnect();
+    }
   },
 );
 
