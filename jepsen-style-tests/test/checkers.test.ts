@@ -128,6 +128,38 @@ test('nonmonotonic-send: a producer acknowledged at a lower offset than before',
   t.deepEqual(failed(report), ['nonmonotonic-send']);
 });
 
+test('a pipelined send acknowledged in call order passes every checker', (t) => {
+  const h = new HistoryBuilder()
+    .send(0, 1, { offset: 0 })
+    .sendPipelined(0, [2, 3, 4], { offsets: [1, 2, 3] })
+    .readBack(8, 0, [1, 2, 3, 4]);
+  t.deepEqual(failed(checkHistory(h.ops)), []);
+});
+
+test('nonmonotonic-send: a pipelined send whose later call was written first', (t) => {
+  const h = new HistoryBuilder()
+    .sendPipelined(0, [1, 2, 3], { offsets: [0, 2, 1] })
+    .readBack(8, 0, [1, 3, 2]);
+  const report = checkHistory(h.ops);
+  t.deepEqual(failed(report), ['nonmonotonic-send']);
+  t.like(result(report, 'nonmonotonic-send').examples[0], {
+    previous: { value: 2, offset: 2 },
+    next: { value: 3, offset: 1 },
+  });
+});
+
+test('a pipelined send that ended indeterminate may or may not have written each value', (t) => {
+  const h = new HistoryBuilder()
+    .sendPipelined(0, [1, 2, 3], { outcome: 'info' })
+    .readBack(8, 0, [1, 3]);
+  t.deepEqual(failed(checkHistory(h.ops)), []);
+});
+
+test('aborted-read: a value of a pipelined send that definitely failed', (t) => {
+  const h = new HistoryBuilder().sendPipelined(0, [1, 2], { outcome: 'fail' }).readBack(8, 0, [2]);
+  t.deepEqual(failed(checkHistory(h.ops)), ['aborted-read']);
+});
+
 test('nonmonotonic-poll: a consumer goes back without being reassigned', (t) => {
   const h = writes()
     .poll(7, [

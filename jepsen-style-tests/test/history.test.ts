@@ -109,6 +109,9 @@ test('malformed history lines are rejected with where and why', async (t) => {
     '{"index":0,"process":0,"type":"ok","f":"poll","timeMs":0,"value":{"records":[{"topic":"t","partition":0,"offset":1.5,"value":1}]}}',
     '{"index":3,"process":0,"type":"ok","f":"poll","timeMs":0,"value":{}}',
     '{"index":0,"process":0,"type":"ok","f":"create-topic","timeMs":0,"value":{"topic":"t","readBack":"maybe"}}',
+    '{"index":0,"process":0,"type":"invoke","f":"send","timeMs":0,"value":{"topic":"t","value":1,"pipelined":2}}',
+    '{"index":0,"process":0,"type":"invoke","f":"send","timeMs":0,"value":{"topic":"t","value":1,"pipelined":[{"x":1}]}}',
+    '{"index":0,"process":0,"type":"ok","f":"send","timeMs":0,"value":{"topic":"t","value":1,"pipelined":[2],"pipelinedOffsets":[-1]}}',
   ];
   for (const line of bad) {
     const error = t.throws(() => parseHistoryLine(line, 'h:1', 0), undefined, line);

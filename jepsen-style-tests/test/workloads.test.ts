@@ -1,6 +1,6 @@
 /** The workload generators: group members' life cycle, metadata names, combined workloads. */
 import test from 'ava';
-import type { CompletionType } from '../src/history/operation.ts';
+import { type CompletionType, type SendValue, sentValues } from '../src/history/operation.ts';
 import { Prng } from '../src/prng.ts';
 import type { GeneratorContext, OperationRequest, Workload } from '../src/runner/workload.ts';
 import { combineWorkloads } from '../src/workloads/combined-workload.ts';
@@ -47,6 +47,29 @@ const group = (options: Partial<Parameters<typeof groupWorkload>[0]> = {}) =>
     readers: 2,
     ...options,
   });
+
+test('log: some sends are pipelined, 2 to 5 unique values to one partition; none by default', (t) => {
+  const log = (pipelinedShare?: number) =>
+    logWorkload({
+      clientModule: 'unused',
+      topic: 't',
+      partitions: 3,
+      clientCount: 1,
+      readers: 1,
+      ...(pipelinedShare === undefined ? {} : { pipelinedShare }),
+    });
+  const sends = (requests: OperationRequest[]) =>
+    requests.filter((r) => r.f === 'send').map((r) => r.value as SendValue);
+  const pipelined = sends(drive(log(0.5), 0, 400)).filter((s) => s.pipelined !== undefined);
+  t.true(pipelined.length > 50);
+  for (const send of pipelined) {
+    t.true(send.pipelined!.length >= 1 && send.pipelined!.length <= 4);
+    t.true(Number.isInteger(send.partition));
+  }
+  const all = sends(drive(log(0.5), 0, 400)).flatMap(sentValues);
+  t.is(new Set(all).size, all.length, 'values are unique across pipelined sends');
+  t.false(sends(drive(log(), 0, 200)).some((s) => s.pipelined !== undefined));
+});
 
 test('group: producers send unique values; members join first, then poll, commit and read offsets', (t) => {
   const workload = group();

@@ -83,6 +83,7 @@ export function brokerWorkload(options: BrokerTargetOptions, nodes: readonly str
         acks: options.acks ?? ['quorum', 'all'],
         createTopic: true,
         values,
+        pipelinedShare: 0.2,
         ...(options.sendShare === undefined ? {} : { sendShare: options.sendShare }),
       }),
     );

@@ -13,6 +13,7 @@ import {
   type ReadBackOperation,
   type RecordValue,
   type SendOperation,
+  sentValues,
   valueKey,
 } from '../history/operation.ts';
 import { pairOperations } from '../history/pairs.ts';
@@ -113,27 +114,32 @@ function collectSends(
     if (pair.invoke.f !== 'send') continue;
     const invoke = pair.invoke;
     const completion = pair.completion as SendOperation | undefined;
-    const key = valueKey(invoke.value.value);
-    if (sends.has(key)) {
-      throw new JepsenError(
-        'history-malformed',
-        `operation ${invoke.index}: value ${invoke.value.value} sent twice; values must be unique`,
-      );
-    }
     const ok = pair.outcome === 'ok' ? completion?.value : undefined;
     const partition = ok?.partition ?? invoke.value.partition;
-    sends.set(key, {
-      value: invoke.value.value,
-      invoke,
-      completion,
-      outcome: pair.outcome,
-      topic: invoke.value.topic,
-      partition,
-      offset: ok?.offset,
+    // A pipelined send is one fact per value, in call order (which nonmonotonic-send checks).
+    const offsets = ok ? [ok.offset, ...(ok.pipelinedOffsets ?? [])] : [];
+    sentValues(invoke.value).forEach((value, i) => {
+      const key = valueKey(value);
+      if (sends.has(key)) {
+        throw new JepsenError(
+          'history-malformed',
+          `operation ${invoke.index}: value ${value} sent twice; values must be unique`,
+        );
+      }
+      const offset = offsets[i];
+      sends.set(key, {
+        value,
+        invoke,
+        completion,
+        outcome: pair.outcome,
+        topic: invoke.value.topic,
+        partition,
+        offset,
+      });
+      if (offset !== undefined && partition !== undefined) {
+        partitionFacts(partitions, invoke.value.topic, partition).knownOffsets.add(offset);
+      }
     });
-    if (ok?.offset !== undefined && partition !== undefined) {
-      partitionFacts(partitions, invoke.value.topic, partition).knownOffsets.add(ok.offset);
-    }
   }
   return sends;
 }

@@ -1,6 +1,8 @@
 /**
- * nonmonotonic-send: one producer process sends one at a time, so the offsets acknowledged to
- * it on one partition must strictly increase, in the order it sent.
+ * nonmonotonic-send: one producer process sends one at a time (or, in a pipelined send,
+ * several calls without awaiting), so the offsets acknowledged to it on one partition must
+ * strictly increase, in the order it called send. Facts of one pipelined send share its
+ * invoke and come in call order; the sort is stable.
  */
 import type { History, ProcessId } from '../history/operation.ts';
 import { partitionKey } from '../history/operation.ts';

@@ -21,13 +21,26 @@ export interface TopicPartition {
   readonly partition: number;
 }
 
-/** `send`: invoke names topic (and partition if the producer chose it); ok adds the offset. */
+/**
+ * `send`: invoke names topic (and partition if the producer chose it); ok adds the offset.
+ * A *pipelined* send also names `pipelined` values: each goes to the same partition by a
+ * further `send` call made right after the first, without awaiting it, so the producer must
+ * write them in call order; ok then also gives their offsets, in that order. It is ok only
+ * when every call was, fail only when every call definitely failed, and info otherwise.
+ */
 export interface SendValue {
   readonly topic: string;
   readonly partition?: number;
   readonly value: RecordValue;
   readonly offset?: number;
   readonly acks?: string;
+  readonly pipelined?: readonly RecordValue[];
+  readonly pipelinedOffsets?: readonly number[];
+}
+
+/** Every value a send names, in call order. */
+export function sentValues(send: SendValue): RecordValue[] {
+  return [send.value, ...(send.pipelined ?? [])];
 }
 
 export interface PolledRecord extends TopicPartition {

@@ -39,6 +39,16 @@ function validateValue(f: OperationF, input: unknown, where: string): void {
       optionalOffset(value.partition, `${where}.partition`);
       recordValue(value.value, `${where}.value`);
       optionalOffset(value.offset, `${where}.offset`);
+      if (value.pipelined !== undefined) {
+        array(value.pipelined, `${where}.pipelined`).forEach((v, i) => {
+          recordValue(v, `${where}.pipelined[${i}]`);
+        });
+      }
+      if (value.pipelinedOffsets !== undefined) {
+        array(value.pipelinedOffsets, `${where}.pipelinedOffsets`).forEach((o, i) => {
+          offsetLike(o, `${where}.pipelinedOffsets[${i}]`);
+        });
+      }
       return;
     case 'poll':
       optionalString(value.topic, `${where}.topic`);

@@ -6,7 +6,7 @@
 
 import type { CheckerName } from '../checkers/check-result.ts';
 import type { CheckReport } from '../checkers/index.ts';
-import type { History } from '../history/operation.ts';
+import { type History, sentValues } from '../history/operation.ts';
 import { pairOperations } from '../history/pairs.ts';
 
 export interface RunSummary {
@@ -81,12 +81,14 @@ export function summarize(history: History, report: CheckReport): RunSummary {
       if (pair.outcome === 'ok') counts.ok++;
     }
     if (f !== 'send') continue;
-    attempted++;
-    if (pair.outcome === 'ok') acknowledged++;
-    else if (pair.outcome === 'fail') failed++;
+    // Counted per value: a pipelined send writes several.
+    const values = sentValues(pair.invoke.value);
+    attempted += values.length;
+    if (pair.outcome === 'ok') acknowledged += values.length;
+    else if (pair.outcome === 'fail') failed += values.length;
     else {
-      indeterminate++;
-      if (seen.has(pair.invoke.value.value)) indeterminateSeen++;
+      indeterminate += values.length;
+      indeterminateSeen += values.filter((v) => seen.has(v)).length;
     }
   }
   const named = new Set<CheckerName>(['lost-write', 'duplicate', ...reorderCheckers]);

@@ -49,6 +49,22 @@ export class HistoryBuilder {
     return this.complete(process, outcome, { f: 'send', value: done });
   }
 
+  /** A pipelined send of `values` to one partition; ok gives `offsets`, one per value. */
+  sendPipelined(
+    process: number,
+    values: [RecordValue, ...RecordValue[]],
+    at: { partition?: number; offsets?: number[]; outcome?: CompletionType } = {},
+  ): this {
+    const partition = at.partition ?? 0;
+    const [value, ...pipelined] = values;
+    const sent = { topic, partition, value, pipelined };
+    this.invoke(process, { f: 'send', value: sent });
+    const outcome = at.outcome ?? 'ok';
+    const [offset, ...pipelinedOffsets] = at.offsets ?? [];
+    const done = outcome === 'ok' ? { ...sent, offset, pipelinedOffsets } : sent;
+    return this.complete(process, outcome, { f: 'send', value: done });
+  }
+
   poll(
     process: number,
     records: [partition: number, offset: number, value: RecordValue][],

@@ -8,7 +8,7 @@
  * through single-node faults instead of timing out with them.
  */
 import type { Client, Producer } from '@tributary/client';
-import type { SendValue } from '../../history/operation.ts';
+import { type SendValue, sentValues } from '../../history/operation.ts';
 import type { Completion } from '../../runner/workload.ts';
 import { describeError, type OperationCall, writeFailed } from './outcomes.ts';
 import { encodeRecordValue, offsetNumber } from './record-values.ts';
@@ -48,6 +48,7 @@ export class SendOperation {
     } catch (error) {
       return { type: 'fail', value, error: `producer not connected: ${describeError(error)}` };
     }
+    if (value.pipelined !== undefined) return this.sendPipelined(producer, value, acks, call);
     try {
       const message = {
         value: encodeRecordValue(value.value),
@@ -67,6 +68,49 @@ export class SendOperation {
     } catch (error) {
       return writeFailed(value, error);
     }
+  }
+
+  /**
+   * One `send` call per value, to the value's partition, each made without awaiting the one
+   * before: the producer must write them in call order (see SendValue).
+   */
+  private async sendPipelined(
+    producer: Producer,
+    value: SendValue,
+    acks: Acks,
+    call: OperationCall,
+  ): Promise<Completion> {
+    if (value.partition === undefined)
+      return { type: 'fail', value, error: 'a pipelined send names its partition' };
+    const calls = sentValues(value).map((v) =>
+      producer.send({
+        topic: value.topic,
+        messages: [{ value: encodeRecordValue(v), partition: value.partition }],
+        acks,
+        ...call,
+      }),
+    );
+    const outcomes = await Promise.allSettled(calls);
+    const offsets: number[] = [];
+    for (const outcome of outcomes) {
+      const written = outcome.status === 'fulfilled' ? outcome.value[0] : undefined;
+      if (written !== undefined) offsets.push(offsetNumber(written.baseOffset));
+    }
+    if (offsets.length === outcomes.length) {
+      const [offset, ...pipelinedOffsets] = offsets as [number, ...number[]];
+      return { type: 'ok', value: { ...value, offset, pipelinedOffsets } };
+    }
+    const failures = outcomes.map((o) =>
+      o.status === 'rejected' ? writeFailed(value, o.reason) : undefined,
+    );
+    const first = failures.find((f) => f !== undefined) ?? {
+      type: 'info' as const,
+      value,
+      error: 'no record metadata',
+    };
+    // fail claims no value was written: only when every call was refused before sending.
+    const allRefused = failures.every((f) => f?.type === 'fail');
+    return { type: allRefused ? 'fail' : 'info', value, error: first.error };
   }
 
   /** Connecting sends no record: a failure here is a definite `fail` of the send. */
