@@ -8,7 +8,8 @@
  * The committed offset is the next offset to consume, as in Kafka.
  */
 import { Api, ErrorCode } from '@tributary/protocol';
-import { abortable, type CallScope } from '../abort.ts';
+import type { CallScope } from '../abort.ts';
+import { CallOrder } from '../call-order.ts';
 import { protocolError } from '../errors.ts';
 import type { GroupMembership } from '../group/membership.ts';
 import type { ClientEmitter } from '../instrumentation.ts';
@@ -24,11 +25,11 @@ export interface OffsetToCommit {
 
 export class GroupOffsets {
   /**
-   * Settles when every commit begun so far has settled. Commits run one at a time, in call
-   * order: a commit retried after a refusal (a coordinator loading or moving) that landed
-   * after a later one would move the group's committed offset back.
+   * Commits run one at a time, in call order: a commit retried after a refusal (a
+   * coordinator loading or moving) that landed after a later one would move the group's
+   * committed offset back.
    */
-  private commitTail: Promise<unknown> = Promise.resolve();
+  private readonly commits = new CallOrder();
 
   constructor(
     private readonly cluster: Cluster,
@@ -38,16 +39,10 @@ export class GroupOffsets {
     private readonly emitter: ClientEmitter,
   ) {}
 
-  /**
-   * Commits once every earlier commit has settled. An abort or a timeout while waiting ends
-   * this commit's wait; the next one still waits for the earlier ones.
-   */
+  /** Commits once every earlier commit has settled (see CallOrder). */
   commit(offsets: readonly OffsetToCommit[], scope: CallScope): Promise<void> {
     if (offsets.length === 0) return Promise.resolve();
-    const earlier = this.commitTail;
-    const committing = abortable(earlier, scope).then(() => this.commitNow(offsets, scope));
-    this.commitTail = earlier.then(() => committing).then(ignore, ignore);
-    return committing;
+    return this.commits.run(scope, () => this.commitNow(offsets, scope));
   }
 
   private async commitNow(offsets: readonly OffsetToCommit[], scope: CallScope): Promise<void> {
@@ -133,5 +128,3 @@ export class GroupOffsets {
     });
   }
 }
-
-function ignore(): void {}

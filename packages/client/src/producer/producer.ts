@@ -12,6 +12,7 @@ import {
   limits,
 } from '@tributary/protocol';
 import { abortable, type CallOptions, CallScope } from '../abort.ts';
+import { CallOrder } from '../call-order.ts';
 import {
   ClientClosedError,
   IllegalStateError,
@@ -98,12 +99,11 @@ export class Producer {
   /** Sends still handing records to batches: `disconnect` lets them finish first. */
   private readonly appending = new Set<Promise<unknown>>();
   /**
-   * Settles when every hand-over begun so far has settled. Hand-overs run one at a time,
-   * in call order, so that records of two sends to one partition are appended (and so
-   * written) in the order `send` was called, even when the first waits for metadata or
-   * buffer memory and the second would not have to.
+   * Hand-overs run one at a time, in call order, so that records of two sends to one
+   * partition are appended (and so written) in the order `send` was called, even when the
+   * first waits for metadata or buffer memory and the second would not have to.
    */
-  private handOverTail: Promise<unknown> = Promise.resolve();
+  private readonly handOvers = new CallOrder();
 
   constructor(cluster: Cluster, options: ProducerOptions, logger: Logger, emitter: ClientEmitter) {
     this.cluster = cluster;
@@ -169,7 +169,7 @@ export class Producer {
     // (ClientClosedError), after a flush has had its chance to deliver them.
     const scope = new CallScope('send', batch, this.settings.deliveryTimeoutMs);
     try {
-      const appending = this.handOverInTurn(batch, settings, scope);
+      const appending = this.handOvers.run(scope, () => this.handOver(batch, settings, scope));
       this.appending.add(appending);
       let tracker: SendTracker;
       try {
@@ -182,23 +182,6 @@ export class Producer {
     } finally {
       scope.dispose();
     }
-  }
-
-  /**
-   * Hands the batch over once every earlier send's hand-over has settled. An abort or a
-   * timeout while waiting ends this send's wait, but the next send still waits for the
-   * earlier ones: the tail covers both.
-   */
-  private handOverInTurn(
-    batch: ProducerBatchRecord,
-    settings: BatchSettings,
-    scope: CallScope,
-  ): Promise<SendTracker> {
-    const earlier = this.handOverTail;
-    const appending = abortable(earlier, scope).then(() => this.handOver(batch, settings, scope));
-    // Settles to nothing: a tail holding each send's outcome would keep them all alive.
-    this.handOverTail = earlier.then(() => appending).then(ignore, ignore);
-    return appending;
   }
 
   /** Validates, learns the topics' partitions, and hands every record to a batch. */
@@ -370,8 +353,6 @@ export class Producer {
  * producer's buffer bound, so the pool never holds more than that bound (plus the slack
  * of one encoding's size estimate per buffer).
  */
-function ignore(): void {}
-
 function batchMemoryPool(settings: { batchBytes: number; bufferBytesMax: number }): FramePool {
   const batchesMax = Math.ceil(settings.bufferBytesMax / settings.batchBytes);
   return new FramePool({
