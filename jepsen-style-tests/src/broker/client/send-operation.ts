@@ -10,7 +10,12 @@
 import type { Client, Producer } from '@tributary/client';
 import { type SendValue, sentValues } from '../../history/operation.ts';
 import type { Completion } from '../../runner/workload.ts';
-import { describeError, type OperationCall, writeFailed } from './outcomes.ts';
+import {
+  describeError,
+  type OperationCall,
+  refusedBeforeSending,
+  writeFailed,
+} from './outcomes.ts';
 import { encodeRecordValue, offsetNumber } from './record-values.ts';
 
 type Acks = 0 | 'leader' | 'quorum' | 'all';
@@ -92,25 +97,20 @@ export class SendOperation {
     );
     const outcomes = await Promise.allSettled(calls);
     const offsets: number[] = [];
+    const errors: unknown[] = [];
     for (const outcome of outcomes) {
-      const written = outcome.status === 'fulfilled' ? outcome.value[0] : undefined;
-      if (written !== undefined) offsets.push(offsetNumber(written.baseOffset));
+      if (outcome.status === 'rejected') errors.push(outcome.reason);
+      else if (outcome.value[0] !== undefined)
+        offsets.push(offsetNumber(outcome.value[0].baseOffset));
     }
     if (offsets.length === outcomes.length) {
       const [offset, ...pipelinedOffsets] = offsets as [number, ...number[]];
       return { type: 'ok', value: { ...value, offset, pipelinedOffsets } };
     }
-    const failures = outcomes.map((o) =>
-      o.status === 'rejected' ? writeFailed(value, o.reason) : undefined,
-    );
-    const first = failures.find((f) => f !== undefined) ?? {
-      type: 'info' as const,
-      value,
-      error: 'no record metadata',
-    };
     // fail claims no value was written: only when every call was refused before sending.
-    const allRefused = failures.every((f) => f?.type === 'fail');
-    return { type: allRefused ? 'fail' : 'info', value, error: first.error };
+    const allRefused = errors.length === outcomes.length && errors.every(refusedBeforeSending);
+    const error = errors.length > 0 ? describeError(errors[0]) : 'no record metadata';
+    return { type: allRefused ? 'fail' : 'info', value, error };
   }
 
   /** Connecting sends no record: a failure here is a definite `fail` of the send. */

@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/logger.ts';
 import {
   answerOffsetCommit,
   type Exchange,
+  singleBrokerCoordinator,
   singleBrokerMetadata,
   startScriptedBroker,
 } from '../helpers/scripted-broker.ts';
@@ -28,7 +29,7 @@ async function setup(t: import('ava').ExecutionContext) {
         exchange.reply(singleBrokerMetadata(broker, { t: 1 }));
         return;
       case Api.FindCoordinator:
-        exchange.reply({ error: 0, nodeId: 1, host: '127.0.0.1', port: broker.port });
+        exchange.reply(singleBrokerCoordinator(broker));
         return;
       case Api.OffsetCommit: {
         const refuse = refusals > 0;

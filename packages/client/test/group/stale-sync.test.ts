@@ -19,6 +19,7 @@ import { Cluster } from '../../src/net/cluster.ts';
 import { defaultRetryPolicy } from '../../src/retry.ts';
 import {
   type Exchange,
+  singleBrokerCoordinator,
   singleBrokerMetadata,
   startScriptedBroker,
 } from '../helpers/scripted-broker.ts';
@@ -54,7 +55,7 @@ test('a cooperative member keeps its partitions when its SyncGroup meets a reloa
         exchange.reply(singleBrokerMetadata(broker, { t: 2 }));
         return;
       case Api.FindCoordinator:
-        exchange.reply({ error: 0, nodeId: 1, host: '127.0.0.1', port: broker.port });
+        exchange.reply(singleBrokerCoordinator(broker));
         return;
       case Api.JoinGroup: {
         const join = body as unknown as JoinRequestBody;

@@ -77,6 +77,11 @@ export function answerOffsetCommit(
   );
 }
 
+/** A FindCoordinator answer naming `broker` (node 1) the coordinator. */
+export function singleBrokerCoordinator(broker: { port: number }) {
+  return { error: 0, nodeId: 1, host: '127.0.0.1', port: broker.port };
+}
+
 /** A Fetch answer with no records for partition 0 of `topic`, whose log is empty. */
 export function emptyFetchAnswer(topic: string) {
   const partition = {

@@ -60,8 +60,8 @@ async function run(
   extra: { stateDir?: string } = {},
 ): Promise<Streams> {
   const lines: string[] = [];
-  const keep = (level: string) => (message: string, extra?: Record<string, unknown>) => {
-    lines.push(`${new Date().toISOString()} ${level} ${message} ${JSON.stringify(extra ?? {})}`);
+  const keep = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    lines.push(`${new Date().toISOString()} ${level} ${message} ${JSON.stringify(fields ?? {})}`);
     if (lines.length > logLinesKept) lines.shift();
   };
   const streams = new Streams(topology, {
