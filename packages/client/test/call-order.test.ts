@@ -2,29 +2,30 @@
 import test from 'ava';
 import { CallOrder } from '../src/call-order.ts';
 
-function gate() {
+/** Starts call `a` on an idle CallOrder; it stays in progress until `open()`. */
+function callInProgress() {
+  const order = new CallOrder();
+  const started: string[] = [];
   let open!: () => void;
   const opened = new Promise<void>((resolve) => {
     open = resolve;
   });
-  return { open, opened };
+  const a = order.run(undefined, async () => {
+    started.push('a');
+    await opened;
+  });
+  return { order, started, a, open };
 }
 
 test('a call waits for every earlier one; with none in progress it starts at once', async (t) => {
-  const order = new CallOrder();
-  const started: string[] = [];
-  const first = gate();
-  const a = order.run(undefined, async () => {
-    started.push('a');
-    await first.opened;
-  });
+  const { order, started, a, open } = callInProgress();
   t.deepEqual(started, ['a'], 'idle: started synchronously');
   const b = order.run(undefined, async () => {
     started.push('b');
   });
   await new Promise((r) => setTimeout(r, 10));
   t.deepEqual(started, ['a'], 'b waits for a');
-  first.open();
+  open();
   await Promise.all([a, b]);
   t.deepEqual(started, ['a', 'b']);
   await order.run(undefined, async () => started.push('c'));
@@ -42,13 +43,7 @@ test('a failed call does not stop the next one', async (t) => {
 });
 
 test('an interrupted wait drops out; the call after it still waits for the earlier', async (t) => {
-  const order = new CallOrder();
-  const started: string[] = [];
-  const first = gate();
-  const a = order.run(undefined, async () => {
-    started.push('a');
-    await first.opened;
-  });
+  const { order, started, a, open } = callInProgress();
   const controller = new AbortController();
   const b = order.run(controller.signal, async () => {
     started.push('b');
@@ -60,7 +55,7 @@ test('an interrupted wait drops out; the call after it still waits for the earli
   await t.throwsAsync(b, { message: 'stop' });
   await new Promise((r) => setTimeout(r, 10));
   t.deepEqual(started, ['a'], 'c still waits for a');
-  first.open();
+  open();
   await Promise.all([a, c]);
   t.deepEqual(started, ['a', 'c']);
 });
