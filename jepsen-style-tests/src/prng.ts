@@ -11,7 +11,7 @@ export class Prng {
   private s3: number;
 
   constructor(seed: number) {
-    assert(Number.isSafeInteger(seed), `seed must be a safe integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) assert(false, `seed must be a safe integer, got ${seed}`);
     let x = (seed ^ Math.floor(seed / 2 ** 32)) >>> 0;
     const next = (): number => {
       // splitmix32: spreads a small seed over the whole state.
@@ -49,7 +49,7 @@ export class Prng {
   /** An integer in [min, max], both inclusive. */
   intBetween(min: number, max: number): number {
     assert(Number.isSafeInteger(min) && Number.isSafeInteger(max), 'bounds must be integers');
-    assert(min <= max, `empty range [${min}, ${max}]`);
+    if (min > max) assert(false, `empty range [${min}, ${max}]`);
     return min + Math.floor(this.nextFloat() * (max - min + 1));
   }
 

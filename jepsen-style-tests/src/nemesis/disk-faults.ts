@@ -40,7 +40,8 @@ export function listDataFiles(dataDir: string): string[] {
 
 function assertInside(dataDir: string, file: string): void {
   const rel = relative(resolve(dataDir), resolve(file));
-  assert(rel !== '' && !rel.startsWith('..'), `disk fault outside the data folder: ${file}`);
+  if (!(rel !== '' && !rel.startsWith('..')))
+    assert(false, `disk fault outside the data folder: ${file}`);
 }
 
 /** A random non-empty file of the node, or undefined when it has none. */
@@ -58,7 +59,7 @@ export interface TruncateEffect {
 export function truncateAtRandom(dataDir: string, file: string, prng: Prng): TruncateEffect {
   assertInside(dataDir, file);
   const sizeBefore = statSync(file).size;
-  assert(sizeBefore > 0, `cannot truncate the empty file ${file}`);
+  if (sizeBefore <= 0) assert(false, `cannot truncate the empty file ${file}`);
   const sizeAfter = prng.intBetween(0, sizeBefore - 1);
   truncateSync(file, sizeAfter);
   return { file, sizeBefore, sizeAfter };
@@ -77,7 +78,7 @@ export function flipRandomBits(
 ): BitFlipEffect {
   assertInside(dataDir, file);
   const size = statSync(file).size;
-  assert(size > 0, `cannot flip bits of the empty file ${file}`);
+  if (size <= 0) assert(false, `cannot flip bits of the empty file ${file}`);
   const flips = Array.from({ length: prng.intBetween(1, bitsMax) }, () => ({
     byte: prng.intBetween(0, size - 1),
     bit: prng.intBetween(0, 7),

@@ -25,7 +25,7 @@ export function halves(
 
 /** One node alone. */
 export function isolate(nodes: readonly string[], node: string): DirectedLink[] {
-  assert(nodes.includes(node), `unknown node ${node}`);
+  if (!nodes.includes(node)) assert(false, `unknown node ${node}`);
   return separate(
     [node],
     nodes.filter((n) => n !== node),

@@ -56,7 +56,7 @@ export class ProxyMesh implements NetworkControl {
 
   proxy(from: string, to: string): LinkProxy {
     const proxy = this.proxies.get(linkKey({ from, to }));
-    assert(proxy !== undefined, `no proxy for ${from} -> ${to}`);
+    if (proxy === undefined) assert(false, `no proxy for ${from} -> ${to}`);
     return proxy;
   }
 

@@ -18,5 +18,5 @@ export function assertNever(value: never, message = 'unexpected value'): never {
 }
 
 export function assertSafeInteger(value: number, what: string): void {
-  assert(Number.isSafeInteger(value), `${what} must be a safe integer, got ${value}`);
+  if (!Number.isSafeInteger(value)) assert(false, `${what} must be a safe integer, got ${value}`);
 }

@@ -112,7 +112,7 @@ export class RecordingStateMachine implements GroupStateMachine {
       const id = decodeProposalId(entry.data);
       // Every data entry of these groups is a proposal payload; anything else is a bug
       // upstream, and throwing fences this group loudly.
-      assert(id !== undefined, `entry ${entry.index}: no id`);
+      if (id === undefined) assert(false, `entry ${entry.index}: no id`);
       dataEntries += 1;
       ids[i] = id;
       if (appliedLog !== undefined) records.push({ index: entry.index, term: entry.term, id });

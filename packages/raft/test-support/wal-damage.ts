@@ -33,7 +33,7 @@ export async function damageWal(raftDir: string, seed: number): Promise<WalDamag
   const walDir = join(raftDir, 'wal');
   const segments = (await readdir(walDir)).filter((name) => name.endsWith('.wal')).sort();
   const segment = segments.at(-1);
-  assert(segment !== undefined, `no WAL segment in ${walDir}`);
+  if (segment === undefined) assert(false, `no WAL segment in ${walDir}`);
   const path = join(walDir, segment);
   const bytesBefore = (await stat(path)).size;
   const kind = kinds[prng.nextInt(kinds.length)] as DamageKind;

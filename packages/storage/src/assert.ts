@@ -11,5 +11,6 @@ export function assert(condition: boolean, message: string): asserts condition {
 }
 
 export function assertOffset(value: number, what: string): void {
-  assert(Number.isSafeInteger(value) && value >= 0, `${what} ${value} is not a safe offset`);
+  if (!(Number.isSafeInteger(value) && value >= 0))
+    assert(false, `${what} ${value} is not a safe offset`);
 }

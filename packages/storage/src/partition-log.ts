@@ -557,7 +557,8 @@ export class PartitionLog {
   async read(offset: number, maxBytes: number): Promise<ReadResult> {
     this.checkUsable();
     assertOffset(offset, 'read offset');
-    assert(Number.isSafeInteger(maxBytes) && maxBytes >= 0, `bad maxBytes ${maxBytes}`);
+    if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0))
+      assert(false, `bad maxBytes ${maxBytes}`);
     let from = offset;
     for (;;) {
       this.checkUsable();
@@ -642,7 +643,7 @@ export class PartitionLog {
   /** The first record whose timestamp is at least `timestamp`, or null when none is. */
   async offsetForTimestamp(timestamp: number): Promise<TimestampHit | null> {
     this.checkUsable();
-    assert(Number.isSafeInteger(timestamp), `bad timestamp ${timestamp}`);
+    if (!Number.isSafeInteger(timestamp)) assert(false, `bad timestamp ${timestamp}`);
     let from = this.logStartOffset;
     while (from < this.nextOffset) {
       this.checkUsable();

@@ -44,7 +44,7 @@ export class ReadBufferPool {
 
   /** A buffer of exactly `bytes` (a view of a pooled or new buffer), now the taker's. */
   take(bytes: number): Uint8Array {
-    assert(Number.isSafeInteger(bytes) && bytes > 0, `bad read buffer size ${bytes}`);
+    if (!(Number.isSafeInteger(bytes) && bytes > 0)) assert(false, `bad read buffer size ${bytes}`);
     const at = this.idle.findIndex((buffer) => buffer.byteLength >= bytes);
     let buffer: Uint8Array;
     if (at === -1) {

@@ -143,7 +143,7 @@ export class Group {
   }
 
   add(member: Member): void {
-    assert(!this.members.has(member.memberId), `member ${member.memberId} added twice`);
+    if (this.members.has(member.memberId)) assert(false, `member ${member.memberId} added twice`);
     if (this.isEmpty) this.protocolType = member.protocolType;
     this.members.set(member.memberId, member);
     if (member.groupInstanceId !== null) {
@@ -225,7 +225,7 @@ export class Group {
    * as in Kafka: their session timeout decides whether they are gone.
    */
   completeJoin(nowMs: number): void {
-    assert(this.state === 'PreparingRebalance', `completeJoin in ${this.state}`);
+    if (this.state !== 'PreparingRebalance') assert(false, `completeJoin in ${this.state}`);
     for (const member of [...this.members.values()]) {
       if (member.joinWaiter === undefined && member.groupInstanceId === null) {
         this.remove(member.memberId, ErrorCode.UnknownMemberId);
@@ -285,7 +285,7 @@ export class Group {
     nowMs: number,
   ) {
     assert(generationId === this.generationId, 'assignment of another generation');
-    assert(this.state === 'CompletingRebalance', `assignment applied in ${this.state}`);
+    if (this.state !== 'CompletingRebalance') assert(false, `assignment applied in ${this.state}`);
     for (const member of this.members.values()) {
       member.assignment = assignments.get(member.memberId) ?? emptyBytes;
     }

@@ -100,10 +100,8 @@ export class ProducerStateTable {
   /** Records a batch that `check` said to append, written at `baseOffset`. */
   record(batch: ProducerBatchHeader, baseOffset: number): void {
     if (batch.producerId < 0) return;
-    assert(
-      this.check(batch).kind === 'append',
-      `recording producer ${batch.producerId} batch that was not appendable`,
-    );
+    if (this.check(batch).kind !== 'append')
+      assert(false, `recording producer ${batch.producerId} batch that was not appendable`);
     const existing = this.producers.get(batch.producerId);
     const entry: ProducerEntry =
       existing && existing.epoch === batch.producerEpoch

@@ -10,7 +10,8 @@ export class PluginRegistry {
   }
 
   add(plugin: ConnectorPlugin): void {
-    assert(!this.byClass.has(plugin.className), `connector class ${plugin.className} added twice`);
+    if (this.byClass.has(plugin.className))
+      assert(false, `connector class ${plugin.className} added twice`);
     this.byClass.set(plugin.className, plugin);
   }
 

@@ -38,7 +38,7 @@ export class SourceProgress {
   ) {
     for (const [sourcePartition, offset] of stored) {
       const recovery = recovered.get(sourcePartition);
-      assert(recovery !== undefined, `recovered ${sourcePartition}`);
+      if (recovery === undefined) assert(false, `recovered ${sourcePartition}`);
       this.partitions.set(sourcePartition, {
         stored: offset,
         nextSeq: recovery.nextSeq,
@@ -52,7 +52,7 @@ export class SourceProgress {
 
   private state(sourcePartition: string): PartitionState {
     const state = this.partitions.get(sourcePartition);
-    assert(state !== undefined, `unknown source partition ${sourcePartition}`);
+    if (state === undefined) assert(false, `unknown source partition ${sourcePartition}`);
     return state;
   }
 
@@ -93,7 +93,8 @@ export class SourceProgress {
     for (const end of ends) {
       const id = markId(end.topic, end.partition);
       const mark = this.marks.get(id);
-      assert(mark !== undefined, `wrote to ${end.topic}/${end.partition} without a mark`);
+      if (mark === undefined)
+        assert(false, `wrote to ${end.topic}/${end.partition} without a mark`);
       if (end.endOffset > mark.offset) this.marks.set(id, { ...mark, offset: end.endOffset });
     }
     for (const [sourcePartition, progress] of batch.sources) {

@@ -19,7 +19,7 @@ export function readInt64(view: DataView, byteOffset: number): number {
 
 /** Writes a safe integer as a big-endian int64 (two's complement). */
 export function writeInt64(view: DataView, byteOffset: number, value: number): void {
-  assert(Number.isSafeInteger(value), `int64 value ${value} is not a safe integer`);
+  if (!Number.isSafeInteger(value)) assert(false, `int64 value ${value} is not a safe integer`);
   const high = Math.floor(value / twoTo32);
   const low = value - high * twoTo32;
   view.setInt32(byteOffset, high);

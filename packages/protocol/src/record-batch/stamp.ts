@@ -9,14 +9,17 @@ import { BatchField, batchHeaderBytes } from './layout.ts';
 /** Rewrites bytes [0, 8) in place: the offset of the batch's first record. */
 export function stampBaseOffset(bytes: Uint8Array, baseOffset: number): void {
   assert(bytes.length >= batchHeaderBytes, 'stamping a batch shorter than its header');
-  assert(Number.isSafeInteger(baseOffset) && baseOffset >= 0, `bad base offset ${baseOffset}`);
+  if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) {
+    assert(false, `bad base offset ${baseOffset}`);
+  }
   writeInt64(new DataView(bytes.buffer, bytes.byteOffset, 8), BatchField.baseOffset, baseOffset);
 }
 
 /** Rewrites bytes [12, 16) in place: the leader epoch under which the batch was appended. */
 export function stampPartitionLeaderEpoch(bytes: Uint8Array, epoch: number): void {
   assert(bytes.length >= batchHeaderBytes, 'stamping a batch shorter than its header');
-  assert(Number.isInteger(epoch) && epoch >= -1 && epoch <= 2 ** 31 - 1, `bad epoch ${epoch}`);
+  if (!Number.isInteger(epoch) || epoch < -1 || epoch > 2 ** 31 - 1)
+    assert(false, `bad epoch ${epoch}`);
   new DataView(bytes.buffer, bytes.byteOffset, batchHeaderBytes).setInt32(
     BatchField.partitionLeaderEpoch,
     epoch,

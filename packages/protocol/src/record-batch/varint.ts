@@ -23,7 +23,7 @@ export function varintSize(value: number): number {
 
 /** Writes `value` (an int32) at `position`; returns the position after it. */
 export function writeVarint(bytes: Uint8Array, position: number, value: number): number {
-  assert(isInt32(value), `varint value ${value} is not an int32`);
+  if (!isInt32(value)) assert(false, `varint value ${value} is not an int32`);
   let zigzag = ((value << 1) ^ (value >> 31)) >>> 0;
   let at = position;
   while (zigzag >= 0x80) {
@@ -41,7 +41,7 @@ export function varlongSize(value: number): number {
   if (value >= -smallMagnitudeMax && value <= smallMagnitudeMax && Number.isInteger(value)) {
     return varintSize(value);
   }
-  assert(Number.isSafeInteger(value), `varlong value ${value} is not a safe integer`);
+  if (!Number.isSafeInteger(value)) assert(false, `varlong value ${value} is not a safe integer`);
   let magnitude = value >= 0 ? value : -value - 1;
   // The first byte carries the sign bit and six bits of magnitude.
   let size = 1;
@@ -59,7 +59,7 @@ export function writeVarlong(bytes: Uint8Array, position: number, value: number)
   if (value >= -smallMagnitudeMax && value <= smallMagnitudeMax && Number.isInteger(value)) {
     return writeVarint(bytes, position, value);
   }
-  assert(Number.isSafeInteger(value), `varlong value ${value} is not a safe integer`);
+  if (!Number.isSafeInteger(value)) assert(false, `varlong value ${value} is not a safe integer`);
   const sign = value >= 0 ? 0 : 1;
   let magnitude = value >= 0 ? value : -value - 1;
   let at = position;

@@ -99,11 +99,10 @@ export class MemoryLog implements LogReader {
   append(entries: readonly Entry[]): void {
     const first = entries[0];
     if (first === undefined) return;
-    assert(
-      first.index >= this.offset,
-      `memory log: append at ${first.index} below first index ${this.offset}`,
-    );
-    assert(first.index <= this.last + 1, `memory log: append at ${first.index} leaves a gap`);
+    if (first.index < this.offset)
+      assert(false, `memory log: append at ${first.index} below first index ${this.offset}`);
+    if (first.index > this.last + 1)
+      assert(false, `memory log: append at ${first.index} leaves a gap`);
     this.truncateAfter(first.index - 1);
     this.chunks.push(entries as Entry[]);
     this.starts.push(first.index);
@@ -123,14 +122,10 @@ export class MemoryLog implements LogReader {
   /** Stores a snapshot the host took (RawNode.compact) and drops the entries it covers. */
   compact(snapshot: Snapshot): void {
     const index = snapshot.metadata.index;
-    assert(
-      index >= this.offset - 1 && index <= this.last,
-      `memory log: compact at ${index} out of range`,
-    );
-    assert(
-      this.term(index) === snapshot.metadata.term,
-      `memory log: snapshot term mismatch at ${index}`,
-    );
+    if (!(index >= this.offset - 1 && index <= this.last))
+      assert(false, `memory log: compact at ${index} out of range`);
+    if (this.term(index) !== snapshot.metadata.term)
+      assert(false, `memory log: snapshot term mismatch at ${index}`);
     let drop = 0;
     while (drop < this.chunks.length && this.chunkEnd(drop) <= index) drop++;
     this.chunks = this.chunks.slice(drop);

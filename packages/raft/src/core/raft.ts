@@ -163,11 +163,13 @@ export class Raft {
     const snapshot = storage.snapshot();
     const snapshotIndex = storage.firstIndex() - 1;
     const lastIndex = storage.lastIndex();
-    assert(
-      snapshot === undefined ? snapshotIndex === 0 : snapshot.metadata.index === snapshotIndex,
-      `${this.describe()}: log reader's first index ${snapshotIndex + 1} does not follow its snapshot`,
-    );
-    assert(lastIndex >= snapshotIndex, `${this.describe()}: last index below the snapshot`);
+    if (!(snapshot === undefined ? snapshotIndex === 0 : snapshot.metadata.index === snapshotIndex))
+      assert(
+        false,
+        `${this.describe()}: log reader's first index ${snapshotIndex + 1} does not follow its snapshot`,
+      );
+    if (lastIndex < snapshotIndex)
+      assert(false, `${this.describe()}: last index below the snapshot`);
     let commit = Math.max(hardState.commit, snapshotIndex);
     if (commit > lastIndex) {
       // The disk lost entries the hard state says were committed: keep what is there and
@@ -177,10 +179,11 @@ export class Raft {
       commit = lastIndex;
     }
     const applied = options.applied ?? snapshotIndex;
-    assert(
-      Number.isSafeInteger(applied) && applied >= snapshotIndex && applied <= commit,
-      `${this.describe()}: applied ${applied} outside [snapshot ${snapshotIndex}, commit ${commit}]`,
-    );
+    if (!(Number.isSafeInteger(applied) && applied >= snapshotIndex && applied <= commit))
+      assert(
+        false,
+        `${this.describe()}: applied ${applied} outside [snapshot ${snapshotIndex}, commit ${commit}]`,
+      );
     this.log = new RaftLog(storage, commit, applied);
     this.term = hardState.term;
     this.vote = hardState.vote;
@@ -725,6 +728,7 @@ function newCounters(): RaftCounters {
 function checkHardState(state: HardState, who: string): void {
   for (const key of ['term', 'vote', 'commit'] as const) {
     const value = state[key];
-    assert(Number.isSafeInteger(value) && value >= 0, `${who}: hard state ${key} is ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0))
+      assert(false, `${who}: hard state ${key} is ${value}`);
   }
 }

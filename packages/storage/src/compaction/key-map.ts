@@ -26,7 +26,7 @@ export class KeyMap {
   size = 0;
 
   constructor(keysMax: number) {
-    assert(Number.isSafeInteger(keysMax) && keysMax >= 1, `bad keysMax ${keysMax}`);
+    if (!(Number.isSafeInteger(keysMax) && keysMax >= 1)) assert(false, `bad keysMax ${keysMax}`);
     this.keysMax = keysMax;
     const slots = nextPowerOfTwo(keysMax * 2);
     this.mask = slots - 1;
@@ -83,7 +83,8 @@ export class KeyMap {
       this.hashes.set(h, slot * 4);
       this.size += 1;
     } else {
-      assert(offset > previous, `key map offsets go forward (${previous} then ${offset})`);
+      if (offset <= previous)
+        assert(false, `key map offsets go forward (${previous} then ${offset})`);
     }
     this.offsets[slot] = offset;
     return true;

@@ -21,8 +21,10 @@ export class OffsetIndex {
 
   append(offset: number, position: number): void {
     const relative = offset - this.baseOffset;
-    assert(relative >= 0 && relative <= 0xffff_ffff, `offset ${offset} outside the segment`);
-    assert(position >= 0 && position <= 0xffff_ffff, `position ${position} outside 32 bits`);
+    if (!(relative >= 0 && relative <= 0xffff_ffff))
+      assert(false, `offset ${offset} outside the segment`);
+    if (!(position >= 0 && position <= 0xffff_ffff))
+      assert(false, `position ${position} outside 32 bits`);
     if (this.count > 0) {
       assert(relative > this.relativeOffsets[this.count - 1]!, 'index offsets increase');
       assert(position > this.positions[this.count - 1]!, 'index positions increase');

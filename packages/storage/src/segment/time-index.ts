@@ -22,9 +22,11 @@ export class TimeIndex {
 
   /** Records (T, O) if T raises the last entry's timestamp; otherwise nothing. */
   maybeAppend(timestampBefore: number, offset: number): void {
-    assert(Number.isSafeInteger(timestampBefore), `timestamp ${timestampBefore} is not safe`);
+    if (!Number.isSafeInteger(timestampBefore))
+      assert(false, `timestamp ${timestampBefore} is not safe`);
     const relative = offset - this.baseOffset;
-    assert(relative >= 0 && relative <= 0xffff_ffff, `offset ${offset} outside the segment`);
+    if (!(relative >= 0 && relative <= 0xffff_ffff))
+      assert(false, `offset ${offset} outside the segment`);
     if (this.count > 0) {
       if (timestampBefore <= this.timestamps[this.count - 1]!) return;
       assert(relative > this.relativeOffsets[this.count - 1]!, 'time index offsets increase');

@@ -153,25 +153,21 @@ export class Task {
 
   /** Sets where processing starts (committed offsets), so position reflects it before any record. */
   seek(topic: string, offset: number): void {
-    assert(this.sourcesByTopic.has(topic), `task ${this.id} reads ${topic}`);
+    if (!this.sourcesByTopic.has(topic)) assert(false, `task ${this.id} reads ${topic}`);
     assert(Number.isSafeInteger(offset) && offset >= 0, 'offsets are safe non-negative integers');
     this.positions.set(topic, offset);
   }
 
   /** Processes one input record: deduplicates, deserializes, runs it through the graph. */
   process(record: InputRecord): void {
-    assert(!this.closed, `task ${this.id} is open`);
-    assert(
-      record.partition === this.partition,
-      `record of partition ${record.partition} reached task ${this.id}`,
-    );
+    if (this.closed) assert(false, `task ${this.id} is open`);
+    if (record.partition !== this.partition)
+      assert(false, `record of partition ${record.partition} reached task ${this.id}`);
     const source = this.sourcesByTopic.get(record.topic);
-    assert(source !== undefined, `task ${this.id} reads ${record.topic}`);
+    if (source === undefined) assert(false, `task ${this.id} reads ${record.topic}`);
     const previous = this.positions.get(record.topic);
-    assert(
-      previous === undefined || record.offset >= previous,
-      `task ${this.id}: ${record.topic} offsets move forward`,
-    );
+    if (!(previous === undefined || record.offset >= previous))
+      assert(false, `task ${this.id}: ${record.topic} offsets move forward`);
     this.positions.set(record.topic, record.offset + 1);
     if (this.isDuplicate(record)) return;
     const decoded = this.deserialize(source.def as SourceNodeDef, record);

@@ -214,7 +214,7 @@ export class TopologyGraph {
       if (seen.has(name)) return;
       seen.add(name);
       const def = this.nodes.get(name);
-      assert(def !== undefined, `node ${name} exists`);
+      if (def === undefined) assert(false, `node ${name} exists`);
       if (def.kind === 'source') found.push(...def.topics);
       else for (const parent of def.parents) visit(parent);
     };
@@ -224,7 +224,7 @@ export class TopologyGraph {
 
   build(): Topology {
     for (const [store, users] of this.storeUsers) {
-      assert(users.length > 0, `store ${store} has users`);
+      if (users.length <= 0) assert(false, `store ${store} has users`);
     }
     for (const store of this.stores.keys()) {
       if (!this.storeUsers.has(store))

@@ -94,10 +94,8 @@ export class TimeIndexedStore<K, V> implements StateStore {
   }
 
   put(key: K, a: number, b: number, value: V | null): void {
-    assert(
-      Number.isSafeInteger(a) && Number.isSafeInteger(b),
-      `store ${this.name}: integral times`,
-    );
+    if (!(Number.isSafeInteger(a) && Number.isSafeInteger(b)))
+      assert(false, `store ${this.name}: integral times`);
     const keyString = this.keyString(key);
     const full = keyString + encodeTimes(a, b);
     if (value === null || value === undefined) {
