@@ -59,7 +59,8 @@ export class RecordAccumulator {
 
   /**
    * Appends a record to its partition's open batch, opening a new one when needed.
-   * Returns the batch, and whether it is now full (worth sending without lingering).
+   * Returns whether the batch is now full (worth sending without lingering); a boolean,
+   * not an object, because this runs once a record.
    */
   append(
     topic: string,
@@ -69,7 +70,7 @@ export class RecordAccumulator {
     settings: BatchSettings,
     tracker: SendTracker,
     nowMs: number,
-  ): { batch: ProducerBatch; full: boolean } {
+  ): boolean {
     const queue = this.queue(topic, partition);
     let batch = queue.openBatch();
     if (batch === undefined || !batch.accepts(sizeBytes, settings, this.options.batchBytes)) {
@@ -81,7 +82,7 @@ export class RecordAccumulator {
     batch.append(record, sizeBytes, tracker);
     const full = batch.sizeBytes >= this.options.batchBytes;
     if (full) batch.closed = true;
-    return { batch, full };
+    return full;
   }
 
   /** The earliest time a lingering batch becomes sendable, if any. */

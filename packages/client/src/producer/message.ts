@@ -29,6 +29,9 @@ export interface Message {
 
 const encoder = new TextEncoder();
 
+/** Shared by every message without headers (most of them): one array fewer per record. */
+const noHeaders: readonly RecordHeader[] = Object.freeze([]);
+
 /** Bytes per record beyond key, value and headers in the worst case (varints, attributes). */
 export const recordOverheadBytesMax = 1 + 5 + 10 + 5 + 5 + 5 + 5;
 
@@ -55,8 +58,8 @@ export function toTimestamp(value: Message['timestamp'], nowMs: number): number 
   return number;
 }
 
-export function toHeaders(headers: MessageHeaders | undefined): RecordHeader[] {
-  if (headers === undefined) return [];
+export function toHeaders(headers: MessageHeaders | undefined): readonly RecordHeader[] {
+  if (headers === undefined) return noHeaders;
   if (Array.isArray(headers)) {
     return headers.map((h: { key: string; value: Bytes | null }) => {
       if (typeof h.key !== 'string') throw new InvalidArgumentError('header key must be a string');

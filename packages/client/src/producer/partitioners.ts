@@ -82,7 +82,14 @@ class CustomPartitioner implements Partitioner {
   constructor(private readonly choose: PartitionerFunction) {}
 
   partition(args: PartitionerArgs): number {
-    const partition = this.choose(args);
+    // The producer reuses its args object from record to record; the application's function
+    // gets its own, which it may keep.
+    const partition = this.choose({
+      topic: args.topic,
+      partitionCount: args.partitionCount,
+      key: args.key,
+      value: args.value,
+    });
     if (!Number.isSafeInteger(partition) || partition < 0 || partition >= args.partitionCount) {
       throw new InvalidArgumentError(
         `partitioner returned ${String(partition)} for ${args.topic} (${args.partitionCount} partitions)`,

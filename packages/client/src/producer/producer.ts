@@ -89,6 +89,16 @@ type State = 'new' | 'connecting' | 'connected' | 'closing' | 'closed';
 export class Producer {
   private readonly cluster: Cluster;
   private readonly partitioner: Partitioner;
+  /**
+   * One args object for every record (it was an allocation a record): the built-in
+   * partitioners keep nothing of it, and a custom function gets a copy of its own.
+   */
+  private readonly partitionerArgs: {
+    topic: string;
+    partitionCount: number;
+    key: Uint8Array | null;
+    value: Uint8Array | null;
+  } = { topic: '', partitionCount: 0, key: null, value: null };
   private readonly accumulator: RecordAccumulator;
   private readonly pool: BufferPool;
   private readonly sender: Sender;
@@ -305,7 +315,7 @@ export class Producer {
         this.sender.wake(); // a full buffer drains faster when batches go out
         await this.pool.reserve(message.sizeBytes, scope);
       }
-      const { full } = this.accumulator.append(
+      const full = this.accumulator.append(
         topic,
         partition,
         message.record,
@@ -335,7 +345,11 @@ export class Producer {
       }
       return message.partition;
     }
-    const args = { topic, partitionCount, key: message.record.key, value: message.record.value };
+    const args = this.partitionerArgs;
+    args.topic = topic;
+    args.partitionCount = partitionCount;
+    args.key = message.record.key;
+    args.value = message.record.value;
     let partition = this.partitioner.partition(args);
     if (
       this.partitioner.onNewBatch !== undefined &&

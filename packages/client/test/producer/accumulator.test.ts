@@ -31,35 +31,29 @@ const sendable = (now: number, flushing = false) => ({
 test('records fill a batch up to batchBytes, then a new one opens', (t) => {
   const { accumulator } = make(100);
   const tracker = new SendTracker();
-  const results = [0, 1, 2, 3, 4].map((n) =>
+  const full = [0, 1, 2, 3, 4].map((n) =>
     accumulator.append('t', 0, record(n), 30, settings, tracker, 0),
   );
-  t.deepEqual(
-    results.map((r) => r.full),
-    [false, false, false, false, false],
-  );
+  t.deepEqual(full, [false, false, false, false, false]);
   t.is(
     accumulator.queue('t', 0).pendingCount,
     2,
     '3 records of 30 bytes fit in 100, then a new batch',
   );
-  t.is(results[0]?.batch, results[2]?.batch);
-  t.not(results[2]?.batch, results[3]?.batch);
+  t.deepEqual(
+    accumulator.unfinished().map((batch) => batch.recordCount),
+    [3, 2],
+  );
 });
 
 test('a record bigger than a batch gets a batch of its own', (t) => {
   const { accumulator } = make(100);
-  const { batch, full } = accumulator.append(
-    't',
-    0,
-    record(1),
-    500,
-    settings,
-    new SendTracker(),
-    0,
-  );
+  const full = accumulator.append('t', 0, record(1), 500, settings, new SendTracker(), 0);
   t.true(full);
-  t.is(batch.recordCount, 1);
+  t.deepEqual(
+    accumulator.unfinished().map((batch) => batch.recordCount),
+    [1],
+  );
 });
 
 test('a batch waits for linger unless full, flushing, or closed', (t) => {
@@ -75,9 +69,9 @@ test('a batch waits for linger unless full, flushing, or closed', (t) => {
 test('different acks or compression never share a batch', (t) => {
   const { accumulator } = make(1_000);
   const tracker = new SendTracker();
-  const a = accumulator.append('t', 0, record(1), 10, settings, tracker, 0);
-  const b = accumulator.append('t', 0, record(2), 10, { ...settings, acks: 'all' }, tracker, 0);
-  const c = accumulator.append(
+  accumulator.append('t', 0, record(1), 10, settings, tracker, 0);
+  accumulator.append('t', 0, record(2), 10, { ...settings, acks: 'all' }, tracker, 0);
+  accumulator.append(
     't',
     0,
     record(3),
@@ -86,9 +80,12 @@ test('different acks or compression never share a batch', (t) => {
     tracker,
     0,
   );
-  t.not(a.batch, b.batch);
-  t.not(b.batch, c.batch);
-  t.true(a.batch.closed, 'the earlier batch closes when another opens');
+  const batches = accumulator.unfinished();
+  t.deepEqual(
+    batches.map((batch) => batch.recordCount),
+    [1, 1, 1],
+  );
+  t.true(batches[0]!.closed, 'the earlier batch closes when another opens');
 });
 
 test('the first send encodes producer id, epoch and consecutive sequences; records survive', (t) => {

@@ -64,6 +64,7 @@ export interface BuildOptions {
 const textEncoder = new TextEncoder();
 const initialCapacityBytesDefault = 1024;
 const noHeaderKeys: readonly Uint8Array[] = [];
+const noHeaders: readonly RecordHeader[] = [];
 /** Below this, a byte loop beats TypedArray.prototype.set. */
 const shortCopyBytesMax = 32;
 
@@ -136,7 +137,7 @@ export class RecordBatchBuilder {
     at = writeVarint(this.buffer, at, offsetDelta);
     at = this.writeNullableBytes(at, record.key);
     at = this.writeNullableBytes(at, record.value);
-    at = this.writeHeaders(at, record.headers ?? [], headerKeys);
+    at = this.writeHeaders(at, record.headers ?? noHeaders, headerKeys);
     assert(at - bodyStart === bodySize, 'record body size matches its prefix');
     this.position = at;
     this.count += 1;
@@ -224,10 +225,10 @@ export class RecordBatchBuilder {
     headerKeys: readonly Uint8Array[],
   ): number {
     let next = writeVarint(this.buffer, at, headers.length);
-    headers.forEach((header, index) => {
+    for (let index = 0; index < headers.length; index++) {
       next = this.writeNullableBytes(next, headerKeys[index]!);
-      next = this.writeNullableBytes(next, header.value);
-    });
+      next = this.writeNullableBytes(next, headers[index]!.value);
+    }
     return next;
   }
 }
@@ -262,7 +263,7 @@ function checkRecord(record: RecordInput): void {
   if (record.value !== null && !(record.value instanceof Uint8Array)) {
     throw new InvalidRecordError('value must be a Uint8Array or null');
   }
-  const headers = record.headers ?? [];
+  const headers = record.headers ?? noHeaders;
   if (headers.length > headerCountMax) {
     throw new InvalidRecordError(`${headers.length} headers exceed ${headerCountMax}`);
   }
@@ -322,8 +323,6 @@ function estimatedBatchBytes(records: readonly RecordInput[]): number {
   }
   return Math.min(bytes, recordBatchBytesMax);
 }
-
-const noHeaders: readonly RecordHeader[] = [];
 
 /** Encodes `records` into one batch (offset deltas 0, 1, 2, …). */
 export function encodeRecordBatch(
