@@ -236,23 +236,34 @@ export function* messagesOf(
   }
 }
 
-/** The records `messagesOf` yields, as an array built without a generator (for eachBatch). */
+/**
+ * The records `messagesOf` yields, as an array built without a generator (for eachBatch).
+ * The array is sized from the batch headers' record counts first: grown by push, a slice of
+ * 8,192 messages reallocated its backing store a dozen times.
+ */
 export function messageListOf(
   topic: string,
   partition: number,
   batches: readonly Uint8Array[],
   fromOffset: number,
 ): ConsumerMessage[] {
-  const messages: ConsumerMessage[] = [];
+  const opened: OpenedBatch[] = [];
+  let capacity = 0;
   for (const bytes of batches) {
-    const opened = openBatch(bytes, fromOffset);
-    if (opened === null) continue;
-    const { cursor, origin } = opened;
+    const batch = openBatch(bytes, fromOffset);
+    if (batch === null) continue;
+    opened.push(batch);
+    capacity += batch.origin.fields.length / fieldsPerRecord;
+  }
+  const messages = new Array<ConsumerMessage>(capacity);
+  let count = 0;
+  for (const { cursor, origin } of opened) {
     while (cursor.next()) {
       if (cursor.offset >= fromOffset) {
-        messages.push(new FetchedMessage(topic, partition, origin, cursor));
+        messages[count++] = new FetchedMessage(topic, partition, origin, cursor);
       }
     }
   }
+  messages.length = count;
   return messages;
 }
