@@ -49,7 +49,7 @@ export class Prng {
   /** An integer in [min, max], both inclusive. */
   intBetween(min: number, max: number): number {
     assert(Number.isSafeInteger(min) && Number.isSafeInteger(max), 'bounds must be integers');
-    if (min > max) assert(false, `empty range [${min}, ${max}]`);
+    if (!(min <= max)) assert(false, `empty range [${min}, ${max}]`);
     return min + Math.floor(this.nextFloat() * (max - min + 1));
   }
 

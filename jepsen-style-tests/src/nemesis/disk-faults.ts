@@ -59,7 +59,7 @@ export interface TruncateEffect {
 export function truncateAtRandom(dataDir: string, file: string, prng: Prng): TruncateEffect {
   assertInside(dataDir, file);
   const sizeBefore = statSync(file).size;
-  if (sizeBefore <= 0) assert(false, `cannot truncate the empty file ${file}`);
+  if (!(sizeBefore > 0)) assert(false, `cannot truncate the empty file ${file}`);
   const sizeAfter = prng.intBetween(0, sizeBefore - 1);
   truncateSync(file, sizeAfter);
   return { file, sizeBefore, sizeAfter };
@@ -78,7 +78,7 @@ export function flipRandomBits(
 ): BitFlipEffect {
   assertInside(dataDir, file);
   const size = statSync(file).size;
-  if (size <= 0) assert(false, `cannot flip bits of the empty file ${file}`);
+  if (!(size > 0)) assert(false, `cannot flip bits of the empty file ${file}`);
   const flips = Array.from({ length: prng.intBetween(1, bitsMax) }, () => ({
     byte: prng.intBetween(0, size - 1),
     bit: prng.intBetween(0, 7),

@@ -30,6 +30,14 @@ test('origins of different topics read back with their own topic', (t) => {
   for (const o of [a, b, a, c, c, b]) t.deepEqual(readOrigin([originHeader(o)]), o);
 });
 
+test('the remembered topic name does not change when the bytes it was read from are reused', (t) => {
+  const reused = Buffer.from('words 0 1 0', 'latin1');
+  t.is(readOrigin([{ key: originHeaderKey, value: reused }])?.topic, 'words');
+  reused.write('lines', 0, 'latin1');
+  t.is(readOrigin(headerWith('lines 0 1 0'))?.topic, 'lines');
+  t.is(readOrigin(headerWith('words 0 1 0'))?.topic, 'words');
+});
+
 test('the origin header is found among other headers; none or a null value is no origin', (t) => {
   const o = { topic: 't', partition: 0, offset: 5, sequence: 2 };
   const other = { key: 'trace', value: Buffer.from('x') };

@@ -80,7 +80,7 @@ export class MetadataState {
   appliedIndex = 0;
 
   apply(index: number, record: MetadataRecord, changes: MetadataChange[] = []): ApplyResult {
-    if (index <= this.appliedIndex)
+    if (!(index > this.appliedIndex))
       assert(false, `metadata index ${index} applied after ${this.appliedIndex}`);
     this.appliedIndex = index;
     switch (record.type) {

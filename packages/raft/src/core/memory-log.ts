@@ -99,9 +99,9 @@ export class MemoryLog implements LogReader {
   append(entries: readonly Entry[]): void {
     const first = entries[0];
     if (first === undefined) return;
-    if (first.index < this.offset)
+    if (!(first.index >= this.offset))
       assert(false, `memory log: append at ${first.index} below first index ${this.offset}`);
-    if (first.index > this.last + 1)
+    if (!(first.index <= this.last + 1))
       assert(false, `memory log: append at ${first.index} leaves a gap`);
     this.truncateAfter(first.index - 1);
     this.chunks.push(entries as Entry[]);

@@ -168,7 +168,7 @@ export class Raft {
         false,
         `${this.describe()}: log reader's first index ${snapshotIndex + 1} does not follow its snapshot`,
       );
-    if (lastIndex < snapshotIndex)
+    if (!(lastIndex >= snapshotIndex))
       assert(false, `${this.describe()}: last index below the snapshot`);
     let commit = Math.max(hardState.commit, snapshotIndex);
     if (commit > lastIndex) {

@@ -101,7 +101,8 @@ export class Unstable {
       this.offset = first;
       this.entries = [];
     } else {
-      if (first >= end) assert(false, `unstable: append at ${first} leaves a gap after ${end - 1}`);
+      if (!(first < end))
+        assert(false, `unstable: append at ${first} leaves a gap after ${end - 1}`);
       this.entries = this.entries.slice(0, first - this.offset);
     }
     // Native copies: a batch of thousands of entries is one memcpy, not a push loop.

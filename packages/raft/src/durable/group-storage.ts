@@ -126,7 +126,7 @@ export class GroupStorage implements LogReader {
     this.checkStageable();
     assertSafeNonNegative(index, 'compaction index');
     if (index <= this.log.base.index) return;
-    if (index > this.log.lastIndex)
+    if (!(index <= this.log.lastIndex))
       assert(false, `cannot compact past the last index ${this.log.lastIndex}`);
     this.stager.stageCompact(this.log, index);
   }
@@ -156,9 +156,9 @@ export class GroupStorage implements LogReader {
 
   private stageEntries(entries: readonly Entry[]): void {
     const first = entries[0] as Entry;
-    if (first.index <= this.log.base.index)
+    if (!(first.index > this.log.base.index))
       assert(false, `entries at ${first.index} are compacted`);
-    if (first.index > this.log.lastIndex + 1)
+    if (!(first.index <= this.log.lastIndex + 1))
       assert(false, `entries at ${first.index} leave a gap`);
     let previousTerm = this.log.term(first.index - 1) ?? 0;
     for (let i = 0; i < entries.length; i++) {

@@ -186,6 +186,15 @@ test('bad options are refused at construction with a typed error', (t) => {
   t.notThrows(() => new RawNode(base));
 });
 
+test('MemoryLog: an append at an index that is not a number fails its invariant', (t) => {
+  // The check is written !(a >= b), not a < b: with NaN only the first form fails, and a
+  // rewrite that flipped the comparison once let a NaN index through.
+  const log = new MemoryLog({ config: { voters: [1], outgoingVoters: [], learners: [] } });
+  const entry = { index: Number.NaN, term: 1, type: 0 as const, data: new Uint8Array(0) };
+  t.throws(() => log.append([entry]), { message: /append at NaN/ });
+  t.is(log.lastIndex(), 0);
+});
+
 test('MemoryLog: appends replace a suffix, compaction keeps what follows the snapshot', (t) => {
   const log = new MemoryLog({ config: { voters: [1], outgoingVoters: [], learners: [] } });
   const entry = (index: number, term: number) => ({

@@ -83,7 +83,7 @@ export class KeyMap {
       this.hashes.set(h, slot * 4);
       this.size += 1;
     } else {
-      if (offset <= previous)
+      if (!(offset > previous))
         assert(false, `key map offsets go forward (${previous} then ${offset})`);
     }
     this.offsets[slot] = offset;

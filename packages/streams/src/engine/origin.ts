@@ -115,7 +115,8 @@ function topicOf(bytes: Uint8Array, end: number): string {
     if (same) return lastTopic;
   }
   lastTopic = decoder.decode(bytes.subarray(0, end));
-  lastTopicBytes = bytes.slice(0, end);
+  // A copy: on a Buffer `slice` is a view, and the caller's bytes may be reused.
+  lastTopicBytes = new Uint8Array(bytes.subarray(0, end));
   return lastTopic;
 }
 

@@ -224,7 +224,7 @@ export class TopologyGraph {
 
   build(): Topology {
     for (const [store, users] of this.storeUsers) {
-      if (users.length <= 0) assert(false, `store ${store} has users`);
+      if (!(users.length > 0)) assert(false, `store ${store} has users`);
     }
     for (const store of this.stores.keys()) {
       if (!this.storeUsers.has(store))
