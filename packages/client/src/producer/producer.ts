@@ -28,7 +28,12 @@ import type { BatchSettings } from './batch.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { IdentityManager } from './identity.ts';
 import { type Message, type NormalizedMessage, normalizeMessage } from './message.ts';
-import { createPartitioner, type Partitioner, type PartitionerOption } from './partitioners.ts';
+import {
+  createPartitioner,
+  type Partitioner,
+  type PartitionerArgs,
+  type PartitionerOption,
+} from './partitioners.ts';
 import { type RecordMetadata, SendTracker } from './send-tracker.ts';
 import { Sender } from './sender.ts';
 
@@ -93,12 +98,8 @@ export class Producer {
    * One args object for every record (it was an allocation a record): the built-in
    * partitioners keep nothing of it, and a custom function gets a copy of its own.
    */
-  private readonly partitionerArgs: {
-    topic: string;
-    partitionCount: number;
-    key: Uint8Array | null;
-    value: Uint8Array | null;
-  } = { topic: '', partitionCount: 0, key: null, value: null };
+  private readonly partitionerArgs: { -readonly [K in keyof PartitionerArgs]: PartitionerArgs[K] } =
+    { topic: '', partitionCount: 0, key: null, value: null };
   private readonly accumulator: RecordAccumulator;
   private readonly pool: BufferPool;
   private readonly sender: Sender;
