@@ -10,7 +10,6 @@
  *
  * Header `tributary.origin`: UTF-8 `<topic> <partition> <offset> <sequence>`.
  */
-import { assert } from '../assert.ts';
 import type { RecordHeader, RecordHeaders } from './record.ts';
 
 export const originHeaderKey = 'tributary.origin';
@@ -22,124 +21,34 @@ export interface Origin {
   readonly sequence: number;
 }
 
-const space = 0x20;
-const digitZero = 0x30;
+const decoder = new TextDecoder();
 
-/**
- * The header for `origin`. Written byte by byte into one small buffer (Node's shared pool):
- * this runs for every record a task sends, and a formatted string plus its conversion were
- * the largest allocation of the engine (docs/benchmarks.md, Streams).
- */
+/** `<topic> <partition> <offset> <sequence>`, the numbers in plain decimal digits. */
+const originPattern = /^(\S+) (\d+) (\d+) (\d+)$/;
+
 export function originHeader(origin: Origin): RecordHeader {
-  const { topic, partition, offset, sequence } = origin;
-  if (!isPlainDecimal(partition) || !isPlainDecimal(offset) || !isPlainDecimal(sequence)) {
-    // Not from a real input record (a test driver's made-up offset, say): written as text,
-    // as before, and refused as malformed by readOrigin.
-    const text = `${topic} ${partition} ${offset} ${sequence}`;
-    return { key: originHeaderKey, value: Buffer.from(text, 'latin1') };
-  }
-  const size =
-    topic.length + 3 + decimalDigits(partition) + decimalDigits(offset) + decimalDigits(sequence);
-  const value = Buffer.allocUnsafe(size);
-  // Topic names are ASCII ([a-zA-Z0-9._-]), so latin1 bytes are the UTF-8 bytes.
-  let at = value.write(topic, 0, 'latin1');
-  value[at++] = space;
-  at = writeDecimal(value, at, partition);
-  value[at++] = space;
-  at = writeDecimal(value, at, offset);
-  value[at++] = space;
-  at = writeDecimal(value, at, sequence);
-  if (at !== size) assert(false, `origin header of ${at} bytes, ${size} expected`);
-  return { key: originHeaderKey, value };
+  const text = `${origin.topic} ${origin.partition} ${origin.offset} ${origin.sequence}`;
+  // Topic names are ASCII ([a-zA-Z0-9._-]), so latin1 bytes are the UTF-8 bytes, and
+  // Buffer.from draws them from a shared slab instead of a new ArrayBuffer per record.
+  return { key: originHeaderKey, value: Buffer.from(text, 'latin1') };
 }
 
 /**
  * The origin a record carries, or undefined when it has none or it is malformed: anything
  * but `<topic> <partition> <offset> <sequence>` with the three numbers in plain decimal
- * digits and at most 2^53 - 1. Parsed from the bytes, without the intermediate strings and
- * arrays that decoding and splitting make, because it runs for every repartition record.
+ * digits (no sign, hex, exponent or fraction) and at most 2^53 - 1.
  */
 export function readOrigin(headers: RecordHeaders): Origin | undefined {
-  const bytes = originBytes(headers);
-  if (bytes === undefined) return undefined;
-  const topicEnd = bytes.indexOf(space);
-  if (topicEnd <= 0) return undefined;
-  const numbers = [0, 0, 0] as [number, number, number];
-  let field = 0;
-  let value = 0;
-  let digits = 0;
-  // The end of the bytes closes the last number as a space would.
-  for (let at = topicEnd + 1; at <= bytes.length; at++) {
-    const byte = at < bytes.length ? bytes[at]! : space;
-    if (byte === space) {
-      if (digits === 0 || field === numbers.length || !Number.isSafeInteger(value)) {
-        return undefined;
-      }
-      numbers[field] = value;
-      field += 1;
-      value = 0;
-      digits = 0;
-      continue;
-    }
-    const digit = byte - digitZero;
-    if (digit < 0 || digit > 9) return undefined;
-    value = value * 10 + digit;
-    digits += 1;
-  }
-  if (field !== numbers.length) return undefined;
-  const [partition, offset, sequence] = numbers;
-  return { topic: topicOf(bytes, topicEnd), partition, offset, sequence };
-}
-
-function originBytes(headers: RecordHeaders): Uint8Array | undefined {
-  for (let index = 0; index < headers.length; index++) {
-    const header = headers[index]!;
-    if (header.key === originHeaderKey) return header.value ?? undefined;
-  }
-  return undefined;
-}
-
-/** A task reads origins of a few input topics over and over: the last name is reused. */
-let lastTopic = '';
-let lastTopicBytes: Uint8Array = new Uint8Array(0);
-
-function topicOf(bytes: Uint8Array, end: number): string {
-  if (end === lastTopicBytes.length) {
-    let same = true;
-    for (let index = 0; index < end; index++) {
-      if (bytes[index] !== lastTopicBytes[index]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return lastTopic;
-  }
-  lastTopic = decoder.decode(bytes.subarray(0, end));
-  // A copy: on a Buffer `slice` is a view, and the caller's bytes may be reused.
-  lastTopicBytes = new Uint8Array(bytes.subarray(0, end));
-  return lastTopic;
-}
-
-const decoder = new TextDecoder();
-
-function isPlainDecimal(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0;
-}
-
-function decimalDigits(value: number): number {
-  let digits = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits += 1;
-  return digits;
-}
-
-function writeDecimal(bytes: Buffer, at: number, value: number): number {
-  const digits = decimalDigits(value);
-  let rest = value;
-  for (let index = at + digits - 1; index >= at; index--) {
-    bytes[index] = digitZero + (rest % 10);
-    rest = Math.floor(rest / 10);
-  }
-  return at + digits;
+  const header = headers.find((h) => h.key === originHeaderKey);
+  if (!header?.value) return undefined;
+  const match = originPattern.exec(decoder.decode(header.value));
+  if (match === null) return undefined;
+  const partition = Number(match[2]);
+  const offset = Number(match[3]);
+  const sequence = Number(match[4]);
+  if (!Number.isSafeInteger(partition) || !Number.isSafeInteger(offset)) return undefined;
+  if (!Number.isSafeInteger(sequence)) return undefined;
+  return { topic: match[1] as string, partition, offset, sequence };
 }
 
 /** Whether origin `a` comes strictly after `[offset, sequence]` in its input partition. */
