@@ -6,7 +6,7 @@ const topicName = fc.stringMatching(/^[a-zA-Z0-9._-]{1,40}$/);
 const field = fc.oneof(fc.nat(1000), fc.maxSafeNat());
 const origin = fc.record({ topic: topicName, partition: field, offset: field, sequence: field });
 
-/** The header as written before it was built byte by byte: the format on disk. */
+/** The documented header text, formatted independently of originHeader: the format on disk. */
 const textOf = (o: Origin) => `${o.topic} ${o.partition} ${o.offset} ${o.sequence}`;
 const headerWith = (text: string) => [{ key: originHeaderKey, value: Buffer.from(text, 'latin1') }];
 
@@ -30,7 +30,7 @@ test('origins of different topics read back with their own topic', (t) => {
   for (const o of [a, b, a, c, c, b]) t.deepEqual(readOrigin([originHeader(o)]), o);
 });
 
-test('the remembered topic name does not change when the bytes it was read from are reused', (t) => {
+test('a topic name read earlier does not change when the bytes it was read from are reused', (t) => {
   const reused = Buffer.from('words 0 1 0', 'latin1');
   t.is(readOrigin([{ key: originHeaderKey, value: reused }])?.topic, 'words');
   reused.write('lines', 0, 'latin1');
