@@ -25,6 +25,12 @@ export const ErrorCode = {
   InvalidFetchSize: entry(4, 'INVALID_FETCH_SIZE', false, 'fetch size out of range'),
   LeaderNotAvailable: entry(5, 'LEADER_NOT_AVAILABLE', true, 'partition has no leader now'),
   NotLeader: entry(6, 'NOT_LEADER_OR_FOLLOWER', true, 'this node does not lead it'),
+  OffsetNotAvailable: entry(
+    78,
+    'OFFSET_NOT_AVAILABLE',
+    true,
+    'a new leader has not yet applied what earlier leaders committed',
+  ),
   RequestTimedOut: entry(7, 'REQUEST_TIMED_OUT', true, 'request timed out'),
   MessageTooLarge: entry(10, 'MESSAGE_TOO_LARGE', false, 'batch larger than allowed'),
   NetworkException: entry(13, 'NETWORK_EXCEPTION', true, 'connection failed'),

@@ -334,10 +334,12 @@ export async function handleListOffsets(
         t.partitions.map(async ({ partition, timestamp }) => {
           try {
             const replica = leaderReplica(context, t.name, partition);
-            if (timestamp === latestTimestamp)
-              return { partition, error: 0, offset: replica.highWatermark, timestamp: -1 };
             if (timestamp === earliestTimestamp)
               return { partition, error: 0, offset: replica.log.logStartOffset, timestamp: -1 };
+            // The end, or where a timestamp falls, needs every committed record applied.
+            replica.requireCaughtUp();
+            if (timestamp === latestTimestamp)
+              return { partition, error: 0, offset: replica.highWatermark, timestamp: -1 };
             const hit = await replica.log.offsetForTimestamp(timestamp);
             return hit
               ? { partition, error: 0, offset: hit.offset, timestamp: hit.timestamp }

@@ -85,6 +85,8 @@ export class PartitionReplica implements GroupStateMachine {
   private role: Role = Role.Follower;
   private term = 0;
   private sequencer: LeaderSequencer | undefined;
+  /** The term whose first entry this replica applied as its leader (0: none). */
+  private caughtUpTerm = 0;
   private readonly applyWaiters = new Map<number, ApplyWaiter>();
   private readonly dataWaiters = new Set<() => void>();
   private fencedBy: Error | undefined;
@@ -153,6 +155,7 @@ export class PartitionReplica implements GroupStateMachine {
           this.producers,
           this.log.logEndOffset,
         );
+        this.caughtUpTerm = this.term;
         this.listener?.leaderReady(this, this.term);
       }
     }
@@ -290,6 +293,7 @@ export class PartitionReplica implements GroupStateMachine {
 
   private loseLeadership(leader: number): void {
     this.sequencer = undefined;
+    this.caughtUpTerm = 0;
     this.listener?.leadershipLost(this);
     const error = notLeader(leader);
     for (const waiter of this.applyWaiters.values()) waiter.reject(error);
@@ -469,8 +473,32 @@ export class PartitionReplica implements GroupStateMachine {
     if (this.fenced) throw new ProtocolError(ErrorCode.StorageError, 'replica unavailable');
   }
 
-  /** Committed batches from `offset`; empty at the high watermark. */
+  /**
+   * Whether this replica leads and has applied its term's first entry. Only then is every
+   * record an earlier leader committed (and may have served) in its log: a follower applies
+   * only what it knows is committed, so a leader just elected may still end below offsets
+   * readers have seen. Its log end is not the partition's end until then.
+   */
+  get caughtUpAsLeader(): boolean {
+    return this.role === Role.Leader && this.caughtUpTerm === this.term;
+  }
+
+  /** Throws the retriable OFFSET_NOT_AVAILABLE unless `caughtUpAsLeader`. */
+  requireCaughtUp(): void {
+    if (!this.caughtUpAsLeader)
+      throw new ProtocolError(
+        ErrorCode.OffsetNotAvailable,
+        `${this.topic}/${this.partition}: the leader is still applying earlier terms`,
+      );
+  }
+
+  /**
+   * Committed batches from `offset`; empty at the high watermark. A position past the log
+   * end is out of range only once the leader has caught up (see caughtUpAsLeader): before,
+   * it may be a position the previous leader served.
+   */
   read(offset: number, maxBytes: number): Promise<ReadResult> {
+    if (offset > this.log.logEndOffset) this.requireCaughtUp();
     return this.log.read(offset, maxBytes);
   }
 
