@@ -6,7 +6,8 @@
  * their offsets, up to the snapshot's end offset.
  */
 import { rm } from 'node:fs/promises';
-import { RecordBatchView } from '@tributary/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProtocolError, RecordBatchView } from '@tributary/protocol';
 import { type LogConfig, PartitionLog } from '@tributary/storage';
 import { ReplicaFencedError } from '../errors.ts';
 import type { ApplyCheckpoint } from './apply-checkpoint.ts';
@@ -24,18 +25,67 @@ export type CopySource = (offset: number, maxBytes: number) => Promise<CopyRead>
 
 const copyReadBytes = 4 * 1024 * 1024;
 
+/**
+ * How a copy rides out reads that fail for a reason that passes: the leader changed or is
+ * still being elected or catching up (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE,
+ * OFFSET_NOT_AVAILABLE), a connection was refused or dropped, a request timed out. Any
+ * replica holds the same committed records, so the copy goes on from whichever node leads
+ * next. Before, such a failure failed the snapshot's restore and the host fenced the replica
+ * until its node restarted: a leader change during a long copy (a rolling restart) left a
+ * replica out of its group.
+ */
+export interface CopyRetry {
+  /** Give up (and fence the replica) once a read has kept failing this long. */
+  readonly giveUpAfterMs: number;
+  readonly backoffMsInitial: number;
+  readonly backoffMsMax: number;
+}
+
+export const copyRetryDefault: CopyRetry = {
+  giveUpAfterMs: 120_000,
+  backoffMsInitial: 100,
+  backoffMsMax: 2_000,
+};
+
+/** Whether a failed read may succeed if asked again (of the same or the next leader). */
+function passes(error: unknown): boolean {
+  if (error instanceof ProtocolError) return error.retriable;
+  // A socket error (ECONNREFUSED, ECONNRESET...), before any answer could say more.
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+async function readRetrying(
+  source: CopySource,
+  offset: number,
+  retry: CopyRetry,
+): Promise<CopyRead> {
+  const giveUpAt = Date.now() + retry.giveUpAfterMs;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await source(offset, copyReadBytes);
+    } catch (error) {
+      if (!passes(error) || Date.now() >= giveUpAt) throw error;
+      await sleep(Math.min(retry.backoffMsMax, retry.backoffMsInitial * 2 ** attempt));
+    }
+  }
+}
+
 export async function rebuildLogFromLeader(options: {
   readonly directory: string;
   readonly config: LogConfig;
   readonly image: ApplyCheckpoint;
   readonly source: CopySource;
+  readonly retry?: CopyRetry;
 }): Promise<PartitionLog> {
-  const { image, source } = options;
+  const { image } = options;
+  const retry = options.retry ?? copyRetryDefault;
+  const read = (offset: number) => readRetrying(options.source, offset, retry);
   let start = Math.min(image.logStartOffset, image.nextOffset);
-  let first = start < image.nextOffset ? await source(start, copyReadBytes) : undefined;
+  let first = start < image.nextOffset ? await read(start) : undefined;
   if (first?.belowStart) {
     start = Math.min(first.logStartOffset, image.nextOffset);
-    first = start < image.nextOffset ? await source(start, copyReadBytes) : undefined;
+    first = start < image.nextOffset ? await read(start) : undefined;
   }
   await rm(options.directory, { recursive: true, force: true });
   const log = await PartitionLog.open({
@@ -43,19 +93,19 @@ export async function rebuildLogFromLeader(options: {
     config: options.config,
     initialOffset: start,
   });
-  let read = first;
+  let chunk = first;
   while (log.logEndOffset < image.nextOffset) {
-    if (!read || read.batches.length === 0) {
+    if (!chunk || chunk.batches.length === 0) {
       await log.close();
       throw new ReplicaFencedError(
         `the leader has no records from ${log.logEndOffset} to ${image.nextOffset} to copy`,
       );
     }
-    for (const bytes of read.batches) {
+    for (const bytes of chunk.batches) {
       if (new RecordBatchView(bytes).baseOffset >= image.nextOffset) break;
       await log.appendCopied(Uint8Array.from(bytes));
     }
-    if (log.logEndOffset < image.nextOffset) read = await source(log.logEndOffset, copyReadBytes);
+    if (log.logEndOffset < image.nextOffset) chunk = await read(log.logEndOffset);
   }
   if (log.logEndOffset !== image.nextOffset) {
     await log.close();

@@ -1,0 +1,160 @@
+/**
+ * A replica sent a snapshot copies the records from the leader. Regression: a read that
+ * failed because the leader changed during the copy (or a connection dropped) failed the
+ * restore, and the host then fenced the replica until its node restarted. Reads that fail
+ * for a reason that passes are now retried, from whichever node leads next.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, encodeRecordBatch, initChecksums, ProtocolError } from '@tributary/protocol';
+import { type Entry, EntryType } from '@tributary/raft';
+import { PartitionLog } from '@tributary/storage';
+import test from 'ava';
+import { silentLogger } from '../../src/logger.ts';
+import {
+  type ApplyCheckpoint,
+  emptyCheckpoint,
+  encodeApplyCheckpoint,
+} from '../../src/partition/apply-checkpoint.ts';
+import { encodePartitionEntry } from '../../src/partition/entry.ts';
+import { PartitionReplica } from '../../src/partition/replica.ts';
+import { type CopySource, rebuildLogFromLeader } from '../../src/partition/replica-copy.ts';
+
+async function replicaIn(directory: string, copySource?: CopySource): Promise<PartitionReplica> {
+  await initChecksums();
+  const log = await PartitionLog.open({ directory: join(directory, 'log') });
+  return new PartitionReplica({
+    topic: 't',
+    partition: 0,
+    groupId: 7,
+    nodeId: 1,
+    directory,
+    log,
+    checkpoint: emptyCheckpoint,
+    logger: silentLogger,
+    copySource: () =>
+      copySource ??
+      (() => {
+        throw new Error('this replica copies nothing');
+      }),
+  });
+}
+
+function dataEntry(index: number, baseOffset: number, count: number): Entry {
+  const batch = encodeRecordBatch(
+    Array.from({ length: count }, (_, i) => ({
+      key: null,
+      value: Buffer.from(`record ${baseOffset + i}`),
+      timestamp: 1,
+    })),
+    { baseOffset },
+  );
+  return { index, term: 1, type: EntryType.Data, data: encodePartitionEntry([batch]) };
+}
+
+/** A leader replica holding offsets 0..8 in three entries, and its checkpoint (the image). */
+async function leaderWithImage(root: string) {
+  const leader = await replicaIn(join(root, 'leader'));
+  await leader.apply([dataEntry(1, 0, 2), dataEntry(2, 2, 3), dataEntry(3, 5, 4)]);
+  const image = (await leader.checkpoint()) as ApplyCheckpoint;
+  const readFromLeader: CopySource = async (offset, maxBytes) => {
+    const read = await leader.read(offset, maxBytes);
+    return { batches: read.batches, logStartOffset: read.logStartOffset, belowStart: false };
+  };
+  return { leader, image, readFromLeader };
+}
+
+const econnrefused = () =>
+  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+
+test('a copy goes on through a leader change and a refused connection', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const { leader, image, readFromLeader } = await leaderWithImage(root);
+  t.teardown(() => leader.close());
+  // Each read fails in turn as it would while the leader moves: the old leader steps down,
+  // no leader is known, the connection to the next is refused, the next is still applying.
+  const failures = [
+    () => new ProtocolError(ErrorCode.NotLeader, 'stepped down'),
+    () => new ProtocolError(ErrorCode.LeaderNotAvailable, 'no leader known'),
+    econnrefused,
+    () => new ProtocolError(ErrorCode.OffsetNotAvailable, 'the new leader is catching up'),
+  ];
+  const asked: number[] = [];
+  const source: CopySource = (offset, maxBytes) => {
+    asked.push(offset);
+    const failure = failures.shift();
+    return failure ? Promise.reject(failure()) : readFromLeader(offset, maxBytes);
+  };
+  const directory = join(root, 'follower');
+  const follower = await replicaIn(directory, source);
+  t.teardown(() => follower.close());
+  await follower.restore({
+    metadata: { index: 3, term: 1, config: { voters: [1], outgoingVoters: [], learners: [] } },
+    data: encodeApplyCheckpoint(image),
+  });
+  t.is(follower.fenced, undefined, 'the replica is serving, not fenced');
+  t.is(follower.log.logEndOffset, 9);
+  t.deepEqual(asked, [0, 0, 0, 0, 0], 'four failed reads, then the copy');
+  const read = await follower.log.read(0, 1024 * 1024);
+  t.is(read.batches.length, 3, 'every batch copied');
+  read.release();
+});
+
+test('a read refused for a reason that does not pass fails the copy at once', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const { leader, image } = await leaderWithImage(root);
+  t.teardown(() => leader.close());
+  let calls = 0;
+  const refused = rebuildLogFromLeader({
+    directory: join(root, 'copy'),
+    config: leader.log.config,
+    image,
+    source: () => {
+      calls += 1;
+      return Promise.reject(new ProtocolError(ErrorCode.InvalidRequest, 'refused'));
+    },
+  });
+  const error = await t.throwsAsync(refused);
+  t.regex(error.message, /INVALID_REQUEST/);
+  t.is(calls, 1);
+  // A programming error is not a passing condition either.
+  calls = 0;
+  await t.throwsAsync(
+    rebuildLogFromLeader({
+      directory: join(root, 'copy'),
+      config: leader.log.config,
+      image,
+      source: () => {
+        calls += 1;
+        throw new TypeError('a bug');
+      },
+    }),
+    { instanceOf: TypeError },
+  );
+  t.is(calls, 1);
+});
+
+test('a copy whose reads keep failing gives up after its time', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const { leader, image } = await leaderWithImage(root);
+  t.teardown(() => leader.close());
+  let calls = 0;
+  const error = await t.throwsAsync(
+    rebuildLogFromLeader({
+      directory: join(root, 'copy'),
+      config: leader.log.config,
+      image,
+      source: () => {
+        calls += 1;
+        return Promise.reject(new ProtocolError(ErrorCode.LeaderNotAvailable, 'none'));
+      },
+      retry: { giveUpAfterMs: 200, backoffMsInitial: 10, backoffMsMax: 20 },
+    }),
+  );
+  t.regex(error.message, /LEADER_NOT_AVAILABLE/);
+  t.true(calls >= 2, `retried before giving up (${calls} reads)`);
+});
