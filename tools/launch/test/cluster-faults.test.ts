@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { Api, encodeRecordBatch } from '@tributary/protocol';
 import test from 'ava';
 import type { LocalCluster } from '../src/local-cluster.ts';
@@ -150,4 +152,69 @@ test('a deleted topic is gone from every node and its name can be used again', a
   await send([{ key: null, value: Buffer.from('new'), timestamp: Date.now() }]);
 
   t.deepEqual(await driver.readAll('temp', 0), [{ offset: 0, value: 'new' }]);
+});
+
+// A replica whose data is damaged is set aside and rebuilt from the others. Before, it was
+// fenced for good (the node had to be repaired by hand), and removing its directory did not
+// help: the node's Raft log starts after its snapshot, and the group could not start from
+// an empty state machine.
+test('a replica with damaged data is set aside, rebuilt from the others, and leads again', async (t) => {
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'rebuild',
+    nodes: 3,
+    // Checkpoints and compaction soon, so the node's Raft log starts after a snapshot.
+    settings: { checkpointIntervalMs: 100, raftLogRetainEntries: 0 },
+  });
+  t.is((await driver.createTopic('events', 1, 3)).error, 0);
+  const send = await driver.idempotentSender('events', 0);
+  const sent: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const value = `r${i}`;
+    await send([{ key: null, value: Buffer.from(value), timestamp: Date.now() }]);
+    sent.push(value);
+  }
+  // The preferred replica (leadership returns to it once it is caught up) is the victim.
+  const [partition] = await driver.partitions('events');
+  const victim = partition!.replicas[0]!;
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // checkpoints, compaction
+  await cluster.stop(victim); // graceful: leadership moves away first
+  const partitions = join(cluster.node(victim).dataDir, 'partitions');
+  const directory = readdirSync(partitions).find((name) => name.startsWith('events-0.'))!;
+  truncateSync(join(partitions, directory, 'apply-checkpoint'), 10);
+  for (let i = 40; i < 60; i++) {
+    const value = `r${i}`;
+    await send([{ key: null, value: Buffer.from(value), timestamp: Date.now() }]);
+    sent.push(value);
+  }
+  await cluster.start(victim);
+
+  // The replica is created once the restarted node has caught up with the metadata.
+  const log = await retry('the damaged replica set aside', async () => {
+    const text = readFileSync(cluster.node(victim).logFile, 'utf8');
+    return text.includes('partition replica data damaged: set aside') ? text : undefined;
+  });
+  t.regex(log, /behind the local snapshot; restoring it/, "rebuilt from the node's snapshot");
+  const aside = readdirSync(join(cluster.node(victim).dataDir, 'damaged'));
+  t.is(aside.length, 1);
+  t.true(aside[0]!.startsWith(directory), `kept for inspection: ${aside[0]}`);
+  // Leadership comes back to the rebuilt replica, which then serves every record.
+  await retry(
+    'the rebuilt replica leads',
+    async () => {
+      const leader = await driver.leaderAddress('events', 0);
+      return leader?.endsWith(`:${cluster.node(victim).clientPort}`) ? true : undefined;
+    },
+    90_000,
+  );
+  const records = await driver.readAll('events', 0);
+  t.deepEqual(
+    records.map((r) => r.value),
+    sent,
+  );
+  t.deepEqual(
+    records.map((r) => r.offset),
+    sent.map((_, i) => i),
+  );
+  const health = await cluster.health(victim);
+  t.true(health.healthy, JSON.stringify(health));
 });

@@ -4,8 +4,10 @@
  * duties: flush and checkpoint each partition log, then let its Raft log shrink; retention
  * and compaction passes.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ErrorCode, ProtocolError } from '@tributary/protocol';
+import { Role } from '@tributary/raft';
 import type { RaftHost } from '@tributary/raft/host';
 import { CorruptLogError, type LogConfig, PartitionLog } from '@tributary/storage';
 import { ReplicaFencedError } from '../errors.ts';
@@ -85,6 +87,8 @@ export class ReplicaManager {
   private readonly unopenable = new Map<number, UnopenedReplica>();
   private reconciling: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Replicas whose damaged data this node set aside to rebuild them (see setAsideDamaged). */
+  private setAside = 0;
 
   constructor(private readonly options: ReplicaManagerOptions) {}
 
@@ -98,6 +102,11 @@ export class ReplicaManager {
 
   all(): PartitionReplica[] {
     return [...this.replicas.values()];
+  }
+
+  /** How many replicas' damaged data this node set aside and rebuilt since it started. */
+  get damagedSetAside(): number {
+    return this.setAside;
   }
 
   /** Replicas assigned here that could not be opened at the last reconciliation, and why. */
@@ -146,7 +155,12 @@ export class ReplicaManager {
    */
   private async createReplicaOrRecord(topic: TopicRecord, p: PartitionRecord): Promise<void> {
     try {
-      await this.createReplica(topic, p);
+      try {
+        await this.createReplica(topic, p);
+      } catch (error) {
+        if (!(await this.setAsideDamaged(p, error))) throw error;
+        await this.createReplica(topic, p);
+      }
       this.unopenable.delete(p.groupId);
     } catch (error) {
       const reason = `${p.topic}/${p.partition}: ${(error as Error).message}`;
@@ -160,6 +174,37 @@ export class ReplicaManager {
       const damaged = error instanceof ReplicaFencedError || error instanceof CorruptLogError;
       this.unopenable.set(p.groupId, { reason, damaged });
     }
+  }
+
+  /**
+   * A replica whose data is damaged (a corrupt checkpoint or log, a log shorter than what it
+   * had made durable) but that has other replicas is rebuilt from them: its directory moves
+   * to `<dataDir>/damaged/` (kept for inspection; delete it when done), and the replica
+   * starts empty. Its Raft state is intact, so the Raft host restores it from the node's
+   * own snapshot, which copies the records from the leader, then applies the log after it
+   * (docs/operations.md). A single replica has nothing to rebuild from: it stays fenced.
+   * Returns whether the data was set aside.
+   */
+  private async setAsideDamaged(p: PartitionRecord, error: unknown): Promise<boolean> {
+    const damaged = error instanceof ReplicaFencedError || error instanceof CorruptLogError;
+    const voters = p.replicas.length;
+    if (!damaged || voters < 2) return false;
+    const directory = this.directoryOf(p);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const aside = join(this.options.dataDir, 'damaged', `${basename(directory)}-${stamp}`);
+    await mkdir(join(this.options.dataDir, 'damaged'), { recursive: true });
+    await rename(directory, aside);
+    this.setAside += 1;
+    this.options.logger.error(
+      'partition replica data damaged: set aside, rebuilding from the other replicas',
+      {
+        topic: p.topic,
+        partition: p.partition,
+        damage: (error as Error).message,
+        setAsideTo: aside,
+      },
+    );
+    return true;
   }
 
   private isAssignedHere(p: PartitionRecord): boolean {
@@ -195,8 +240,19 @@ export class ReplicaManager {
       log,
       checkpoint,
       logger: this.options.logger,
-      copySource: (r) => (offset, maxBytes) => {
-        const leader = this.options.host.group(r.groupId)?.status().leader ?? 0;
+      copySource: (r) => async (offset, maxBytes) => {
+        const group = this.options.host.group(r.groupId);
+        const leader = group?.status().leader ?? 0;
+        if (leader === this.options.nodeId) {
+          // Leading while rebuilding its own log (its Raft log is current, so it may win an
+          // election or be handed leadership): it cannot copy from itself. Hand leadership
+          // to a caught-up voter; the copy asks again after a backoff.
+          this.handOffLeadership(r.groupId);
+          throw new ProtocolError(
+            ErrorCode.LeaderNotAvailable,
+            `${r.topic}/${r.partition}: this replica leads while it rebuilds; handing off`,
+          );
+        }
         return this.options.readFromLeader(r, leader, offset, maxBytes);
       },
     });
@@ -217,6 +273,16 @@ export class ReplicaManager {
       group: p.groupId,
       applied: checkpoint.index,
     });
+  }
+
+  private handOffLeadership(groupId: number): void {
+    const group = this.options.host.group(groupId);
+    const status = group?.status();
+    if (!group || status?.role !== Role.Leader) return;
+    const target = status.progress
+      .filter((p) => p.id !== this.options.nodeId && !p.isLearner && p.recentActive)
+      .sort((a, b) => b.match - a.match)[0];
+    if (target) group.transferLeadership(target.id);
   }
 
   private async removeReplica(replica: PartitionReplica, deleteData: boolean): Promise<void> {

@@ -1,4 +1,4 @@
-/** Metadata states for tests: one broker registered, topics with one replica on it. */
+/** Metadata states for tests: topics of one partition, by default with one replica on one broker. */
 import {
   decodeMetadataRecord,
   encodeMetadataRecord,
@@ -7,22 +7,30 @@ import {
 import { MetadataState } from '../../src/metadata/state.ts';
 
 /** Each record goes through its wire encoding, as a follower of the metadata log sees it. */
-export function singleBrokerState(nodeId: number, topics: readonly string[]): MetadataState {
+export function singleBrokerState(
+  nodeId: number,
+  topics: readonly string[],
+  /** Each topic's one partition's replicas; each is registered as a broker. */
+  replicas: readonly number[] = [nodeId],
+): MetadataState {
   const state = new MetadataState();
+  const brokers = [...new Set([nodeId, ...replicas])];
   const records: MetadataRecord[] = [
-    {
-      type: 'register-broker',
-      nodeId,
-      host: '127.0.0.1',
-      port: 9001,
-      peerUrl: 'ws://127.0.0.1:9101',
-      incarnation: 'a',
-    },
+    ...brokers.map(
+      (id): MetadataRecord => ({
+        type: 'register-broker',
+        nodeId: id,
+        host: '127.0.0.1',
+        port: 9000 + id,
+        peerUrl: `ws://127.0.0.1:${9100 + id}`,
+        incarnation: 'a',
+      }),
+    ),
     ...topics.map(
       (name): MetadataRecord => ({
         type: 'create-topic',
         name,
-        assignment: [[nodeId]],
+        assignment: [[...replicas]],
         configs: {},
         internal: false,
       }),

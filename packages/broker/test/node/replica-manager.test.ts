@@ -2,9 +2,18 @@
  * Regression (found by the jepsen-style disk faults): on a node whose data for ONE partition
  * replica was damaged, reconciliation threw at that replica and never created the replicas
  * after it, so the node stopped hosting partitions whose data was intact, and /health did not
- * say so. Now the damaged replica stays down and is reported; the others start.
+ * say so. Now a damaged replica with nothing to rebuild from (a single replica) stays down
+ * and is reported, one with other replicas is set aside and rebuilt; the others start.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RaftHost, RaftWal } from '@tributary/raft/host';
@@ -16,8 +25,8 @@ import { singleBrokerState } from '../metadata/fixtures.ts';
 
 const nodeId = 1;
 
-function stateWithTopics(names: readonly string[]): MetadataState {
-  return singleBrokerState(nodeId, names);
+function stateWithTopics(names: readonly string[], replicas = [nodeId]): MetadataState {
+  return singleBrokerState(nodeId, names, replicas);
 }
 
 async function singleNodeHost(dataDir: string): Promise<RaftHost> {
@@ -34,7 +43,7 @@ async function singleNodeHost(dataDir: string): Promise<RaftHost> {
   });
 }
 
-test('a replica whose checkpoint is damaged stays down and is reported; the others start', async (t) => {
+test('a single replica whose checkpoint is damaged stays down and is reported; the others start', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'replica-manager-'));
   const host = await singleNodeHost(dataDir);
   const replicas = new ReplicaManager({
@@ -110,4 +119,48 @@ test('a replica that cannot close does not keep the others from closing', async 
   await replicas.close();
   t.true(errors.includes('partition replica did not close cleanly'));
   await t.throwsAsync(b!.log.flush(), { message: /closed/ }, 'b was closed');
+});
+
+// A replica with other replicas to copy from is not left fenced: its damaged data is set
+// aside (kept for inspection) and it starts empty; the Raft host then rebuilds it (see
+// tools/launch/test/cluster-faults.test.ts for the whole rebuild on real processes).
+test('a damaged replica of a replicated partition is set aside and starts empty', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'replica-manager-'));
+  const host = await singleNodeHost(dataDir);
+  const errors: string[] = [];
+  const replicas = new ReplicaManager({
+    nodeId,
+    dataDir,
+    host,
+    logger: { ...silentLogger, error: (message) => errors.push(message) },
+    raftLogRetainEntries: 100,
+    messageBytesMax: 1024 * 1024,
+    readFromLeader: () => Promise.reject(new Error('no leader to read from in this test')),
+  });
+  t.teardown(async () => {
+    await replicas.close();
+    await host.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const state = stateWithTopics(['a'], [nodeId, 2, 3]);
+  const group = state.topics.get('a')!.partitions[0]!.groupId;
+  const damagedDir = join(dataDir, 'partitions', `a-0.${group}`);
+  mkdirSync(damagedDir, { recursive: true });
+  writeFileSync(join(damagedDir, 'apply-checkpoint'), 'not a checkpoint');
+
+  await replicas.reconcile(state);
+
+  t.truthy(replicas.get('a', 0), 'the replica runs');
+  t.deepEqual(replicas.unopened(), []);
+  t.is(replicas.damagedSetAside, 1);
+  t.true(errors.some((e) => e.includes('set aside')));
+  const aside = readdirSync(join(dataDir, 'damaged'));
+  t.is(aside.length, 1);
+  t.true(aside[0]!.startsWith(`a-0.${group}-`));
+  t.is(
+    readFileSync(join(dataDir, 'damaged', aside[0]!, 'apply-checkpoint'), 'utf8'),
+    'not a checkpoint',
+    'the damaged data is kept as it was',
+  );
+  t.true(existsSync(damagedDir), 'a fresh directory in its place');
 });

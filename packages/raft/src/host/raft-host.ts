@@ -30,6 +30,7 @@ import {
   MessageType,
   type NodeId,
   type Ready,
+  type Snapshot,
 } from '../core/types.ts';
 import type { GroupStorage } from '../durable/group-storage.ts';
 import type { RaftWal } from '../durable/wal.ts';
@@ -170,6 +171,13 @@ export class RaftHost {
     if (storage.fault) throw storage.fault;
     this.completeInterruptedCompaction(storage);
     const initial = storage.initialState();
+    const local = storage.snapshot();
+    // The state machine lost state this node's Raft log no longer holds (its data was
+    // damaged and set aside, or removed): it restarts from the node's own snapshot.
+    const restoreLocal =
+      options.applied !== undefined && local !== undefined && options.applied < local.metadata.index
+        ? local
+        : undefined;
     if (options.bootstrap && initial.config.voters.length === 0 && storage.lastIndex() === 0) {
       storage.stage({ config: options.bootstrap });
     }
@@ -190,7 +198,7 @@ export class RaftHost {
         ? {}
         : {
             applied: Math.min(
-              options.applied,
+              restoreLocal?.metadata.index ?? options.applied,
               Math.max(initial.hardState.commit, storage.firstIndex() - 1),
             ),
           }),
@@ -204,8 +212,30 @@ export class RaftHost {
       (g, error, during) => this.fenceGroup(g, error, during),
     );
     this.groups.set(id, group);
+    if (restoreLocal) this.restoreFromLocalSnapshot(group, restoreLocal, options.applied ?? 0);
     this.markDirty(group);
     return group;
+  }
+
+  /**
+   * Before anything else is applied, the state machine restores the node's own snapshot, as
+   * a follower installs a leader's; the entries after it follow from the log. Before this,
+   * a state machine behind the local snapshot (a partition whose damaged data was set aside)
+   * made the core refuse to start the group. A restore that fails fences the group.
+   */
+  private restoreFromLocalSnapshot(group: HostedGroup, snapshot: Snapshot, applied: number): void {
+    this.options.logger.warn('raft group: state machine behind the local snapshot; restoring it', {
+      group: group.id,
+      applied,
+      snapshotIndex: snapshot.metadata.index,
+    });
+    const restored = group.applyTail
+      .then(() => group.stateMachine.restore(snapshot))
+      .catch((error: unknown) =>
+        this.fenceGroup(group, error as Error, 'restoring its local snapshot'),
+      );
+    group.applyTail = restored;
+    this.track(restored);
   }
 
   /**
@@ -514,6 +544,8 @@ export class RaftHost {
   }
 
   private async applyReady({ group, ready }: Taken): Promise<void> {
+    // A fenced group's state machine may be half restored or half applied: nothing more.
+    if (group.fault || group.removed) return;
     try {
       if (ready.softState)
         group.stateMachine.onSoftState(ready.softState, group.node.status().term);
