@@ -13,7 +13,8 @@ async function metricValue(
   labels: string,
 ): Promise<number | undefined> {
   const response = await fetch(`http://127.0.0.1:${cluster.node(nodeId).metricsPort}/metrics`);
-  const line = (await response.text()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  const series = labels === '' ? `${name} ` : `${name}{${labels}} `;
+  const line = (await response.text()).split('\n').find((l) => l.startsWith(series));
   return line ? Number(line.split(' ')[1]) : undefined;
 }
 
@@ -217,4 +218,5 @@ test('a replica with damaged data is set aside, rebuilt from the others, and lea
   );
   const health = await cluster.health(victim);
   t.true(health.healthy, JSON.stringify(health));
+  t.is(await metricValue(cluster, victim, 'tributary_damaged_replicas_set_aside_total', ''), 1);
 });

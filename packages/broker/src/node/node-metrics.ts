@@ -56,6 +56,10 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
     'tributary_fenced_replicas',
     'Local partition replicas stopped by a failure.',
   );
+  const setAside = registry.gauge(
+    'tributary_damaged_replicas_set_aside_total',
+    'Local partition replicas whose damaged data was set aside (under <data>/damaged) to rebuild them from the other replicas.',
+  );
   const authFailures = registry.gauge(
     'tributary_peer_auth_failures_total',
     'Peer handshakes refused.',
@@ -99,6 +103,7 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
       campaigns.set({ group: id }, status.counters.campaigns);
     }
     fenced.set({}, fencedCount);
+    setAside.set({}, replicas.damagedSetAside);
     const stats = host.stats();
     groups.set({}, stats.groups);
     syncs.set({}, stats.syncs);

@@ -87,8 +87,8 @@ export class ReplicaManager {
   private readonly unopenable = new Map<number, UnopenedReplica>();
   private reconciling: Promise<void> = Promise.resolve();
   private closed = false;
-  /** Replicas whose damaged data this node set aside to rebuild them (see setAsideDamaged). */
-  private setAside = 0;
+  /** Groups whose damaged data this process set aside to rebuild them (see setAsideDamaged). */
+  private readonly setAside = new Set<number>();
 
   constructor(private readonly options: ReplicaManagerOptions) {}
 
@@ -106,7 +106,7 @@ export class ReplicaManager {
 
   /** How many replicas' damaged data this node set aside and rebuilt since it started. */
   get damagedSetAside(): number {
-    return this.setAside;
+    return this.setAside.size;
   }
 
   /** Replicas assigned here that could not be opened at the last reconciliation, and why. */
@@ -187,14 +187,15 @@ export class ReplicaManager {
    */
   private async setAsideDamaged(p: PartitionRecord, error: unknown): Promise<boolean> {
     const damaged = error instanceof ReplicaFencedError || error instanceof CorruptLogError;
-    const voters = p.replicas.length;
-    if (!damaged || voters < 2) return false;
+    // Once per group and process: data damaged again right after a rebuild started is a
+    // disk to replace, not something to set aside in a loop.
+    if (!damaged || p.replicas.length < 2 || this.setAside.has(p.groupId)) return false;
     const directory = this.directoryOf(p);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const aside = join(this.options.dataDir, 'damaged', `${basename(directory)}-${stamp}`);
     await mkdir(join(this.options.dataDir, 'damaged'), { recursive: true });
     await rename(directory, aside);
-    this.setAside += 1;
+    this.setAside.add(p.groupId);
     this.options.logger.error(
       'partition replica data damaged: set aside, rebuilding from the other replicas',
       {
