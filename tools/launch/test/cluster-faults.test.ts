@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Api, encodeRecordBatch } from '@tributary/protocol';
 import test from 'ava';
@@ -219,4 +219,62 @@ test('a replica with damaged data is set aside, rebuilt from the others, and lea
   const health = await cluster.health(victim);
   t.true(health.healthy, JSON.stringify(health));
   t.is(await metricValue(cluster, victim, 'tributary_damaged_replicas_set_aside_total', ''), 1);
+});
+
+// The documented repair of a node whose Raft WAL is corrupt before its fsynced position
+// (docs/operations.md): it refuses to start; its WAL segments are moved aside, the
+// acknowledged-state file kept; it then starts, re-learns every group from its peers
+// without voting until it has, and serves again.
+test('a node whose Raft WAL is corrupt refuses to start, and starts again once its WAL is moved aside', async (t) => {
+  const { cluster, driver } = await startDrivenCluster(t, {
+    name: 'wal-repair',
+    nodes: 3,
+    settings: { checkpointIntervalMs: 100 },
+  });
+  t.is((await driver.createTopic('events', 1, 3)).error, 0);
+  const send = await driver.idempotentSender('events', 0);
+  const sent: string[] = [];
+  const sendSome = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const value = `r${sent.length}`;
+      await send([{ key: null, value: Buffer.from(value), timestamp: Date.now() }]);
+      sent.push(value);
+    }
+  };
+  await sendSome(40);
+  const [partition] = await driver.partitions('events');
+  const victim = partition!.replicas[0]!;
+  await cluster.stop(victim);
+  const raft = join(cluster.node(victim).dataDir, 'raft');
+  const segment = join(raft, 'wal', readdirSync(join(raft, 'wal')).sort()[0]!);
+  // Damage every 256th byte of the first half: record headers included, valid records after.
+  const bytes = readFileSync(segment);
+  for (let at = 64; at < bytes.length / 2; at += 256) bytes[at] = (bytes[at] as number) ^ 0xff;
+  writeFileSync(segment, bytes);
+  await sendSome(20);
+  await t.throwsAsync(cluster.start(victim), { message: /exited/ }, 'it refuses to start');
+  t.regex(
+    readFileSync(cluster.node(victim).logFile, 'utf8'),
+    /RAFT_WAL_CORRUPT|holds corrupt records of the metadata log/,
+    'it says why, and how to repair it',
+  );
+
+  renameSync(join(raft, 'wal'), join(raft, 'wal.corrupt'));
+  await cluster.start(victim);
+  await sendSome(20);
+  await retry(
+    'the repaired node leads its preferred partition again',
+    async () => {
+      const leader = await driver.leaderAddress('events', 0);
+      return leader?.endsWith(`:${cluster.node(victim).clientPort}`) ? true : undefined;
+    },
+    90_000,
+  );
+  const records = await driver.readAll('events', 0);
+  t.deepEqual(
+    records.map((r) => r.value),
+    sent,
+  );
+  const health = await cluster.health(victim);
+  t.true(health.healthy, JSON.stringify(health));
 });

@@ -11,6 +11,7 @@ import { type Message, Role } from '@tributary/raft';
 import { PeerTransport, RaftHost, RaftWal, validateMessage } from '@tributary/raft/host';
 import type { NodeConfig } from '../config/options.ts';
 import { Controller } from '../controller/controller.ts';
+import { BrokerError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { MetadataState } from '../metadata/state.ts';
 import { type MetricsEndpoint, startMetricsEndpoint } from '../metrics/http.ts';
@@ -118,6 +119,18 @@ export class BrokerNode {
       segmentBytes: config.walSegmentBytes,
       logger: { warn: (event, fields) => logger.warn(event, fields) },
     });
+    const metadataFault = wal.recovery.groups.get(metadataGroupId)?.fault;
+    if (metadataFault !== undefined) {
+      await wal.close().catch(() => {});
+      throw new BrokerError(
+        'RAFT_WAL_CORRUPT',
+        `the Raft WAL in ${join(config.dataDir, 'raft', 'wal')} holds corrupt records of the ` +
+          `metadata log (${metadataFault.message}), so this node cannot start. Repair: stop it, ` +
+          `move the 'wal' directory aside, keep 'acknowledged' and 'snapshots', and start it: ` +
+          `it re-learns every group from its peers, voting in none until it has ` +
+          `(docs/operations.md, "A corrupt Raft WAL"); then check the disk.`,
+      );
+    }
     let transport: PeerTransport | undefined;
     const syncLatency: { current: Histogram | undefined } = { current: undefined };
     const host = new RaftHost({
