@@ -177,10 +177,18 @@ test('a replica with damaged data is set aside, rebuilt from the others, and lea
   // The preferred replica (leadership returns to it once it is caught up) is the victim.
   const [partition] = await driver.partitions('events');
   const victim = partition!.replicas[0]!;
-  await new Promise((resolve) => setTimeout(resolve, 1000)); // checkpoints, compaction
-  await cluster.stop(victim); // graceful: leadership moves away first
   const partitions = join(cluster.node(victim).dataDir, 'partitions');
   const directory = readdirSync(partitions).find((name) => name.startsWith('events-0.'))!;
+  const groupId = directory.slice('events-0.'.length);
+  // The victim's Raft log of the partition compacted behind a snapshot of its own.
+  await retry('a local Raft snapshot of the partition', async () =>
+    readdirSync(join(cluster.node(victim).dataDir, 'raft', 'snapshots')).some(
+      (name) => name.endsWith('.snap') && Number(name.split('-')[0]) === Number(groupId),
+    )
+      ? true
+      : undefined,
+  );
+  await cluster.stop(victim); // graceful: leadership moves away first
   truncateSync(join(partitions, directory, 'apply-checkpoint'), 10);
   for (let i = 40; i < 60; i++) {
     const value = `r${i}`;
@@ -192,7 +200,10 @@ test('a replica with damaged data is set aside, rebuilt from the others, and lea
   // The replica is created once the restarted node has caught up with the metadata.
   const log = await retry('the damaged replica set aside', async () => {
     const text = readFileSync(cluster.node(victim).logFile, 'utf8');
-    return text.includes('partition replica data damaged: set aside') ? text : undefined;
+    return text.includes('partition replica data damaged: set aside') &&
+      text.includes('behind the local snapshot; restoring it')
+      ? text
+      : undefined;
   });
   t.regex(log, /behind the local snapshot; restoring it/, "rebuilt from the node's snapshot");
   const aside = readdirSync(join(cluster.node(victim).dataDir, 'damaged'));
@@ -207,7 +218,11 @@ test('a replica with damaged data is set aside, rebuilt from the others, and lea
     },
     90_000,
   );
-  const records = await driver.readAll('events', 0);
+  // A leader just elected reads up to what it has applied: ask until every record is there.
+  const records = await retry('every record read back', async () => {
+    const read = await driver.readAll('events', 0);
+    return read.length >= sent.length ? read : undefined;
+  });
   t.deepEqual(
     records.map((r) => r.value),
     sent,
@@ -270,7 +285,11 @@ test('a node whose Raft WAL is corrupt refuses to start, and starts again once i
     },
     90_000,
   );
-  const records = await driver.readAll('events', 0);
+  // A leader just elected reads up to what it has applied: ask until every record is there.
+  const records = await retry('every record read back', async () => {
+    const read = await driver.readAll('events', 0);
+    return read.length >= sent.length ? read : undefined;
+  });
   t.deepEqual(
     records.map((r) => r.value),
     sent,

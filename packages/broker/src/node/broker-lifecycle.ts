@@ -310,7 +310,8 @@ export class BrokerLifecycle {
     if (metadata.leaderId() < 0) problems.push('no metadata leader known');
     if (!metadata.state.brokers.has(config.nodeId))
       problems.push('not registered with the controller');
-    const fenced = replicas.all().filter((r) => r.fenced);
+    // A replica's own fence, or its Raft group's on this node (a snapshot restore that failed).
+    const fenced = replicas.all().filter((r) => r.fenced || host.group(r.groupId)?.fault);
     if (fenced.length > 0) problems.push(`${fenced.length} fenced partition replica(s)`);
     const unopened = replicas.unopened();
     if (unopened.length > 0)

@@ -188,13 +188,24 @@ export class ReplicaManager {
   private async setAsideDamaged(p: PartitionRecord, error: unknown): Promise<boolean> {
     const damaged = error instanceof ReplicaFencedError || error instanceof CorruptLogError;
     // Once per group and process: data damaged again right after a rebuild started is a
-    // disk to replace, not something to set aside in a loop.
-    if (!damaged || p.replicas.length < 2 || this.setAside.has(p.groupId)) return false;
+    // disk to replace, not something to set aside in a loop. While a reassignment is in
+    // flight the replica list may not be the group's voters (shrinking to one, say): wait.
+    const others = p.replicas.length >= 2 && !p.targetReplicas;
+    if (!damaged || !others || this.setAside.has(p.groupId)) return false;
     const directory = this.directoryOf(p);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const aside = join(this.options.dataDir, 'damaged', `${basename(directory)}-${stamp}`);
-    await mkdir(join(this.options.dataDir, 'damaged'), { recursive: true });
-    await rename(directory, aside);
+    try {
+      await mkdir(join(this.options.dataDir, 'damaged'), { recursive: true });
+      await rename(directory, aside);
+    } catch (moveError) {
+      this.options.logger.error('damaged partition data could not be set aside; it stays fenced', {
+        topic: p.topic,
+        partition: p.partition,
+        error: String(moveError),
+      });
+      return false;
+    }
     this.setAside.add(p.groupId);
     this.options.logger.error(
       'partition replica data damaged: set aside, rebuilding from the other replicas',

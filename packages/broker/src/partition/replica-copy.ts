@@ -55,19 +55,34 @@ function passes(error: unknown): boolean {
   return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }
 
+/**
+ * Records from `offset` (or the source's log start, `belowStart`). An answer without records
+ * also passes: a leader just elected may not have applied up to `offset` yet.
+ */
 async function readRetrying(
   source: CopySource,
   offset: number,
   retry: CopyRetry,
+  signal: AbortSignal | undefined,
 ): Promise<CopyRead> {
   const giveUpAt = Date.now() + retry.giveUpAfterMs;
   for (let attempt = 0; ; attempt += 1) {
+    signal?.throwIfAborted();
+    let failure: unknown;
     try {
-      return await source(offset, copyReadBytes);
+      const read = await source(offset, copyReadBytes);
+      if (read.belowStart || read.batches.length > 0) return read;
+      failure = new ReplicaFencedError(`the leader has no records from ${offset} to copy`);
     } catch (error) {
-      if (!passes(error) || Date.now() >= giveUpAt) throw error;
-      await sleep(Math.min(retry.backoffMsMax, retry.backoffMsInitial * 2 ** attempt));
+      if (!passes(error)) throw error;
+      failure = error;
     }
+    if (Date.now() >= giveUpAt) throw failure;
+    const delayMs = Math.min(retry.backoffMsMax, retry.backoffMsInitial * 2 ** attempt);
+    // Aborted: fail with the signal's reason (the replica closed), not a bare AbortError.
+    await sleep(delayMs * (0.8 + 0.4 * Math.random()), undefined, { signal }).catch(() =>
+      signal?.throwIfAborted(),
+    );
   }
 }
 
@@ -77,10 +92,12 @@ export async function rebuildLogFromLeader(options: {
   readonly image: ApplyCheckpoint;
   readonly source: CopySource;
   readonly retry?: CopyRetry;
+  /** Aborted when the replica closes: the copy stops waiting and fails. */
+  readonly signal?: AbortSignal;
 }): Promise<PartitionLog> {
   const { image } = options;
   const retry = options.retry ?? copyRetryDefault;
-  const read = (offset: number) => readRetrying(options.source, offset, retry);
+  const read = (offset: number) => readRetrying(options.source, offset, retry, options.signal);
   let start = Math.min(image.logStartOffset, image.nextOffset);
   let first = start < image.nextOffset ? await read(start) : undefined;
   if (first?.belowStart) {
@@ -93,25 +110,29 @@ export async function rebuildLogFromLeader(options: {
     config: options.config,
     initialOffset: start,
   });
-  let chunk = first;
-  while (log.logEndOffset < image.nextOffset) {
-    if (!chunk || chunk.batches.length === 0) {
-      await log.close();
+  try {
+    let chunk = first;
+    while (log.logEndOffset < image.nextOffset) {
+      if (!chunk || chunk.batches.length === 0) {
+        throw new ReplicaFencedError(
+          `the leader has no records from ${log.logEndOffset} to ${image.nextOffset} to copy`,
+        );
+      }
+      for (const bytes of chunk.batches) {
+        if (new RecordBatchView(bytes).baseOffset >= image.nextOffset) break;
+        await log.appendCopied(Uint8Array.from(bytes));
+      }
+      if (log.logEndOffset < image.nextOffset) chunk = await read(log.logEndOffset);
+    }
+    if (log.logEndOffset !== image.nextOffset) {
       throw new ReplicaFencedError(
-        `the leader has no records from ${log.logEndOffset} to ${image.nextOffset} to copy`,
+        `copied log ends at ${log.logEndOffset}, not at the snapshot's ${image.nextOffset}`,
       );
     }
-    for (const bytes of chunk.batches) {
-      if (new RecordBatchView(bytes).baseOffset >= image.nextOffset) break;
-      await log.appendCopied(Uint8Array.from(bytes));
-    }
-    if (log.logEndOffset < image.nextOffset) chunk = await read(log.logEndOffset);
-  }
-  if (log.logEndOffset !== image.nextOffset) {
-    await log.close();
-    throw new ReplicaFencedError(
-      `copied log ends at ${log.logEndOffset}, not at the snapshot's ${image.nextOffset}`,
-    );
+  } catch (error) {
+    // A copy that fails (or is stopped by the replica closing) leaves no log open.
+    await log.close().catch(() => {});
+    throw error;
   }
   return log;
 }

@@ -100,6 +100,8 @@ export class PartitionReplica implements GroupStateMachine {
   private stateChanging: Promise<void> | undefined;
   /** A snapshot is being installed (copying records can take long; it writes its own checkpoint). */
   private restoring = false;
+  /** Aborted by close(): a snapshot's record copy stops waiting for a leader. */
+  private readonly closing = new AbortController();
   /** The latest checkpoint() call: they run one at a time (each writes the same file). */
   private checkpointing: Promise<unknown> = Promise.resolve();
 
@@ -263,12 +265,19 @@ export class PartitionReplica implements GroupStateMachine {
     await earlierCheckpoints;
     const config = this.currentLog.config;
     await this.currentLog.close();
-    this.currentLog = await rebuildLogFromLeader({
+    const rebuilt = await rebuildLogFromLeader({
       directory: this.options.directory,
       config,
       image,
       source: this.options.copySource(this),
+      signal: this.closing.signal,
     });
+    if (this.closing.signal.aborted) {
+      // Closed while the last chunk was being written: nobody will close this log.
+      await rebuilt.close();
+      throw this.closing.signal.reason;
+    }
+    this.currentLog = rebuilt;
     this.producers = ProducerStateTable.fromImage(image.producers);
     this.lastCheckpoint = undefined;
     // The image may be newer than the snapshot's index: entries up to it are skipped.
@@ -574,6 +583,7 @@ export class PartitionReplica implements GroupStateMachine {
   }
 
   async close(): Promise<void> {
+    this.closing.abort(new ReplicaFencedError(`partition ${this.topic}/${this.partition} closed`));
     this.loseLeadership(0);
     for (const wake of this.dataWaiters) wake();
     await this.log.close();

@@ -158,3 +158,56 @@ test('a copy whose reads keep failing gives up after its time', async (t) => {
   t.regex(error.message, /LEADER_NOT_AVAILABLE/);
   t.true(calls >= 2, `retried before giving up (${calls} reads)`);
 });
+
+// Found by review: a new leader not yet caught up answers a read at its own log end with no
+// records and no error; the copy took that for "the leader has none" and failed at once.
+test('an answer without records is asked again: the new leader may still be applying', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const { leader, image, readFromLeader } = await leaderWithImage(root);
+  t.teardown(() => leader.close());
+  let empties = 2;
+  const copied = await rebuildLogFromLeader({
+    directory: join(root, 'copy'),
+    config: leader.log.config,
+    image,
+    source: (offset, maxBytes) => {
+      if (empties > 0) {
+        empties -= 1;
+        return Promise.resolve({ batches: [], logStartOffset: 0, belowStart: false });
+      }
+      return readFromLeader(offset, maxBytes);
+    },
+    retry: { giveUpAfterMs: 10_000, backoffMsInitial: 10, backoffMsMax: 20 },
+  });
+  t.teardown(() => copied.close());
+  t.is(empties, 0);
+  t.is(copied.logEndOffset, 9);
+});
+
+test('a copy waiting for a leader stops when the replica closes', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const { leader, image, readFromLeader } = await leaderWithImage(root);
+  t.teardown(() => leader.close());
+  const closing = new AbortController();
+  let reads = 0;
+  const copy = rebuildLogFromLeader({
+    directory: join(root, 'copy'),
+    config: leader.log.config,
+    image,
+    // The first chunk arrives, then the leader is gone for good.
+    source: (offset) => {
+      reads += 1;
+      return reads === 1
+        ? readFromLeader(offset, 1)
+        : Promise.reject(new ProtocolError(ErrorCode.LeaderNotAvailable, 'none'));
+    },
+    signal: closing.signal,
+  });
+  setTimeout(() => closing.abort(new Error('replica closed')), 300);
+  const started = Date.now();
+  await t.throwsAsync(copy, { message: 'replica closed' });
+  t.true(Date.now() - started < 5_000, 'stopped at once, not after the 2-minute give-up');
+  t.true(reads >= 2);
+});

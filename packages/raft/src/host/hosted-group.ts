@@ -52,6 +52,12 @@ export class HostedGroup {
   lastStagedHardState: HardState | undefined;
   /** Set when the group's storage failed; it is fenced and processes nothing more. */
   fault: Error | undefined;
+  /**
+   * The state machine is restoring the node's own snapshot (see RaftHost.createGroup): no
+   * Ready is taken until it ends, so nothing is sent, voted or acknowledged meanwhile and
+   * Readies cannot pile up behind it.
+   */
+  restoringLocal = false;
   /** The group's last apply started: the next starts after it (one apply at a time, in order). */
   applyTail: Promise<void> = Promise.resolve();
   /** The group's last Ready to finish: Readies advance in the order they were taken. */

@@ -229,11 +229,19 @@ export class RaftHost {
       applied,
       snapshotIndex: snapshot.metadata.index,
     });
-    const restored = group.applyTail
-      .then(() => group.stateMachine.restore(snapshot))
-      .catch((error: unknown) =>
-        this.fenceGroup(group, error as Error, 'restoring its local snapshot'),
-      );
+    // No Ready is taken meanwhile (takeReadies): a long restore (records copied from the
+    // leader) must not let Readies pile up to the core's bound, and this replica must not
+    // acknowledge, vote or lead before its state exists. The leader sees it as inactive.
+    group.restoringLocal = true;
+    const restored = group.stateMachine.restore(snapshot).then(
+      () => {
+        group.restoringLocal = false;
+        if (!group.removed && !group.fault) this.markDirty(group);
+      },
+      (error: unknown) => {
+        if (!group.removed) this.fenceGroup(group, error as Error, 'restoring its local snapshot');
+      },
+    );
     group.applyTail = restored;
     this.track(restored);
   }
@@ -417,7 +425,7 @@ export class RaftHost {
   private takeReadies(): Taken[] {
     const taken: Taken[] = [];
     for (const group of this.dirty) {
-      if (group.removed || group.fault) continue;
+      if (group.removed || group.fault || group.restoringLocal) continue;
       try {
         if (group.node.hasReady()) taken.push({ group, ready: group.node.ready() });
       } catch (error) {

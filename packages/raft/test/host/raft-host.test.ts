@@ -5,6 +5,8 @@ import test from 'ava';
 import {
   type Entry,
   EntryType,
+  type Message,
+  MessageType,
   Role,
   type Snapshot,
   type SoftState,
@@ -462,25 +464,103 @@ test('a state machine behind the local snapshot is restored from it, then applie
   t.is(group.fault, undefined);
 });
 
-test('a failed restore of the local snapshot fences the group and applies nothing after it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'raft-host-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const config = { voters: [1], outgoingVoters: [], learners: [] };
+/** A WAL holding group 3: entries 1..`last` of term 1, its snapshot at `snapshotAt`. */
+async function walWithSnapshot(dir: string, voters: number[], last: number, snapshotAt: number) {
+  const config = { voters, outgoingVoters: [], learners: [] };
   const wal = await RaftWal.open({ dir });
   const storage = wal.group(3);
-  const entries = Array.from({ length: 6 }, (_, i) => ({
+  const entries = Array.from({ length: last }, (_, i) => ({
     index: i + 1,
     term: 1,
     type: EntryType.Data,
     data: new TextEncoder().encode(`e${i + 1}`),
   }));
-  storage.stage({ entries, hardState: { term: 1, vote: 1, commit: 6 }, config });
+  storage.stage({
+    entries,
+    hardState: { term: 1, vote: voters[voters.length - 1]!, commit: last },
+    config,
+  });
   await wal.sync();
-  storage.saveSnapshot({ metadata: { index: 4, term: 1, config }, data: new Uint8Array([4]) });
-  storage.compact(4);
+  storage.saveSnapshot({
+    metadata: { index: snapshotAt, term: 1, config },
+    data: new Uint8Array([snapshotAt]),
+  });
+  storage.compact(snapshotAt);
   await wal.sync();
   await wal.close();
+}
 
+// Found by review: the restore held every Ready's finish, the core went on handing out
+// Readies (one per heartbeat), and at its bound of outstanding Readies the group was fenced:
+// a rebuild longer than about 1,000 heartbeats failed.
+test('a long local restore takes no Readies: heartbeats meanwhile neither pile up nor get answers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'raft-host-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await walWithSnapshot(dir, [1, 2], 20, 12);
+  const reopened = await RaftWal.open({ dir });
+  t.teardown(() => reopened.close());
+  const sent: Message[] = [];
+  const host = new RaftHost({
+    nodeId: 1,
+    wal: reopened,
+    transport: { send: (messages) => sent.push(...messages) },
+    logger: quietLogger,
+    tickMs: 5,
+    electionTicks: 1000, // node 1 does not campaign on its own in this test
+    heartbeatTicks: 2,
+    seed: 1,
+  });
+  t.teardown(() => host.close());
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const machine = new RecordingMachine();
+  const group = host.createGroup(3, {
+    stateMachine: {
+      apply: (entries) => machine.apply(entries),
+      restore: () => gate,
+      onSoftState: (state) => machine.onSoftState(state),
+    },
+    applied: 0,
+  });
+  const heartbeat = (): Message => ({
+    type: MessageType.Heartbeat,
+    group: 3,
+    from: 2,
+    to: 1,
+    term: 1,
+    commit: 20,
+    context: 0,
+  });
+  for (let i = 0; i < 1_500; i++) {
+    host.receive([heartbeat()]);
+    if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(group.fault, undefined, 'not fenced');
+  t.deepEqual(sent, [], 'nothing answered while restoring');
+  t.deepEqual(machine.applied, []);
+  release();
+  await eventually(
+    () => machine.applied.length === 8,
+    20_000,
+    'the log after the snapshot applied',
+  );
+  t.deepEqual(machine.applied, ['e13', 'e14', 'e15', 'e16', 'e17', 'e18', 'e19', 'e20']);
+  host.receive([heartbeat()]);
+  await eventually(
+    () => sent.some((m) => m.type === MessageType.HeartbeatResponse),
+    20_000,
+    'heartbeats answered again',
+  );
+  t.is(group.fault, undefined);
+});
+
+test('a failed restore of the local snapshot fences the group and applies nothing after it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'raft-host-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await walWithSnapshot(dir, [1], 6, 4);
   const reopened = await RaftWal.open({ dir });
   t.teardown(() => reopened.close());
   const errors: string[] = [];
@@ -495,8 +575,19 @@ test('a failed restore of the local snapshot fences the group and applies nothin
     seed: 1,
   });
   t.teardown(() => host.close());
-  const machine = new RecordingMachine(); // its restore throws
-  const group = host.createGroup(3, { stateMachine: machine, applied: 0 });
+  const machine = new RecordingMachine();
+  const group = host.createGroup(3, {
+    stateMachine: {
+      apply: (entries) => machine.apply(entries),
+      // Fails after the single voter has had time to elect itself and commit more.
+      restore: () =>
+        new Promise<void>((_, reject) =>
+          setTimeout(() => reject(new Error('the copy failed')), 200),
+        ),
+      onSoftState: (state) => machine.onSoftState(state),
+    },
+    applied: 0,
+  });
   await eventually(() => group.fault !== undefined, 20_000, 'the group fenced');
   t.true(errors.some((e) => e.includes('restoring its local snapshot')));
   // Let any cycle that was under way finish: still nothing applied on the failed state.
