@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Api, encodeRecordBatch } from '@tributary/protocol';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { LocalCluster } from '../src/local-cluster.ts';
 import { startDrivenCluster } from './driven-cluster.ts';
 import { type ProtocolDriver, retry } from './protocol-driver.ts';
@@ -155,6 +155,43 @@ test('a deleted topic is gone from every node and its name can be used again', a
   t.deepEqual(await driver.readAll('temp', 0), [{ offset: 0, value: 'new' }]);
 });
 
+/**
+ * Waits until `nodeId` leads `events/0` again (leadership returns to the preferred replica),
+ * then reads the partition from it: exactly the records `sent`, at offsets 0, 1, 2...; and
+ * the node reports itself healthy.
+ */
+async function expectLeadsAndServes(
+  t: ExecutionContext,
+  cluster: LocalCluster,
+  driver: ProtocolDriver,
+  nodeId: number,
+  sent: readonly string[],
+): Promise<void> {
+  await retry(
+    `node ${nodeId} leads events/0 again`,
+    async () => {
+      const leader = await driver.leaderAddress('events', 0);
+      return leader?.endsWith(`:${cluster.node(nodeId).clientPort}`) ? true : undefined;
+    },
+    90_000,
+  );
+  // A leader just elected reads up to what it has applied: ask until every record is there.
+  const records = await retry('every record read back', async () => {
+    const read = await driver.readAll('events', 0);
+    return read.length >= sent.length ? read : undefined;
+  });
+  t.deepEqual(
+    records.map((r) => r.value),
+    sent,
+  );
+  t.deepEqual(
+    records.map((r) => r.offset),
+    sent.map((_, i) => i),
+  );
+  const health = await cluster.health(nodeId);
+  t.true(health.healthy, JSON.stringify(health));
+}
+
 // A replica whose data is damaged is set aside and rebuilt from the others. Before, it was
 // fenced for good (the node had to be repaired by hand), and removing its directory did not
 // help: the node's Raft log starts after its snapshot, and the group could not start from
@@ -210,29 +247,7 @@ test('a replica with damaged data is set aside, rebuilt from the others, and lea
   t.is(aside.length, 1);
   t.true(aside[0]!.startsWith(directory), `kept for inspection: ${aside[0]}`);
   // Leadership comes back to the rebuilt replica, which then serves every record.
-  await retry(
-    'the rebuilt replica leads',
-    async () => {
-      const leader = await driver.leaderAddress('events', 0);
-      return leader?.endsWith(`:${cluster.node(victim).clientPort}`) ? true : undefined;
-    },
-    90_000,
-  );
-  // A leader just elected reads up to what it has applied: ask until every record is there.
-  const records = await retry('every record read back', async () => {
-    const read = await driver.readAll('events', 0);
-    return read.length >= sent.length ? read : undefined;
-  });
-  t.deepEqual(
-    records.map((r) => r.value),
-    sent,
-  );
-  t.deepEqual(
-    records.map((r) => r.offset),
-    sent.map((_, i) => i),
-  );
-  const health = await cluster.health(victim);
-  t.true(health.healthy, JSON.stringify(health));
+  await expectLeadsAndServes(t, cluster, driver, victim, sent);
   t.is(await metricValue(cluster, victim, 'tributary_damaged_replicas_set_aside_total', ''), 1);
 });
 
@@ -277,23 +292,5 @@ test('a node whose Raft WAL is corrupt refuses to start, and starts again once i
   renameSync(join(raft, 'wal'), join(raft, 'wal.corrupt'));
   await cluster.start(victim);
   await sendSome(20);
-  await retry(
-    'the repaired node leads its preferred partition again',
-    async () => {
-      const leader = await driver.leaderAddress('events', 0);
-      return leader?.endsWith(`:${cluster.node(victim).clientPort}`) ? true : undefined;
-    },
-    90_000,
-  );
-  // A leader just elected reads up to what it has applied: ask until every record is there.
-  const records = await retry('every record read back', async () => {
-    const read = await driver.readAll('events', 0);
-    return read.length >= sent.length ? read : undefined;
-  });
-  t.deepEqual(
-    records.map((r) => r.value),
-    sent,
-  );
-  const health = await cluster.health(victim);
-  t.true(health.healthy, JSON.stringify(health));
+  await expectLeadsAndServes(t, cluster, driver, victim, sent);
 });

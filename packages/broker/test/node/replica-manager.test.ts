@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RaftHost, RaftWal } from '@tributary/raft/host';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { silentLogger } from '../../src/logger.ts';
 import type { MetadataState } from '../../src/metadata/state.ts';
 import { ReplicaManager } from '../../src/node/replica-manager.ts';
@@ -43,14 +43,15 @@ async function singleNodeHost(dataDir: string): Promise<RaftHost> {
   });
 }
 
-test('a single replica whose checkpoint is damaged stays down and is reported; the others start', async (t) => {
+/** A replica manager on a single-node host in a scratch directory, torn down with the test. */
+async function scratchManager(t: ExecutionContext, errors: string[] = []) {
   const dataDir = mkdtempSync(join(tmpdir(), 'replica-manager-'));
   const host = await singleNodeHost(dataDir);
   const replicas = new ReplicaManager({
     nodeId,
     dataDir,
     host,
-    logger: silentLogger,
+    logger: { ...silentLogger, error: (message: string) => void errors.push(message) },
     raftLogRetainEntries: 100,
     messageBytesMax: 1024 * 1024,
     readFromLeader: () => Promise.reject(new Error('no leader to read from in this test')),
@@ -60,6 +61,11 @@ test('a single replica whose checkpoint is damaged stays down and is reported; t
     await host.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
+  return { dataDir, replicas };
+}
+
+test('a single replica whose checkpoint is damaged stays down and is reported; the others start', async (t) => {
+  const { dataDir, replicas } = await scratchManager(t);
   // 'a' sorts first, so its damage used to stop reconciliation before 'b' and 'c'.
   const state = stateWithTopics(['a', 'b', 'c']);
   const groupOfA = state.topics.get('a')!.partitions[0]!.groupId;
@@ -125,23 +131,8 @@ test('a replica that cannot close does not keep the others from closing', async 
 // aside (kept for inspection) and it starts empty; the Raft host then rebuilds it (see
 // tools/launch/test/cluster-faults.test.ts for the whole rebuild on real processes).
 test('a damaged replica of a replicated partition is set aside and starts empty', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'replica-manager-'));
-  const host = await singleNodeHost(dataDir);
   const errors: string[] = [];
-  const replicas = new ReplicaManager({
-    nodeId,
-    dataDir,
-    host,
-    logger: { ...silentLogger, error: (message) => errors.push(message) },
-    raftLogRetainEntries: 100,
-    messageBytesMax: 1024 * 1024,
-    readFromLeader: () => Promise.reject(new Error('no leader to read from in this test')),
-  });
-  t.teardown(async () => {
-    await replicas.close();
-    await host.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { dataDir, replicas } = await scratchManager(t, errors);
   const state = stateWithTopics(['a'], [nodeId, 2, 3]);
   const group = state.topics.get('a')!.partitions[0]!.groupId;
   const damagedDir = join(dataDir, 'partitions', `a-0.${group}`);

@@ -393,40 +393,65 @@ test('a compaction torn off by a crash is completed when the group is created', 
   t.is(third.group(3).firstIndex(), 13);
 });
 
+/** A WAL holding group 3: entries 1..`last` of term 1, its snapshot at `snapshotAt`. */
+async function walWithSnapshot(dir: string, voters: number[], last: number, snapshotAt: number) {
+  const config = { voters, outgoingVoters: [], learners: [] };
+  const wal = await RaftWal.open({ dir });
+  const storage = wal.group(3);
+  const entries = Array.from({ length: last }, (_, i) => ({
+    index: i + 1,
+    term: 1,
+    type: EntryType.Data,
+    data: new TextEncoder().encode(`e${i + 1}`),
+  }));
+  storage.stage({
+    entries,
+    hardState: { term: 1, vote: voters[voters.length - 1]!, commit: last },
+    config,
+  });
+  await wal.sync();
+  storage.saveSnapshot({
+    metadata: { index: snapshotAt, term: 1, config },
+    data: new Uint8Array([snapshotAt]),
+  });
+  storage.compact(snapshotAt);
+  await wal.sync();
+  await wal.close();
+}
+
+/** A single host over `wal`, as the restore tests start it. */
+function hostOver(
+  wal: RaftWal,
+  options: {
+    logger?: ConstructorParameters<typeof RaftHost>[0]['logger'];
+    send?: (messages: readonly Message[]) => void;
+    electionTicks?: number;
+  } = {},
+): RaftHost {
+  return new RaftHost({
+    nodeId: 1,
+    wal,
+    transport: { send: options.send ?? (() => {}) },
+    logger: options.logger ?? quietLogger,
+    tickMs: 5,
+    electionTicks: options.electionTicks ?? 10,
+    heartbeatTicks: 2,
+    seed: 1,
+  });
+}
+
 // Found building the repair of damaged partition replicas: a state machine that lost its
 // state (its data set aside) starts at applied 0, but the node's Raft log starts after its
 // snapshot, and the core refused to start the group (applied outside [snapshot, commit]).
 test('a state machine behind the local snapshot is restored from it, then applies the log after it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'raft-host-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const config = { voters: [1], outgoingVoters: [], learners: [] };
-  const wal = await RaftWal.open({ dir });
-  const storage = wal.group(3);
-  const entries = Array.from({ length: 20 }, (_, i) => ({
-    index: i + 1,
-    term: 1,
-    type: EntryType.Data,
-    data: new TextEncoder().encode(`e${i + 1}`),
-  }));
-  storage.stage({ entries, hardState: { term: 1, vote: 1, commit: 20 }, config });
-  await wal.sync();
-  storage.saveSnapshot({ metadata: { index: 12, term: 1, config }, data: new Uint8Array([12]) });
-  storage.compact(12);
-  await wal.sync();
-  await wal.close();
-
+  await walWithSnapshot(dir, [1], 20, 12);
   const reopened = await RaftWal.open({ dir });
   t.teardown(() => reopened.close());
   const warnings: string[] = [];
-  const host = new RaftHost({
-    nodeId: 1,
-    wal: reopened,
-    transport: { send: () => {} },
+  const host = hostOver(reopened, {
     logger: { ...quietLogger, warn: (message) => warnings.push(message) },
-    tickMs: 5,
-    electionTicks: 10,
-    heartbeatTicks: 2,
-    seed: 1,
   });
   t.teardown(() => host.close());
   const events: string[] = [];
@@ -464,32 +489,6 @@ test('a state machine behind the local snapshot is restored from it, then applie
   t.is(group.fault, undefined);
 });
 
-/** A WAL holding group 3: entries 1..`last` of term 1, its snapshot at `snapshotAt`. */
-async function walWithSnapshot(dir: string, voters: number[], last: number, snapshotAt: number) {
-  const config = { voters, outgoingVoters: [], learners: [] };
-  const wal = await RaftWal.open({ dir });
-  const storage = wal.group(3);
-  const entries = Array.from({ length: last }, (_, i) => ({
-    index: i + 1,
-    term: 1,
-    type: EntryType.Data,
-    data: new TextEncoder().encode(`e${i + 1}`),
-  }));
-  storage.stage({
-    entries,
-    hardState: { term: 1, vote: voters[voters.length - 1]!, commit: last },
-    config,
-  });
-  await wal.sync();
-  storage.saveSnapshot({
-    metadata: { index: snapshotAt, term: 1, config },
-    data: new Uint8Array([snapshotAt]),
-  });
-  storage.compact(snapshotAt);
-  await wal.sync();
-  await wal.close();
-}
-
 // Found by review: the restore held every Ready's finish, the core went on handing out
 // Readies (one per heartbeat), and at its bound of outstanding Readies the group was fenced:
 // a rebuild longer than about 1,000 heartbeats failed.
@@ -500,15 +499,9 @@ test('a long local restore takes no Readies: heartbeats meanwhile neither pile u
   const reopened = await RaftWal.open({ dir });
   t.teardown(() => reopened.close());
   const sent: Message[] = [];
-  const host = new RaftHost({
-    nodeId: 1,
-    wal: reopened,
-    transport: { send: (messages) => sent.push(...messages) },
-    logger: quietLogger,
-    tickMs: 5,
+  const host = hostOver(reopened, {
+    send: (messages) => sent.push(...messages),
     electionTicks: 1000, // node 1 does not campaign on its own in this test
-    heartbeatTicks: 2,
-    seed: 1,
   });
   t.teardown(() => host.close());
   let release!: () => void;
@@ -564,15 +557,8 @@ test('a failed restore of the local snapshot fences the group and applies nothin
   const reopened = await RaftWal.open({ dir });
   t.teardown(() => reopened.close());
   const errors: string[] = [];
-  const host = new RaftHost({
-    nodeId: 1,
-    wal: reopened,
-    transport: { send: () => {} },
+  const host = hostOver(reopened, {
     logger: { ...quietLogger, error: (message) => errors.push(message) },
-    tickMs: 5,
-    electionTicks: 10,
-    heartbeatTicks: 2,
-    seed: 1,
   });
   t.teardown(() => host.close());
   const machine = new RecordingMachine();
