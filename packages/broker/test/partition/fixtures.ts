@@ -1,9 +1,12 @@
-/** A partition replica of topic `t`, partition 0, hosted in a real Raft group. */
+/** Partition replicas of topic `t`, partition 0, for tests. */
+import { join } from 'node:path';
+import { initChecksums } from '@tributary/protocol';
 import type { RaftHost } from '@tributary/raft/host';
-import type { PartitionLog } from '@tributary/storage';
+import { type LogConfig, PartitionLog } from '@tributary/storage';
 import { silentLogger } from '../../src/logger.ts';
-import { emptyCheckpoint } from '../../src/partition/apply-checkpoint.ts';
+import { type ApplyCheckpoint, emptyCheckpoint } from '../../src/partition/apply-checkpoint.ts';
 import { PartitionReplica } from '../../src/partition/replica.ts';
+import type { CopySource } from '../../src/partition/replica-copy.ts';
 
 export function hostedReplica(
   host: RaftHost,
@@ -35,4 +38,33 @@ export function hostedReplica(
   });
   replica.attach(group);
   return { replica, group };
+}
+
+/**
+ * A replica outside any Raft group (the test plays the host: apply, restore), opened as the
+ * replica manager opens one: its log cut back to its checkpoint.
+ */
+export async function replicaIn(
+  directory: string,
+  checkpoint: ApplyCheckpoint = emptyCheckpoint,
+  config: Partial<LogConfig> = {},
+  copySource: CopySource = () => {
+    throw new Error('no snapshot in this test');
+  },
+): Promise<PartitionReplica> {
+  await initChecksums();
+  const log = await PartitionLog.open({ directory: join(directory, 'log'), config });
+  // As the replica manager opens a replica: the log cut back to its checkpoint.
+  if (log.logEndOffset > checkpoint.nextOffset) await log.truncateTo(checkpoint.nextOffset);
+  return new PartitionReplica({
+    topic: 't',
+    partition: 0,
+    groupId: 7,
+    nodeId: 1,
+    directory,
+    log,
+    checkpoint,
+    logger: silentLogger,
+    copySource: () => copySource,
+  });
 }

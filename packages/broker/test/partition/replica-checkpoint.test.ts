@@ -1,11 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeRecordBatch, initChecksums } from '@tributary/protocol';
+import { encodeRecordBatch } from '@tributary/protocol';
 import { type Entry, EntryType } from '@tributary/raft';
-import { type LogConfig, PartitionLog } from '@tributary/storage';
 import test from 'ava';
-import { silentLogger } from '../../src/logger.ts';
 import {
   type ApplyCheckpoint,
   emptyCheckpoint,
@@ -13,33 +11,8 @@ import {
   readApplyCheckpoint,
 } from '../../src/partition/apply-checkpoint.ts';
 import { encodePartitionEntry } from '../../src/partition/entry.ts';
-import { PartitionReplica } from '../../src/partition/replica.ts';
 import type { CopySource } from '../../src/partition/replica-copy.ts';
-
-async function replicaIn(
-  directory: string,
-  checkpoint: ApplyCheckpoint = emptyCheckpoint,
-  config: Partial<LogConfig> = {},
-  copySource: CopySource = () => {
-    throw new Error('no snapshot in this test');
-  },
-): Promise<PartitionReplica> {
-  await initChecksums();
-  const log = await PartitionLog.open({ directory: join(directory, 'log'), config });
-  // As the replica manager opens a replica: the log cut back to its checkpoint.
-  if (log.logEndOffset > checkpoint.nextOffset) await log.truncateTo(checkpoint.nextOffset);
-  return new PartitionReplica({
-    topic: 't',
-    partition: 0,
-    groupId: 7,
-    nodeId: 1,
-    directory,
-    log,
-    checkpoint,
-    logger: silentLogger,
-    copySource: () => copySource,
-  });
-}
+import { replicaIn } from './fixtures.ts';
 
 /** A data entry as the leader proposes it: batches of `records` each, base offsets stamped. */
 function dataEntry(index: number, baseOffset: number, ...records: number[]): Entry {

@@ -7,39 +7,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, encodeRecordBatch, initChecksums, ProtocolError } from '@tributary/protocol';
+import { ErrorCode, encodeRecordBatch, ProtocolError } from '@tributary/protocol';
 import { type Entry, EntryType } from '@tributary/raft';
-import { PartitionLog } from '@tributary/storage';
 import test from 'ava';
-import { silentLogger } from '../../src/logger.ts';
 import {
   type ApplyCheckpoint,
   emptyCheckpoint,
   encodeApplyCheckpoint,
 } from '../../src/partition/apply-checkpoint.ts';
 import { encodePartitionEntry } from '../../src/partition/entry.ts';
-import { PartitionReplica } from '../../src/partition/replica.ts';
 import { type CopySource, rebuildLogFromLeader } from '../../src/partition/replica-copy.ts';
-
-async function replicaIn(directory: string, copySource?: CopySource): Promise<PartitionReplica> {
-  await initChecksums();
-  const log = await PartitionLog.open({ directory: join(directory, 'log') });
-  return new PartitionReplica({
-    topic: 't',
-    partition: 0,
-    groupId: 7,
-    nodeId: 1,
-    directory,
-    log,
-    checkpoint: emptyCheckpoint,
-    logger: silentLogger,
-    copySource: () =>
-      copySource ??
-      (() => {
-        throw new Error('this replica copies nothing');
-      }),
-  });
-}
+import { replicaIn } from './fixtures.ts';
 
 function dataEntry(index: number, baseOffset: number, count: number): Entry {
   const batch = encodeRecordBatch(
@@ -88,7 +66,7 @@ test('a copy goes on through a leader change and a refused connection', async (t
     return failure ? Promise.reject(failure()) : readFromLeader(offset, maxBytes);
   };
   const directory = join(root, 'follower');
-  const follower = await replicaIn(directory, source);
+  const follower = await replicaIn(directory, emptyCheckpoint, {}, source);
   t.teardown(() => follower.close());
   await follower.restore({
     metadata: { index: 3, term: 1, config: { voters: [1], outgoingVoters: [], learners: [] } },
