@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, encodeRecordBatch, ProtocolError } from '@tributary/protocol';
 import { type Entry, EntryType } from '@tributary/raft';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import {
   type ApplyCheckpoint,
   emptyCheckpoint,
@@ -43,14 +43,30 @@ async function leaderWithImage(root: string) {
   return { leader, image, readFromLeader };
 }
 
+/** A scratch directory and a leader (leaderWithImage), torn down with the test. */
+async function scratchLeader(t: ExecutionContext) {
+  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const made = await leaderWithImage(root);
+  t.teardown(() => made.leader.close());
+  /** A copy of the image's records into `<root>/copy`. */
+  const copy = (
+    options: Omit<Parameters<typeof rebuildLogFromLeader>[0], 'directory' | 'config' | 'image'>,
+  ) =>
+    rebuildLogFromLeader({
+      directory: join(root, 'copy'),
+      config: made.leader.log.config,
+      image: made.image,
+      ...options,
+    });
+  return { root, ...made, copy };
+}
+
 const econnrefused = () =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
 
 test('a copy goes on through a leader change and a refused connection', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const { leader, image, readFromLeader } = await leaderWithImage(root);
-  t.teardown(() => leader.close());
+  const { root, image, readFromLeader } = await scratchLeader(t);
   // Each read fails in turn as it would while the leader moves: the old leader steps down,
   // no leader is known, the connection to the next is refused, the next is still applying.
   const failures = [
@@ -81,15 +97,9 @@ test('a copy goes on through a leader change and a refused connection', async (t
 });
 
 test('a read refused for a reason that does not pass fails the copy at once', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const { leader, image } = await leaderWithImage(root);
-  t.teardown(() => leader.close());
+  const { copy } = await scratchLeader(t);
   let calls = 0;
-  const refused = rebuildLogFromLeader({
-    directory: join(root, 'copy'),
-    config: leader.log.config,
-    image,
+  const refused = copy({
     source: () => {
       calls += 1;
       return Promise.reject(new ProtocolError(ErrorCode.InvalidRequest, 'refused'));
@@ -101,10 +111,7 @@ test('a read refused for a reason that does not pass fails the copy at once', as
   // A programming error is not a passing condition either.
   calls = 0;
   await t.throwsAsync(
-    rebuildLogFromLeader({
-      directory: join(root, 'copy'),
-      config: leader.log.config,
-      image,
+    copy({
       source: () => {
         calls += 1;
         throw new TypeError('a bug');
@@ -116,16 +123,10 @@ test('a read refused for a reason that does not pass fails the copy at once', as
 });
 
 test('a copy whose reads keep failing gives up after its time', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const { leader, image } = await leaderWithImage(root);
-  t.teardown(() => leader.close());
+  const { copy } = await scratchLeader(t);
   let calls = 0;
   const error = await t.throwsAsync(
-    rebuildLogFromLeader({
-      directory: join(root, 'copy'),
-      config: leader.log.config,
-      image,
+    copy({
       source: () => {
         calls += 1;
         return Promise.reject(new ProtocolError(ErrorCode.LeaderNotAvailable, 'none'));
@@ -140,15 +141,9 @@ test('a copy whose reads keep failing gives up after its time', async (t) => {
 // Found by review: a new leader not yet caught up answers a read at its own log end with no
 // records and no error; the copy took that for "the leader has none" and failed at once.
 test('an answer without records is asked again: the new leader may still be applying', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const { leader, image, readFromLeader } = await leaderWithImage(root);
-  t.teardown(() => leader.close());
+  const { readFromLeader, copy } = await scratchLeader(t);
   let empties = 2;
-  const copied = await rebuildLogFromLeader({
-    directory: join(root, 'copy'),
-    config: leader.log.config,
-    image,
+  const copied = await copy({
     source: (offset, maxBytes) => {
       if (empties > 0) {
         empties -= 1;
@@ -164,16 +159,10 @@ test('an answer without records is asked again: the new leader may still be appl
 });
 
 test('a copy waiting for a leader stops when the replica closes', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'replica-copy-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const { leader, image, readFromLeader } = await leaderWithImage(root);
-  t.teardown(() => leader.close());
+  const { readFromLeader, copy } = await scratchLeader(t);
   const closing = new AbortController();
   let reads = 0;
-  const copy = rebuildLogFromLeader({
-    directory: join(root, 'copy'),
-    config: leader.log.config,
-    image,
+  const copying = copy({
     // The first chunk arrives, then the leader is gone for good.
     source: (offset) => {
       reads += 1;
@@ -185,7 +174,7 @@ test('a copy waiting for a leader stops when the replica closes', async (t) => {
   });
   setTimeout(() => closing.abort(new Error('replica closed')), 300);
   const started = Date.now();
-  await t.throwsAsync(copy, { message: 'replica closed' });
+  await t.throwsAsync(copying, { message: 'replica closed' });
   t.true(Date.now() - started < 5_000, 'stopped at once, not after the 2-minute give-up');
   t.true(reads >= 2);
 });
