@@ -155,6 +155,20 @@ test('a deleted topic is gone from every node and its name can be used again', a
   t.deepEqual(await driver.readAll('temp', 0), [{ offset: 0, value: 'new' }]);
 });
 
+/** Sends `r0`, `r1`... to `events/0` one at a time, idempotently; `sent` holds each acknowledged. */
+async function numberedSender(driver: ProtocolDriver) {
+  const send = await driver.idempotentSender('events', 0);
+  const sent: string[] = [];
+  const sendSome = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const value = `r${sent.length}`;
+      await send([{ key: null, value: Buffer.from(value), timestamp: Date.now() }]);
+      sent.push(value);
+    }
+  };
+  return { sent, sendSome };
+}
+
 /**
  * Waits until `nodeId` leads `events/0` again (leadership returns to the preferred replica),
  * then reads the partition from it: exactly the records `sent`, at offsets 0, 1, 2...; and
@@ -204,13 +218,8 @@ test('a replica with damaged data is set aside, rebuilt from the others, and lea
     settings: { checkpointIntervalMs: 100, raftLogRetainEntries: 0 },
   });
   t.is((await driver.createTopic('events', 1, 3)).error, 0);
-  const send = await driver.idempotentSender('events', 0);
-  const sent: string[] = [];
-  for (let i = 0; i < 40; i++) {
-    const value = `r${i}`;
-    await send([{ key: null, value: Buffer.from(value), timestamp: Date.now() }]);
-    sent.push(value);
-  }
+  const { sent, sendSome } = await numberedSender(driver);
+  await sendSome(40);
   // The preferred replica (leadership returns to it once it is caught up) is the victim.
   const [partition] = await driver.partitions('events');
   const victim = partition!.replicas[0]!;
@@ -227,11 +236,7 @@ test('a replica with damaged data is set aside, rebuilt from the others, and lea
   );
   await cluster.stop(victim); // graceful: leadership moves away first
   truncateSync(join(partitions, directory, 'apply-checkpoint'), 10);
-  for (let i = 40; i < 60; i++) {
-    const value = `r${i}`;
-    await send([{ key: null, value: Buffer.from(value), timestamp: Date.now() }]);
-    sent.push(value);
-  }
+  await sendSome(20);
   await cluster.start(victim);
 
   // The replica is created once the restarted node has caught up with the metadata.
@@ -262,15 +267,7 @@ test('a node whose Raft WAL is corrupt refuses to start, and starts again once i
     settings: { checkpointIntervalMs: 100 },
   });
   t.is((await driver.createTopic('events', 1, 3)).error, 0);
-  const send = await driver.idempotentSender('events', 0);
-  const sent: string[] = [];
-  const sendSome = async (count: number) => {
-    for (let i = 0; i < count; i++) {
-      const value = `r${sent.length}`;
-      await send([{ key: null, value: Buffer.from(value), timestamp: Date.now() }]);
-      sent.push(value);
-    }
-  };
+  const { sent, sendSome } = await numberedSender(driver);
   await sendSome(40);
   const [partition] = await driver.partitions('events');
   const victim = partition!.replicas[0]!;

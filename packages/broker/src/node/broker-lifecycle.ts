@@ -310,8 +310,7 @@ export class BrokerLifecycle {
     if (metadata.leaderId() < 0) problems.push('no metadata leader known');
     if (!metadata.state.brokers.has(config.nodeId))
       problems.push('not registered with the controller');
-    // A replica's own fence, or its Raft group's on this node (a snapshot restore that failed).
-    const fenced = replicas.all().filter((r) => r.fenced || host.group(r.groupId)?.fault);
+    const fenced = replicas.all().filter((r) => r.fenced);
     if (fenced.length > 0) problems.push(`${fenced.length} fenced partition replica(s)`);
     const unopened = replicas.unopened();
     if (unopened.length > 0)

@@ -93,7 +93,7 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
       leader.set(labels, status?.leader ?? 0);
       if (status?.role === Role.Leader) highWatermark.set(labels, replica.highWatermark);
       else highWatermark.remove(labels);
-      if (replica.fenced || host.group(replica.groupId)?.fault) fencedCount++;
+      if (replica.fenced) fencedCount++;
     }
     for (const id of host.groupIds()) {
       const status = host.group(id)?.status();

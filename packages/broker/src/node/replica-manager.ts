@@ -6,8 +6,6 @@
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { ErrorCode, ProtocolError } from '@tributary/protocol';
-import { Role } from '@tributary/raft';
 import type { RaftHost } from '@tributary/raft/host';
 import { CorruptLogError, type LogConfig, PartitionLog } from '@tributary/storage';
 import { ReplicaFencedError } from '../errors.ts';
@@ -252,19 +250,10 @@ export class ReplicaManager {
       log,
       checkpoint,
       logger: this.options.logger,
-      copySource: (r) => async (offset, maxBytes) => {
-        const group = this.options.host.group(r.groupId);
-        const leader = group?.status().leader ?? 0;
-        if (leader === this.options.nodeId) {
-          // Leading while rebuilding its own log (its Raft log is current, so it may win an
-          // election or be handed leadership): it cannot copy from itself. Hand leadership
-          // to a caught-up voter; the copy asks again after a backoff.
-          this.handOffLeadership(r.groupId);
-          throw new ProtocolError(
-            ErrorCode.LeaderNotAvailable,
-            `${r.topic}/${r.partition}: this replica leads while it rebuilds; handing off`,
-          );
-        }
+      // A restoring replica never leads (its host takes no Ready of the group meanwhile), so
+      // the leader read from is always another node.
+      copySource: (r) => (offset, maxBytes) => {
+        const leader = this.options.host.group(r.groupId)?.status().leader ?? 0;
         return this.options.readFromLeader(r, leader, offset, maxBytes);
       },
     });
@@ -285,16 +274,6 @@ export class ReplicaManager {
       group: p.groupId,
       applied: checkpoint.index,
     });
-  }
-
-  private handOffLeadership(groupId: number): void {
-    const group = this.options.host.group(groupId);
-    const status = group?.status();
-    if (!group || status?.role !== Role.Leader) return;
-    const target = status.progress
-      .filter((p) => p.id !== this.options.nodeId && !p.isLearner && p.recentActive)
-      .sort((a, b) => b.match - a.match)[0];
-    if (target) group.transferLeadership(target.id);
   }
 
   private async removeReplica(replica: PartitionReplica, deleteData: boolean): Promise<void> {

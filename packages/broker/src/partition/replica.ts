@@ -139,8 +139,9 @@ export class PartitionReplica implements GroupStateMachine {
     return this.role === Role.Leader;
   }
 
+  /** Why this replica is out: its own fence, its log's, or its Raft group's on this node. */
   get fenced(): Error | undefined {
-    return this.fencedBy ?? this.log.fenced ?? undefined;
+    return this.fencedBy ?? this.log.fenced ?? this.group?.fault ?? undefined;
   }
 
   // ---- state machine ------------------------------------------------------------------

@@ -36,6 +36,8 @@ export type ProposeOutcome =
 
 export interface ReplicaGroup {
   readonly id: number;
+  /** Set once the host fenced this node's member of the group (storage or apply failed). */
+  readonly fault?: Error | undefined;
   propose(data: Uint8Array): ProposeOutcome;
   status(): ReplicaGroupStatus;
   /**

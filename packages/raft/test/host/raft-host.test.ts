@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import {
   type Entry,
   EntryType,
@@ -393,8 +393,19 @@ test('a compaction torn off by a crash is completed when the group is created', 
   t.is(third.group(3).firstIndex(), 13);
 });
 
-/** A WAL holding group 3: entries 1..`last` of term 1, its snapshot at `snapshotAt`. */
-async function walWithSnapshot(dir: string, voters: number[], last: number, snapshotAt: number) {
+/**
+ * A WAL in a scratch directory holding group 3: entries 1..`last` of term 1, its snapshot at
+ * `snapshotAt`; written, closed and opened again (as a restarted node finds it), torn down
+ * with the test.
+ */
+async function reopenedWithSnapshot(
+  t: ExecutionContext,
+  voters: number[],
+  last: number,
+  snapshotAt: number,
+): Promise<RaftWal> {
+  const dir = mkdtempSync(join(tmpdir(), 'raft-host-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = { voters, outgoingVoters: [], learners: [] };
   const wal = await RaftWal.open({ dir });
   const storage = wal.group(3);
@@ -417,6 +428,9 @@ async function walWithSnapshot(dir: string, voters: number[], last: number, snap
   storage.compact(snapshotAt);
   await wal.sync();
   await wal.close();
+  const reopened = await RaftWal.open({ dir });
+  t.teardown(() => reopened.close());
+  return reopened;
 }
 
 /** A single host over `wal`, as the restore tests start it. */
@@ -444,11 +458,7 @@ function hostOver(
 // state (its data set aside) starts at applied 0, but the node's Raft log starts after its
 // snapshot, and the core refused to start the group (applied outside [snapshot, commit]).
 test('a state machine behind the local snapshot is restored from it, then applies the log after it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'raft-host-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  await walWithSnapshot(dir, [1], 20, 12);
-  const reopened = await RaftWal.open({ dir });
-  t.teardown(() => reopened.close());
+  const reopened = await reopenedWithSnapshot(t, [1], 20, 12);
   const warnings: string[] = [];
   const host = hostOver(reopened, {
     logger: { ...quietLogger, warn: (message) => warnings.push(message) },
@@ -493,11 +503,7 @@ test('a state machine behind the local snapshot is restored from it, then applie
 // Readies (one per heartbeat), and at its bound of outstanding Readies the group was fenced:
 // a rebuild longer than about 1,000 heartbeats failed.
 test('a long local restore takes no Readies: heartbeats meanwhile neither pile up nor get answers', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'raft-host-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  await walWithSnapshot(dir, [1, 2], 20, 12);
-  const reopened = await RaftWal.open({ dir });
-  t.teardown(() => reopened.close());
+  const reopened = await reopenedWithSnapshot(t, [1, 2], 20, 12);
   const sent: Message[] = [];
   const host = hostOver(reopened, {
     send: (messages) => sent.push(...messages),
@@ -551,11 +557,7 @@ test('a long local restore takes no Readies: heartbeats meanwhile neither pile u
 });
 
 test('a failed restore of the local snapshot fences the group and applies nothing after it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'raft-host-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  await walWithSnapshot(dir, [1], 6, 4);
-  const reopened = await RaftWal.open({ dir });
-  t.teardown(() => reopened.close());
+  const reopened = await reopenedWithSnapshot(t, [1], 6, 4);
   const errors: string[] = [];
   const host = hostOver(reopened, {
     logger: { ...quietLogger, error: (message) => errors.push(message) },
