@@ -1,5 +1,6 @@
 import { initChecksums } from '@tributary/protocol';
 import test from 'ava';
+import fc from 'fast-check';
 import type { LogConfig } from '../src/index.ts';
 import { KeyMap } from '../src/internal.ts';
 import { batchOf, decodeBatches, readAll, type SimpleRecord, simEnvironment } from './helpers.ts';
@@ -270,6 +271,38 @@ test('the key map is bounded and keeps the latest offset per key', async (t) => 
   t.is(map.memoryBytes, 8 * 24);
   t.throws(() => map.put(key('a'), 4), { message: /offsets go forward/ });
 });
+
+test('the key map starts small, grows as keys arrive and keeps every key through growth', async (t) => {
+  await initChecksums();
+  const keysMax = 256 * 1024;
+  t.true(new KeyMap(keysMax).memoryBytes <= 2048 * 24, 'a new map holds no table for keysMax');
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 64 }),
+      fc.integer({ min: 1, max: 64 }),
+      fc.array(fc.integer({ min: 0, max: 99 }), { maxLength: 300 }),
+      (max, initial, keyIds) => {
+        const map = new KeyMap(max, Math.min(initial, max));
+        const model = new Map<number, number>();
+        const keyOf = (id: number) => new TextEncoder().encode(`key-${id}`);
+        for (const [offset, id] of keyIds.entries()) {
+          const fits = model.has(id) || model.size < max;
+          if (map.put(keyOf(id), offset) !== fits) return false;
+          if (fits) model.set(id, offset);
+        }
+        if (map.size !== model.size) return false;
+        for (let id = 0; id < 100; id++) {
+          if (map.get(keyOf(id)) !== (model.get(id) ?? -1)) return false;
+        }
+        return map.memoryBytes <= nextPowerOfTwoAtLeast(2 * max) * 24;
+      },
+    ),
+  );
+});
+
+function nextPowerOfTwoAtLeast(value: number): number {
+  return 2 ** Math.ceil(Math.log2(value));
+}
 
 test('reads progress over segments compaction emptied', async (t) => {
   const env = simEnvironment(5, { ...compactConfig, deleteRetentionMs: 0 });

@@ -478,8 +478,9 @@ export class PartitionReplica implements GroupStateMachine {
   // ---- fetch --------------------------------------------------------------------------
 
   requireLeader(): void {
-    const status = this.group?.status();
-    if (!status || status.role !== Role.Leader) throw notLeader(status?.leader ?? 0);
+    // The role as the group last reported it, as `caughtUpAsLeader` reads it: every Fetch
+    // and Produce asks, and a full status() builds the group's progress for each.
+    if (this.role !== Role.Leader) throw notLeader(this.group?.status().leader ?? 0);
     if (this.fenced) throw new ProtocolError(ErrorCode.StorageError, 'replica unavailable');
   }
 

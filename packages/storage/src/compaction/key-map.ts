@@ -1,8 +1,10 @@
 /**
  * The compactor's map from key to the offset of its latest record, bounded: it holds at
- * most `keysMax` keys in a fixed open-addressing table allocated up front, so a pass uses
- * 48 bytes per key of capacity (two slots per key: 16 bytes of hash and 8 of offset each)
- * whatever the log holds. Keys are stored as 128-bit hashes (two xxhash64 with different
+ * most `keysMax` keys in an open-addressing table of two slots per key (16 bytes of hash and
+ * 8 of offset each, so 48 bytes per key of capacity). The table starts small and doubles as
+ * keys arrive: a pass runs every retention interval on every compacted replica, most of
+ * them with few new keys, and a table allocated for `keysMax` up front (12 MiB for the
+ * broker's default) made each of them page in and fill memory it never used. Keys are stored as 128-bit hashes (two xxhash64 with different
  * seeds), as Kafka's cleaner stores MD5 digests: a false match needs a 128-bit collision.
  */
 import { xxhash64 } from '@tributary/protocol';
@@ -11,6 +13,8 @@ import { assert } from '../assert.ts';
 const secondSeed = 0x9e3779b97f4a7c15n;
 const emptySlot = -1;
 const low32 = 0xffff_ffffn;
+/** Keys a new map has room for before its first growth. */
+const initialKeysDefault = 1024;
 
 function nextPowerOfTwo(value: number): number {
   let power = 1;
@@ -20,18 +24,42 @@ function nextPowerOfTwo(value: number): number {
 
 export class KeyMap {
   readonly keysMax: number;
-  private readonly mask: number;
-  private readonly hashes: Uint32Array;
-  private readonly offsets: Float64Array;
+  private mask = 0;
+  private hashes = new Uint32Array(0);
+  private offsets = new Float64Array(0);
   size = 0;
 
-  constructor(keysMax: number) {
+  constructor(keysMax: number, initialKeys = Math.min(keysMax, initialKeysDefault)) {
     if (!(Number.isSafeInteger(keysMax) && keysMax >= 1)) assert(false, `bad keysMax ${keysMax}`);
+    if (!(Number.isSafeInteger(initialKeys) && initialKeys >= 1 && initialKeys <= keysMax)) {
+      assert(false, `bad initialKeys ${initialKeys} for keysMax ${keysMax}`);
+    }
     this.keysMax = keysMax;
-    const slots = nextPowerOfTwo(keysMax * 2);
+    this.allocate(nextPowerOfTwo(initialKeys * 2));
+  }
+
+  /** Keys the current table holds before it must grow: half its slots, at most keysMax. */
+  private get capacity(): number {
+    return Math.min(this.keysMax, (this.mask + 1) / 2);
+  }
+
+  private allocate(slots: number): void {
     this.mask = slots - 1;
     this.hashes = new Uint32Array(slots * 4);
     this.offsets = new Float64Array(slots).fill(emptySlot);
+  }
+
+  /** Doubles the table and places every key again; slots of the old table are meaningless. */
+  private grow(): void {
+    const { hashes, offsets } = this;
+    this.allocate(offsets.length * 2);
+    for (let old = 0; old < offsets.length; old++) {
+      if (offsets[old] === emptySlot) continue;
+      let slot = hashes[old * 4]! & this.mask;
+      while (this.offsets[slot] !== emptySlot) slot = (slot + 1) & this.mask;
+      this.hashes.set(hashes.subarray(old * 4, old * 4 + 4), slot * 4);
+      this.offsets[slot] = offsets[old]!;
+    }
   }
 
   get memoryBytes(): number {
@@ -76,10 +104,14 @@ export class KeyMap {
 
   /** Records `offset` as the key's latest. Returns false (and changes nothing) when full. */
   put(key: Uint8Array, offset: number): boolean {
-    const { slot, h } = this.slotOf(key);
+    let { slot, h } = this.slotOf(key);
     const previous = this.offsets[slot]!;
     if (previous === emptySlot) {
       if (this.isFull) return false;
+      if (this.size >= this.capacity) {
+        this.grow();
+        slot = this.slotOf(key).slot;
+      }
       this.hashes.set(h, slot * 4);
       this.size += 1;
     } else {
