@@ -56,6 +56,10 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
     'tributary_fenced_replicas',
     'Local partition replicas stopped by a failure.',
   );
+  const restoring = registry.gauge(
+    'tributary_replicas_restoring',
+    'Local partition replicas installing a snapshot: copying its records from the leader.',
+  );
   const setAside = registry.gauge(
     'tributary_damaged_replicas_set_aside_total',
     'Local partition replicas whose damaged data was set aside (under <data>/damaged) to rebuild them from the other replicas.',
@@ -85,6 +89,7 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
 
   registry.onCollect(() => {
     let fencedCount = 0;
+    let restoringCount = 0;
     for (const replica of replicas.all()) {
       const labels = { topic: replica.topic, partition: replica.partition };
       logEnd.set(labels, replica.log.logEndOffset);
@@ -94,6 +99,7 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
       if (status?.role === Role.Leader) highWatermark.set(labels, replica.highWatermark);
       else highWatermark.remove(labels);
       if (replica.fenced) fencedCount++;
+      if (replica.isRestoring) restoringCount++;
     }
     for (const id of host.groupIds()) {
       const status = host.group(id)?.status();
@@ -103,6 +109,7 @@ export function registerNodeMetrics(parts: NodeParts): () => void {
       campaigns.set({ group: id }, status.counters.campaigns);
     }
     fenced.set({}, fencedCount);
+    restoring.set({}, restoringCount);
     setAside.set({}, replicas.damagedSetAside);
     const stats = host.stats();
     groups.set({}, stats.groups);

@@ -30,22 +30,26 @@ const copyReadBytes = 4 * 1024 * 1024;
  * still being elected or catching up (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE,
  * OFFSET_NOT_AVAILABLE), a connection was refused or dropped, a request timed out. Any
  * replica holds the same committed records, so the copy goes on from whichever node leads
- * next. Before, such a failure failed the snapshot's restore and the host fenced the replica
- * until its node restarted: a leader change during a long copy (a rolling restart) left a
- * replica out of its group.
+ * next. It keeps asking until it is done or the replica closes, as a Kafka follower's
+ * fetcher does: giving up (it did, after two minutes) left the replica fenced until its node
+ * restarted, long after the leader was back. A copy that keeps failing says so in the log
+ * every `warnEveryMs`, and `tributary_replicas_restoring` counts it.
  */
 export interface CopyRetry {
-  /** Give up (and fence the replica) once a read has kept failing this long. */
-  readonly giveUpAfterMs: number;
+  /** How often a copy whose reads keep failing reports it (`onStuck`). */
+  readonly warnEveryMs: number;
   readonly backoffMsInitial: number;
   readonly backoffMsMax: number;
 }
 
 export const copyRetryDefault: CopyRetry = {
-  giveUpAfterMs: 120_000,
+  warnEveryMs: 60_000,
   backoffMsInitial: 100,
   backoffMsMax: 2_000,
 };
+
+/** Told each `warnEveryMs` that a read still fails: the latest failure, and for how long. */
+export type OnCopyStuck = (failure: unknown, failingForMs: number) => void;
 
 /** Whether a failed read may succeed if asked again (of the same or the next leader). */
 function passes(error: unknown): boolean {
@@ -62,10 +66,11 @@ function passes(error: unknown): boolean {
 async function readRetrying(
   source: CopySource,
   offset: number,
-  retry: CopyRetry,
-  signal: AbortSignal | undefined,
+  options: { retry: CopyRetry; signal?: AbortSignal; onStuck?: OnCopyStuck },
 ): Promise<CopyRead> {
-  const giveUpAt = Date.now() + retry.giveUpAfterMs;
+  const { retry, signal } = options;
+  const failingSince = Date.now();
+  let nextWarnAt = failingSince + retry.warnEveryMs;
   for (let attempt = 0; ; attempt += 1) {
     signal?.throwIfAborted();
     let failure: unknown;
@@ -77,7 +82,11 @@ async function readRetrying(
       if (!passes(error)) throw error;
       failure = error;
     }
-    if (Date.now() >= giveUpAt) throw failure;
+    const now = Date.now();
+    if (now >= nextWarnAt) {
+      options.onStuck?.(failure, now - failingSince);
+      nextWarnAt = now + retry.warnEveryMs;
+    }
     const delayMs = Math.min(retry.backoffMsMax, retry.backoffMsInitial * 2 ** attempt);
     // Aborted: fail with the signal's reason (the replica closed), not a bare AbortError.
     await sleep(delayMs * (0.8 + 0.4 * Math.random()), undefined, { signal }).catch(() =>
@@ -94,10 +103,15 @@ export async function rebuildLogFromLeader(options: {
   readonly retry?: CopyRetry;
   /** Aborted when the replica closes: the copy stops waiting and fails. */
   readonly signal?: AbortSignal;
+  readonly onStuck?: OnCopyStuck;
 }): Promise<PartitionLog> {
   const { image } = options;
-  const retry = options.retry ?? copyRetryDefault;
-  const read = (offset: number) => readRetrying(options.source, offset, retry, options.signal);
+  const retrying = {
+    retry: options.retry ?? copyRetryDefault,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onStuck ? { onStuck: options.onStuck } : {}),
+  };
+  const read = (offset: number) => readRetrying(options.source, offset, retrying);
   let start = Math.min(image.logStartOffset, image.nextOffset);
   let first = start < image.nextOffset ? await read(start) : undefined;
   if (first?.belowStart) {

@@ -135,6 +135,11 @@ export class PartitionReplica implements GroupStateMachine {
     return this.log.logEndOffset;
   }
 
+  /** Installing a snapshot: copying its records from the leader (see replica-copy.ts). */
+  get isRestoring(): boolean {
+    return this.restoring;
+  }
+
   get isLeader(): boolean {
     return this.role === Role.Leader;
   }
@@ -272,6 +277,13 @@ export class PartitionReplica implements GroupStateMachine {
       image,
       source: this.options.copySource(this),
       signal: this.closing.signal,
+      onStuck: (failure, failingForMs) =>
+        this.logger.warn('partition snapshot: reads from the leader keep failing, retrying', {
+          topic: this.topic,
+          partition: this.partition,
+          failingForSeconds: Math.round(failingForMs / 1000),
+          error: (failure as Error).message,
+        }),
     });
     if (this.closing.signal.aborted) {
       // Closed while the last chunk was being written: nobody will close this log.

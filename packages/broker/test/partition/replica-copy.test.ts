@@ -122,20 +122,31 @@ test('a read refused for a reason that does not pass fails the copy at once', as
   t.is(calls, 1);
 });
 
-test('a copy whose reads keep failing gives up after its time', async (t) => {
-  const { copy } = await scratchLeader(t);
-  let calls = 0;
-  const error = await t.throwsAsync(
-    copy({
-      source: () => {
-        calls += 1;
+// A copy gave up after two minutes of failing reads, and its replica stayed fenced until the
+// node restarted, however soon the leader came back. It now keeps asking, and says so.
+test('a copy whose reads keep failing keeps asking, reports it, and finishes once a leader answers', async (t) => {
+  const { readFromLeader, copy } = await scratchLeader(t);
+  let failures = 0;
+  const reports: number[] = [];
+  const copied = await copy({
+    source: (offset, maxBytes) => {
+      // Failing until two reports were made: longer than any give-up time would allow.
+      if (reports.length < 2) {
+        failures += 1;
         return Promise.reject(new ProtocolError(ErrorCode.LeaderNotAvailable, 'none'));
-      },
-      retry: { giveUpAfterMs: 200, backoffMsInitial: 10, backoffMsMax: 20 },
-    }),
-  );
-  t.regex(error.message, /LEADER_NOT_AVAILABLE/);
-  t.true(calls >= 2, `retried before giving up (${calls} reads)`);
+      }
+      return readFromLeader(offset, maxBytes);
+    },
+    retry: { warnEveryMs: 40, backoffMsInitial: 5, backoffMsMax: 10 },
+    onStuck: (failure, failingForMs) => {
+      t.regex((failure as Error).message, /LEADER_NOT_AVAILABLE/);
+      reports.push(failingForMs);
+    },
+  });
+  t.teardown(() => copied.close());
+  t.is(copied.logEndOffset, 9);
+  t.true(failures >= 2, `${failures} failed reads`);
+  t.true(reports[0]! >= 40 && reports[1]! >= reports[0]! + 40, `reports at ${reports} ms`);
 });
 
 // Found by review: a new leader not yet caught up answers a read at its own log end with no
@@ -151,7 +162,7 @@ test('an answer without records is asked again: the new leader may still be appl
       }
       return readFromLeader(offset, maxBytes);
     },
-    retry: { giveUpAfterMs: 10_000, backoffMsInitial: 10, backoffMsMax: 20 },
+    retry: { warnEveryMs: 10_000, backoffMsInitial: 10, backoffMsMax: 20 },
   });
   t.teardown(() => copied.close());
   t.is(empties, 0);
