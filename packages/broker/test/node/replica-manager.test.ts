@@ -155,3 +155,38 @@ test('a damaged replica of a replicated partition is set aside and starts empty'
   );
   t.true(existsSync(damagedDir), 'a fresh directory in its place');
 });
+
+// Data damaged again after this process already set it aside once is a disk to replace,
+// not something to set aside in a loop: the second time the replica stays fenced, listed.
+test('a replica is set aside at most once per process; damaged again, it stays fenced', async (t) => {
+  const errors: string[] = [];
+  const { dataDir, replicas } = await scratchManager(t, errors);
+  const here = stateWithTopics(['a'], [nodeId, 2, 3]);
+  const elsewhere = stateWithTopics(['a'], [2, 3, 4]);
+  const group = here.topics.get('a')!.partitions[0]!.groupId;
+  t.is(elsewhere.topics.get('a')!.partitions[0]!.groupId, group);
+  const directory = join(dataDir, 'partitions', `a-0.${group}`);
+  const damage = () => {
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(join(directory, 'apply-checkpoint'), 'not a checkpoint');
+  };
+
+  damage();
+  await replicas.reconcile(here);
+  t.truthy(replicas.get('a', 0), 'set aside once and started empty');
+  t.is(replicas.damagedSetAside, 1);
+
+  // Moved away (its data kept), damaged again, then assigned here again.
+  await replicas.reconcile(elsewhere);
+  t.is(replicas.get('a', 0), undefined);
+  damage();
+  await replicas.reconcile(here);
+
+  t.is(replicas.get('a', 0), undefined, 'not set aside a second time');
+  t.is(replicas.damagedSetAside, 1);
+  t.is(readdirSync(join(dataDir, 'damaged')).length, 1);
+  const unopened = replicas.unopened();
+  t.is(unopened.length, 1);
+  t.true(unopened[0]!.damaged);
+  t.regex(unopened[0]!.reason, /^a\/0: .*apply checkpoint .* is damaged/);
+});

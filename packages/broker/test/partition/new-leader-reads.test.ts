@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ErrorCode,
+  earliestTimestamp,
   encodeRecordBatch,
   initChecksums,
   latestTimestamp,
@@ -122,12 +123,13 @@ test('a new leader answers OFFSET_NOT_AVAILABLE past its log end until it has ap
     release();
     return response.topics[0]!.partitions[0]!;
   };
-  const latest = async () => {
+  const listOffsets = async (timestamp: number) => {
     const response = await handleListOffsets(context, {
-      topics: [{ name: 't', partitions: [{ partition: 0, timestamp: latestTimestamp }] }],
+      topics: [{ name: 't', partitions: [{ partition: 0, timestamp }] }],
     });
     return response.topics[0]!.partitions[0]!;
   };
+  const latest = () => listOffsets(latestTimestamp);
 
   // As a follower of term 1 it applied what it knew committed: offsets 0..2 of 0..4.
   replica.onSoftState({ role: Role.Follower, leader: 2 }, 1);
@@ -148,11 +150,20 @@ test('a new leader answers OFFSET_NOT_AVAILABLE past its log end until it has ap
   t.like(await fetchAt(1), { error: 0, highWatermark: 3 }, 'committed records are served');
   t.like(await fetchAt(3), { error: 0, highWatermark: 3 }, 'the log end itself is a long poll');
   t.is((await latest()).error, ErrorCode.OffsetNotAvailable.code, 'no end offset to give yet');
+  // Record 3 (timestamp 1,003) is committed but not here yet: "none at or after" would be
+  // wrong, and the next record here would be a later one.
+  t.is(
+    (await listOffsets(1_003)).error,
+    ErrorCode.OffsetNotAvailable.code,
+    'no timestamp lookup yet',
+  );
+  t.like(await listOffsets(earliestTimestamp), { error: 0, offset: 0 }, 'the start is known');
 
   // The rest of term 1 and its own first entry applied: now it serves as leader.
   await replica.apply([dataEntry(5, 1, 3), dataEntry(6, 1, 4), noop(7, 2)]);
   t.like(await fetchAt(5), { error: 0, highWatermark: 5 });
   t.like(await latest(), { error: 0, offset: 5 });
+  t.like(await listOffsets(1_003), { error: 0, offset: 3, timestamp: 1_003 });
   const beyond = await fetchAt(6);
   t.is(beyond.error, ErrorCode.OffsetOutOfRange.code, 'past the end of a caught-up leader');
   t.like(beyond, { logStartOffset: 0, highWatermark: 5 });
