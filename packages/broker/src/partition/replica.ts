@@ -490,9 +490,10 @@ export class PartitionReplica implements GroupStateMachine {
   // ---- fetch --------------------------------------------------------------------------
 
   requireLeader(): void {
-    // The role as the group last reported it, as `caughtUpAsLeader` reads it: every Fetch
-    // and Produce asks, and a full status() builds the group's progress for each.
-    if (this.role !== Role.Leader) throw notLeader(this.group?.status().leader ?? 0);
+    // The core's role now, not the one last reported to this replica: reports wait behind
+    // the group's queued applies, and stop for good when the host fails.
+    const status = this.group?.status();
+    if (!status || status.role !== Role.Leader) throw notLeader(status?.leader ?? 0);
     if (this.fenced) throw new ProtocolError(ErrorCode.StorageError, 'replica unavailable');
   }
 
@@ -503,7 +504,11 @@ export class PartitionReplica implements GroupStateMachine {
    * readers have seen. Its log end is not the partition's end until then.
    */
   get caughtUpAsLeader(): boolean {
-    return this.role === Role.Leader && this.caughtUpTerm === this.term;
+    if (this.role !== Role.Leader || this.caughtUpTerm !== this.term) return false;
+    // The role and term reported here lag the core's (see requireLeader): a leader that has
+    // stepped down, or leads a later term it has not applied yet, is not caught up.
+    const status = this.group?.status();
+    return status?.role === Role.Leader && status.term === this.caughtUpTerm;
   }
 
   /** Throws the retriable OFFSET_NOT_AVAILABLE unless `caughtUpAsLeader`. */

@@ -175,4 +175,19 @@ test('a new leader answers OFFSET_NOT_AVAILABLE past its log end until it has ap
   t.is((await fetchAt(6)).error, ErrorCode.OffsetNotAvailable.code);
   await replica.apply([noop(8, 4)]);
   t.is((await fetchAt(6)).error, ErrorCode.OffsetOutOfRange.code);
+
+  // Found by review: the core stepped down, but the host has not told the replica yet (its
+  // applies are queued behind a slow one, or the host failed and will never tell it). Going
+  // by the reported role, it kept serving as a caught-up leader and answered a position
+  // the next leader may have served with OFFSET_OUT_OF_RANGE.
+  status.current = { ...follower, role: Role.Follower, term: 5, leader: 3 };
+  t.true(replica.isLeader, 'the replica still holds the reported role');
+  t.false(replica.caughtUpAsLeader);
+  t.like(await fetchAt(6), { error: ErrorCode.NotLeader.code });
+  t.like(await fetchAt(1), { error: ErrorCode.NotLeader.code });
+  t.like(await latest(), { error: ErrorCode.NotLeader.code });
+  // Leading a later term it has not applied yet: not caught up either.
+  status.current = { ...follower, role: Role.Leader, term: 6, leader: nodeId };
+  t.false(replica.caughtUpAsLeader);
+  t.is((await fetchAt(6)).error, ErrorCode.OffsetNotAvailable.code);
 });
