@@ -312,6 +312,11 @@ export class BrokerLifecycle {
       problems.push('not registered with the controller');
     const fenced = replicas.all().filter((r) => r.fenced);
     if (fenced.length > 0) problems.push(`${fenced.length} fenced partition replica(s)`);
+    const stuck = replicas.all().filter((r) => r.restoreStuck);
+    if (stuck.length > 0)
+      problems.push(
+        `${stuck.length} partition replica(s) restoring a snapshot whose copy from the leader keeps failing`,
+      );
     const unopened = replicas.unopened();
     if (unopened.length > 0)
       problems.push(

@@ -29,7 +29,7 @@ import {
 } from './apply-checkpoint.ts';
 import { decodePartitionEntry, encodePartitionEntry } from './entry.ts';
 import { ProducerStateTable } from './producer-state.ts';
-import { type CopySource, rebuildLogFromLeader } from './replica-copy.ts';
+import { type CopyRetry, type CopySource, rebuildLogFromLeader } from './replica-copy.ts';
 import { LeaderSequencer } from './sequencer.ts';
 
 interface ApplyWaiter {
@@ -54,6 +54,8 @@ export interface PartitionReplicaOptions {
   readonly logger: Logger;
   /** Where to copy records from when a snapshot arrives (the current leader). */
   readonly copySource: (replica: PartitionReplica) => CopySource;
+  /** How that copy retries (replica-copy.ts's default unless a test says otherwise). */
+  readonly copyRetry?: CopyRetry;
 }
 
 function notLeader(leader: number): ProtocolError {
@@ -100,6 +102,8 @@ export class PartitionReplica implements GroupStateMachine {
   private stateChanging: Promise<void> | undefined;
   /** A snapshot is being installed (copying records can take long; it writes its own checkpoint). */
   private restoring = false;
+  /** The restore's copy has reported reads failing for a while (see restoreStuck). */
+  private copyStuck = false;
   /** Aborted by close(): a snapshot's record copy stops waiting for a leader. */
   private readonly closing = new AbortController();
   /** The latest checkpoint() call: they run one at a time (each writes the same file). */
@@ -138,6 +142,14 @@ export class PartitionReplica implements GroupStateMachine {
   /** Installing a snapshot: copying its records from the leader (see replica-copy.ts). */
   get isRestoring(): boolean {
     return this.restoring;
+  }
+
+  /**
+   * Restoring, and the copy's reads have kept failing for at least its warning interval (a
+   * minute): the replica is out of its group until a leader answers. `/health` lists it.
+   */
+  get restoreStuck(): boolean {
+    return this.restoring && this.copyStuck;
   }
 
   get isLeader(): boolean {
@@ -255,6 +267,7 @@ export class PartitionReplica implements GroupStateMachine {
     this.restoring = true;
     return this.changingState(this.restoreFrom(snapshot, earlierCheckpoints)).finally(() => {
       this.restoring = false;
+      this.copyStuck = false;
     });
   }
 
@@ -277,13 +290,16 @@ export class PartitionReplica implements GroupStateMachine {
       image,
       source: this.options.copySource(this),
       signal: this.closing.signal,
-      onStuck: (failure, failingForMs) =>
+      ...(this.options.copyRetry ? { retry: this.options.copyRetry } : {}),
+      onStuck: (failure, failingForMs) => {
+        this.copyStuck = true;
         this.logger.warn('partition snapshot: reads from the leader keep failing, retrying', {
           topic: this.topic,
           partition: this.partition,
           failingForSeconds: Math.round(failingForMs / 1000),
           error: (failure as Error).message,
-        }),
+        });
+      },
     });
     if (this.closing.signal.aborted) {
       // Closed while the last chunk was being written: nobody will close this log.

@@ -6,7 +6,7 @@ import { type LogConfig, PartitionLog } from '@tributary/storage';
 import { silentLogger } from '../../src/logger.ts';
 import { type ApplyCheckpoint, emptyCheckpoint } from '../../src/partition/apply-checkpoint.ts';
 import { PartitionReplica } from '../../src/partition/replica.ts';
-import type { CopySource } from '../../src/partition/replica-copy.ts';
+import type { CopyRetry, CopySource } from '../../src/partition/replica-copy.ts';
 
 export function hostedReplica(
   host: RaftHost,
@@ -51,6 +51,7 @@ export async function replicaIn(
   copySource: CopySource = () => {
     throw new Error('no snapshot in this test');
   },
+  copyRetry?: CopyRetry,
 ): Promise<PartitionReplica> {
   await initChecksums();
   const log = await PartitionLog.open({ directory: join(directory, 'log'), config });
@@ -66,5 +67,6 @@ export async function replicaIn(
     checkpoint,
     logger: silentLogger,
     copySource: () => copySource,
+    ...(copyRetry ? { copyRetry } : {}),
   });
 }

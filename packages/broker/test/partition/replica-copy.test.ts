@@ -125,6 +125,7 @@ test('a read refused for a reason that does not pass fails the copy at once', as
 // A copy gave up after two minutes of failing reads, and its replica stayed fenced until the
 // node restarted, however soon the leader came back. It now keeps asking, and says so.
 test('a copy whose reads keep failing keeps asking, reports it, and finishes once a leader answers', async (t) => {
+  t.timeout(20_000);
   const { readFromLeader, copy } = await scratchLeader(t);
   let failures = 0;
   const reports: number[] = [];
@@ -188,4 +189,34 @@ test('a copy waiting for a leader stops when the replica closes', async (t) => {
   await t.throwsAsync(copying, { message: 'replica closed' });
   t.true(Date.now() - started < 5_000, 'stopped at once, not after the 2-minute give-up');
   t.true(reads >= 2);
+});
+
+// A copy that keeps failing no longer ends in a fence that /health lists, so the replica
+// says it is stuck (the node's health lists it) until the copy ends.
+test('a replica whose copy keeps failing says it is stuck until a leader answers', async (t) => {
+  t.timeout(20_000);
+  const { root, image, readFromLeader } = await scratchLeader(t);
+  let leaderBack = false;
+  const source: CopySource = (offset, maxBytes) =>
+    leaderBack
+      ? readFromLeader(offset, maxBytes)
+      : Promise.reject(new ProtocolError(ErrorCode.LeaderNotAvailable, 'no leader known'));
+  const follower = await replicaIn(join(root, 'follower'), emptyCheckpoint, {}, source, {
+    warnEveryMs: 30,
+    backoffMsInitial: 5,
+    backoffMsMax: 10,
+  });
+  t.teardown(() => follower.close());
+  const restored = follower.restore({
+    metadata: { index: 3, term: 1, config: { voters: [1], outgoingVoters: [], learners: [] } },
+    data: encodeApplyCheckpoint(image),
+  });
+  t.true(follower.isRestoring);
+  while (!follower.restoreStuck) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.true(follower.isRestoring);
+  leaderBack = true;
+  await restored;
+  t.false(follower.restoreStuck);
+  t.false(follower.isRestoring);
+  t.is(follower.log.logEndOffset, 9);
 });

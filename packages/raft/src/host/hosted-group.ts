@@ -58,6 +58,18 @@ export class HostedGroup {
    * Readies cannot pile up behind it.
    */
   restoringLocal = false;
+  /** The state machine is installing a snapshot a leader sent (applyReady). */
+  restoringSnapshot = false;
+  /**
+   * While its state machine restores a snapshot the group sends nothing: messages its core
+   * makes meanwhile (answers to heartbeats, campaigns) are dropped, as a network may drop
+   * any. A restore can last as long as its records take to copy, and they would otherwise
+   * pile up in the core and leave in one stale burst at the end.
+   */
+  get restoring(): boolean {
+    return this.restoringLocal || this.restoringSnapshot;
+  }
+
   /** The group's last apply started: the next starts after it (one apply at a time, in order). */
   applyTail: Promise<void> = Promise.resolve();
   /** The group's last Ready to finish: Readies advance in the order they were taken. */

@@ -85,6 +85,8 @@ export interface HostStats {
   readonly messagesForUnknownGroups: number;
   /** Append responses received that refused the append (a follower lacked entries). */
   readonly appendRejectionsReceived: number;
+  /** Messages of groups restoring a snapshot, dropped unsent (HostedGroup.restoring). */
+  readonly messagesDroppedWhileRestoring: number;
 }
 
 interface Taken {
@@ -144,6 +146,7 @@ export class RaftHost {
     messagesReceived: 0,
     messagesForUnknownGroups: 0,
     appendRejectionsReceived: 0,
+    messagesDroppedWhileRestoring: 0,
   };
 
   constructor(private readonly options: RaftHostOptions) {
@@ -315,6 +318,7 @@ export class RaftHost {
         this.counters.appendRejectionsReceived++;
       try {
         group.node.step(message);
+        if (group.restoring) this.dropMessages(group);
       } catch (error) {
         this.fenceGroup(group, error as Error, 'step');
         continue;
@@ -323,12 +327,18 @@ export class RaftHost {
     }
   }
 
+  /** A restoring group sends nothing (see HostedGroup.restoring). */
+  private dropMessages(group: HostedGroup): void {
+    this.counters.messagesDroppedWhileRestoring += group.node.takeMessages().length;
+  }
+
   private tickAll(): void {
     if (this.closed) return;
     for (const group of this.groups.values()) {
       if (group.fault) continue;
       try {
         group.node.tick();
+        if (group.restoring) this.dropMessages(group);
       } catch (error) {
         this.fenceGroup(group, error as Error, 'tick');
         continue;
@@ -357,7 +367,7 @@ export class RaftHost {
       const groups = [...this.earlySenders];
       this.earlySenders.clear();
       if (this.closed) return;
-      for (const g of groups) if (!g.removed && !g.fault) this.sendEarly(g);
+      for (const g of groups) if (!g.removed && !g.fault && !g.restoring) this.sendEarly(g);
     });
   }
 
@@ -557,7 +567,14 @@ export class RaftHost {
     try {
       if (ready.softState)
         group.stateMachine.onSoftState(ready.softState, group.node.status().term);
-      if (ready.snapshot) await group.stateMachine.restore(ready.snapshot);
+      if (ready.snapshot) {
+        group.restoringSnapshot = true;
+        try {
+          await group.stateMachine.restore(ready.snapshot);
+        } finally {
+          group.restoringSnapshot = false;
+        }
+      }
       if (ready.committedEntries.length > 0) await group.stateMachine.apply(ready.committedEntries);
       for (const read of ready.readStates) group.resolveRead(read.requestId, read.index);
     } catch (error) {

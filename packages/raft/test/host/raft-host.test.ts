@@ -553,6 +553,11 @@ test('a long local restore takes no Readies: heartbeats meanwhile neither pile u
     20_000,
     'heartbeats answered again',
   );
+  // Found by review: the core answered each heartbeat into its outbox, and all 1,500 stale
+  // answers left in one burst when the restore ended. A restoring group's are dropped.
+  const answers = sent.filter((m) => m.type === MessageType.HeartbeatResponse).length;
+  t.true(answers <= 2, `${answers} heartbeat answers sent after the restore`);
+  t.true(host.stats().messagesDroppedWhileRestoring >= 1_500);
   t.is(group.fault, undefined);
 });
 
