@@ -132,9 +132,18 @@ export async function rebuildLogFromLeader(options: {
           `the leader has no records from ${log.logEndOffset} to ${image.nextOffset} to copy`,
         );
       }
+      const endBefore = log.logEndOffset;
       for (const bytes of chunk.batches) {
         if (new RecordBatchView(bytes).baseOffset >= image.nextOffset) break;
         await log.appendCopied(Uint8Array.from(bytes));
+      }
+      if (log.logEndOffset === endBefore) {
+        // The leader's next batch starts at or past the snapshot's end: the records between
+        // were compacted away there. Asking again gets the same answer (this looped, found
+        // by review); the log cannot end at the snapshot's offset without them.
+        throw new ReplicaFencedError(
+          `the leader's log has no records from ${endBefore} up to the snapshot's ${image.nextOffset} (compacted away)`,
+        );
       }
       if (log.logEndOffset < image.nextOffset) chunk = await read(log.logEndOffset);
     }

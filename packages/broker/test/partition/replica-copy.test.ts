@@ -220,3 +220,26 @@ test('a replica whose copy keeps failing says it is stuck until a leader answers
   t.false(follower.isRestoring);
   t.is(follower.log.logEndOffset, 9);
 });
+
+// Found by review: when the leader's records just below the snapshot's end offset had been
+// compacted away, its next batch started past that offset, nothing was appended, and the
+// copy asked again at once, forever (a stream of 4 MiB reads until the replica closed).
+test('a leader whose next batch starts past the snapshot end fails the copy instead of looping', async (t) => {
+  t.timeout(20_000);
+  const { readFromLeader, copy } = await scratchLeader(t);
+  const beyond = encodeRecordBatch([{ key: null, value: Buffer.from('later'), timestamp: 1 }], {
+    baseOffset: 12,
+  });
+  let reads = 0;
+  const error = await t.throwsAsync(
+    copy({
+      source: async (offset) => {
+        reads += 1;
+        if (offset === 0) return readFromLeader(offset, 1); // offsets 0..1
+        return { batches: [beyond], logStartOffset: 0, belowStart: false };
+      },
+    }),
+  );
+  t.regex(error.message, /no records from 2 up to the snapshot's 9/);
+  t.is(reads, 2);
+});
