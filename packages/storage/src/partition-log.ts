@@ -433,6 +433,26 @@ export class PartitionLog {
     return this.appendReserved(batch, view, frameBytes, baseOffset);
   }
 
+  /**
+   * Moves the log end forward to `offset` without a batch, for a copy from a compacted
+   * replica whose records below `offset` (after this log's end) were compacted away: the
+   * copy must still end where its source's state says. A new, empty active segment starts
+   * at `offset` (a segment's base offset names where it starts, so the end survives a
+   * restart; the offsets between read as a compacted gap). Resolves once that segment's
+   * file is durable. Raises InvalidBatchError for an offset below the log end.
+   */
+  async advanceCopiedEnd(offset: number): Promise<void> {
+    this.checkUsable();
+    if (!Number.isSafeInteger(offset) || offset < this.nextOffset) {
+      throw new InvalidBatchError(`cannot move the log end ${this.nextOffset} to ${offset}`);
+    }
+    if (offset === this.nextOffset) return;
+    const rolled = this.startRoll(offset);
+    this.nextOffset = offset;
+    await rolled;
+    this.checkUsable();
+  }
+
   private appendReserved(
     batch: Uint8Array,
     view: RecordBatchView,

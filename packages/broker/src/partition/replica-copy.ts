@@ -139,11 +139,16 @@ export async function rebuildLogFromLeader(options: {
       }
       if (log.logEndOffset === endBefore) {
         // The leader's next batch starts at or past the snapshot's end: the records between
-        // were compacted away there. Asking again gets the same answer (this looped, found
-        // by review); the log cannot end at the snapshot's offset without them.
-        throw new ReplicaFencedError(
-          `the leader's log has no records from ${endBefore} up to the snapshot's ${image.nextOffset} (compacted away)`,
-        );
+        // are gone there. Asking again gets the same answer (this looped, found by review).
+        // Compaction removes records, never offsets: the log ends at the snapshot's offset
+        // across the gap. A log that is not compacted has no gaps: that is damage.
+        if (options.config.cleanupPolicy === 'delete') {
+          throw new ReplicaFencedError(
+            `the leader's log has no records from ${endBefore} up to the snapshot's ${image.nextOffset}`,
+          );
+        }
+        await log.advanceCopiedEnd(image.nextOffset);
+        break;
       }
       if (log.logEndOffset < image.nextOffset) chunk = await read(log.logEndOffset);
     }

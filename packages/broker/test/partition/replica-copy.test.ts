@@ -50,8 +50,10 @@ async function scratchLeader(t: ExecutionContext) {
   const made = await leaderWithImage(root);
   t.teardown(() => made.leader.close());
   /** A copy of the image's records into `<root>/copy`. */
+  type CopyOptions = Parameters<typeof rebuildLogFromLeader>[0];
   const copy = (
-    options: Omit<Parameters<typeof rebuildLogFromLeader>[0], 'directory' | 'config' | 'image'>,
+    options: Omit<CopyOptions, 'directory' | 'config' | 'image'> &
+      Partial<Pick<CopyOptions, 'config'>>,
   ) =>
     rebuildLogFromLeader({
       directory: join(root, 'copy'),
@@ -224,9 +226,9 @@ test('a replica whose copy keeps failing says it is stuck until a leader answers
 // Found by review: when the leader's records just below the snapshot's end offset had been
 // compacted away, its next batch started past that offset, nothing was appended, and the
 // copy asked again at once, forever (a stream of 4 MiB reads until the replica closed).
-test('a leader whose next batch starts past the snapshot end fails the copy instead of looping', async (t) => {
+test('a leader whose next batch starts past the snapshot end: a gap if compacted, else damage; never a loop', async (t) => {
   t.timeout(20_000);
-  const { readFromLeader, copy } = await scratchLeader(t);
+  const { leader, readFromLeader, copy } = await scratchLeader(t);
   const beyond = encodeRecordBatch([{ key: null, value: Buffer.from('later'), timestamp: 1 }], {
     baseOffset: 12,
   });
@@ -242,4 +244,22 @@ test('a leader whose next batch starts past the snapshot end fails the copy inst
   );
   t.regex(error.message, /no records from 2 up to the snapshot's 9/);
   t.is(reads, 2);
+
+  // A compacted topic: offsets 2..8 were compacted away at the leader. The copy ends at 9.
+  reads = 0;
+  const compacted = await copy({
+    source: async (offset) => {
+      reads += 1;
+      if (offset === 0) return readFromLeader(offset, 1);
+      return { batches: [beyond], logStartOffset: 0, belowStart: false };
+    },
+    config: { ...leader.log.config, cleanupPolicy: 'compact' },
+  });
+  t.teardown(() => compacted.close());
+  t.is(reads, 2);
+  t.is(compacted.logEndOffset, 9);
+  const next = await compacted.append(
+    encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v'), timestamp: 1 }]),
+  );
+  t.is(next.baseOffset, 9, 'the replica goes on from the snapshot offset');
 });
