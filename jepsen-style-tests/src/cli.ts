@@ -3,13 +3,16 @@
  *   tsx jepsen-style-tests/src/cli.ts --time 600 --nemesis all --seed 7
  *     [--workload log,groups,metadata] [--scenario majority-loss] [--nodes 3]
  *     [--partitions 3] [--clients 3] [--results DIR] [--op-timeout-ms 10000] [--keep-data]
- *     [--target toy [--bug lose-tail]]
+ *     [--target toy [--bug lose-tail]] [--setting KEY=VALUE ...]
  * The default target is the real cluster (node processes started through `@tributary/launch`,
  * workloads through `@tributary/client`); `--target toy` runs the toy log server that tests
  * the harness itself. Exits 0 when every checker passes and the cluster recovered, 1 when
- * not, 2 on bad arguments.
+ * not, 2 on bad arguments. `--setting` (repeatable) lays a node setting over the fault-run
+ * defaults, by its broker option name: `--setting raftLogRetainEntries=20` compacts the
+ * partitions' Raft logs early, so that lagging and restarted replicas install snapshots and
+ * copy records from their leader under the faults.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +30,7 @@ import {
 const usageText = `usage: cli.ts --time SECONDS --nemesis KIND[,KIND]|GROUP|all|none --seed N
   [--workload log,groups,metadata|all] [--scenario majority-loss] [--nodes N] [--partitions N]
   [--clients N] [--results DIR] [--op-timeout-ms MS] [--keep-data] [--target broker|toy]
-  [--bug lose-tail]`;
+  [--bug lose-tail] [--setting KEY=VALUE ...]`;
 
 function usage(message: string): never {
   console.error(`${message}\n${usageText}`);
@@ -67,6 +70,13 @@ function parse() {
     usage(`--bug lose-tail needs --target toy`);
   if (values.scenario !== undefined && values.scenario !== 'majority-loss')
     usage(`unknown scenario ${values.scenario}`);
+  const settings: Record<string, string | number | boolean> = {};
+  for (const text of values.setting ?? []) {
+    const match = /^([a-z][A-Za-z0-9]*)=(.+)$/.exec(text);
+    if (!match) usage(`--setting must be KEY=VALUE with a broker option name: ${text}`);
+    const [, key, value] = match as unknown as [string, string, string];
+    settings[key] = settingValue(value);
+  }
   return {
     seed: integer('seed', values.seed, 0),
     timeSeconds: integer('time', values.time, 1),
@@ -81,7 +91,15 @@ function parse() {
     results: values.results,
     operationTimeoutMs: integer('op-timeout-ms', values['op-timeout-ms'], 100),
     keepData: values['keep-data'],
+    settings,
   };
+}
+
+/** Numbers and booleans as such; the node checks names, types and ranges when it starts. */
+function settingValue(text: string): string | number | boolean {
+  if (text === 'true' || text === 'false') return text === 'true';
+  const n = Number(text);
+  return /^-?[0-9]+(\.[0-9]+)?$/.test(text) && Number.isFinite(n) ? n : text;
 }
 
 function parseOptions() {
@@ -100,6 +118,7 @@ function parseOptions() {
       results: { type: 'string', default: defaultResultsRoot },
       'op-timeout-ms': { type: 'string', default: '10000' },
       'keep-data': { type: 'boolean', default: false },
+      setting: { type: 'string', multiple: true },
     },
   });
 }
@@ -113,6 +132,7 @@ async function runBroker(args: Arguments, scratch: string): Promise<RunResult> {
     nodes: args.nodes,
     partitions: args.partitions,
     clients: args.clients,
+    settings: args.settings,
     // Losing N-1 replicas keeps only what every replica acknowledged: acks=all, no polls.
     workloads: majorityLoss ? ['log'] : args.workloads,
     ...(majorityLoss ? { acks: ['all'], sendShare: 1 } : {}),
@@ -174,6 +194,13 @@ async function main(): Promise<void> {
     console.log(`\n${summaryMarkdown(result.summary)}\nrecovery: ${result.recovery}`);
     console.log(`results: ${result.dir}\nreport: ${result.reportPath}`);
     process.exitCode = result.valid ? 0 : 1;
+  } catch (error) {
+    // A cluster that does not start (a bad --setting, say): what its node said, no stack.
+    console.error(`run failed: ${(error as Error).message}`);
+    const logFile = (error as { logFile?: unknown }).logFile;
+    if (typeof logFile === 'string' && existsSync(logFile))
+      console.error(readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-5).join('\n'));
+    process.exitCode = 1;
   } finally {
     if (args.keepData || !result?.valid) console.log(`node data and logs kept in ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });
