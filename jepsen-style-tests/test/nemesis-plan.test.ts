@@ -160,3 +160,18 @@ test('dropping the unsynced tail rolls files back to their recorded sizes', (t) 
   t.is(effect.removed.length + effect.emptied.length, 2);
   for (const f of listDataFiles(dir)) t.is(statSync(f).size, recorded.get(f) ?? 0);
 });
+
+test('disk faults pick among the files the node reads, not the data it set aside', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'disk-files-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'partitions', 'p-0.3'), { recursive: true });
+  mkdirSync(join(dir, 'damaged', 'p-0.3-2026'), { recursive: true });
+  mkdirSync(join(dir, 'partitions', 'damaged'), { recursive: true });
+  writeFileSync(join(dir, 'partitions', 'p-0.3', 'checkpoint'), 'live');
+  writeFileSync(join(dir, 'damaged', 'p-0.3-2026', 'checkpoint'), 'set aside');
+  writeFileSync(join(dir, 'partitions', 'damaged', 'x'), 'a topic may be called that');
+  t.deepEqual(
+    listDataFiles(dir).map((f) => f.slice(dir.length + 1)),
+    ['partitions/damaged/x', 'partitions/p-0.3/checkpoint'],
+  );
+});
