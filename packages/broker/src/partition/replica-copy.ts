@@ -48,8 +48,11 @@ export const copyRetryDefault: CopyRetry = {
   backoffMsMax: 2_000,
 };
 
-/** Told each `warnEveryMs` that a read still fails: the latest failure, and for how long. */
-export type OnCopyStuck = (failure: unknown, failingForMs: number) => void;
+/**
+ * Told each `warnEveryMs` that a read still fails (the latest failure, and for how long),
+ * and with no arguments once a read succeeds again after that.
+ */
+export type OnCopyStuck = (failure?: unknown, failingForMs?: number) => void;
 
 /** Whether a failed read may succeed if asked again (of the same or the next leader). */
 function passes(error: unknown): boolean {
@@ -71,12 +74,16 @@ async function readRetrying(
   const { retry, signal } = options;
   const failingSince = Date.now();
   let nextWarnAt = failingSince + retry.warnEveryMs;
+  let reported = false;
   for (let attempt = 0; ; attempt += 1) {
     signal?.throwIfAborted();
     let failure: unknown;
     try {
       const read = await source(offset, copyReadBytes);
-      if (read.belowStart || read.batches.length > 0) return read;
+      if (read.belowStart || read.batches.length > 0) {
+        if (reported) options.onStuck?.();
+        return read;
+      }
       failure = new ReplicaFencedError(`the leader has no records from ${offset} to copy`);
     } catch (error) {
       if (!passes(error)) throw error;
@@ -84,6 +91,7 @@ async function readRetrying(
     }
     const now = Date.now();
     if (now >= nextWarnAt) {
+      reported = true;
       options.onStuck?.(failure, now - failingSince);
       nextWarnAt = now + retry.warnEveryMs;
     }
@@ -139,14 +147,10 @@ export async function rebuildLogFromLeader(options: {
       }
       if (log.logEndOffset === endBefore) {
         // The leader's next batch starts at or past the snapshot's end: the records between
-        // are gone there. Asking again gets the same answer (this looped, found by review).
-        // Compaction removes records, never offsets: the log ends at the snapshot's offset
-        // across the gap. A log that is not compacted has no gaps: that is damage.
-        if (options.config.cleanupPolicy === 'delete') {
-          throw new ReplicaFencedError(
-            `the leader's log has no records from ${endBefore} up to the snapshot's ${image.nextOffset}`,
-          );
-        }
+        // are gone there (compacted away; the topic may be `delete` now but was compacted
+        // once). Asking again gets the same answer (this looped, found by review). The
+        // copy mirrors what the leader serves: the log ends at the snapshot's offset
+        // across the gap, as compaction leaves offsets unused anyway.
         await log.advanceCopiedEnd(image.nextOffset);
         break;
       }
@@ -158,8 +162,12 @@ export async function rebuildLogFromLeader(options: {
       );
     }
   } catch (error) {
-    // A copy that fails (or is stopped by the replica closing) leaves no log open.
+    // A copy that fails (or is stopped by the replica closing) leaves no log open, and no
+    // partial log: one starting past 0 with no checkpoint beside it could not be opened
+    // again (found by review). Empty, the replica restores from the snapshot once more
+    // when its node restarts.
     await log.close().catch(() => {});
+    await rm(options.directory, { recursive: true, force: true }).catch(() => {});
     throw error;
   }
   return log;

@@ -301,6 +301,25 @@ export class RawNode {
     return messages;
   }
 
+  /**
+   * Drops every message made so far, both those that need no sync and those waiting for
+   * one (acknowledgements, vote grants), as a network may lose any; returns how many. For a
+   * host whose group must say nothing for a while (its state machine restoring a snapshot):
+   * kept, they would leave stale, in one burst, with the next Ready.
+   */
+  discardMessages(): number {
+    const r: Raft = this.raft;
+    try {
+      r.flushBroadcasts();
+    } catch (error) {
+      this.fail(error);
+    }
+    const discarded = r.messages.length + r.messagesAfterPersist.length;
+    r.messages = [];
+    r.messagesAfterPersist = [];
+    return discarded;
+  }
+
   status(): RaftStatus {
     return raftStatus(this.raft);
   }

@@ -329,7 +329,7 @@ export class RaftHost {
 
   /** A restoring group sends nothing (see HostedGroup.restoring). */
   private dropMessages(group: HostedGroup): void {
-    this.counters.messagesDroppedWhileRestoring += group.node.takeMessages().length;
+    this.counters.messagesDroppedWhileRestoring += group.node.discardMessages();
   }
 
   private tickAll(): void {
