@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Api, initChecksums } from '@tributary/protocol';
-import { type Message, Role } from '@tributary/raft';
+import { type Message, RaftStorageError, Role } from '@tributary/raft';
 import { PeerTransport, RaftHost, RaftWal, validateMessage } from '@tributary/raft/host';
 import type { NodeConfig } from '../config/options.ts';
 import { Controller } from '../controller/controller.ts';
@@ -114,21 +114,24 @@ export class BrokerNode {
       logger.warn(
         'no cluster secret set: a random one is used; this node cannot be joined by others',
       );
-    const wal = await RaftWal.open({
-      dir: join(config.dataDir, 'raft'),
-      segmentBytes: config.walSegmentBytes,
-      logger: { warn: (event, fields) => logger.warn(event, fields) },
-    });
+    let wal: RaftWal;
+    try {
+      wal = await RaftWal.open({
+        dir: join(config.dataDir, 'raft'),
+        segmentBytes: config.walSegmentBytes,
+        logger: { warn: (event, fields) => logger.warn(event, fields) },
+      });
+    } catch (error) {
+      if (error instanceof RaftStorageError && error.code === 'SEGMENT_MISSING')
+        throw walCorrupt(config, `it lost a segment: ${error.message}`);
+      throw error;
+    }
     const metadataFault = wal.recovery.groups.get(metadataGroupId)?.fault;
     if (metadataFault !== undefined) {
       await wal.close().catch(() => {});
-      throw new BrokerError(
-        'RAFT_WAL_CORRUPT',
-        `the Raft WAL in ${join(config.dataDir, 'raft', 'wal')} holds corrupt records of the ` +
-          `metadata log (${metadataFault.message}), so this node cannot start. Repair: stop it, ` +
-          `move the 'wal' directory aside, keep 'acknowledged' and 'snapshots', and start it: ` +
-          `it re-learns every group from its peers, voting in none until it has ` +
-          `(docs/operations.md, "A corrupt Raft WAL"); then check the disk.`,
+      throw walCorrupt(
+        config,
+        `it holds corrupt records of the metadata log (${metadataFault.message})`,
       );
     }
     let transport: PeerTransport | undefined;
@@ -282,3 +285,14 @@ export class BrokerNode {
 }
 
 export { Api };
+
+/** The node cannot start on its Raft WAL: why, and the tested repair. */
+function walCorrupt(config: NodeConfig, why: string): BrokerError {
+  return new BrokerError(
+    'RAFT_WAL_CORRUPT',
+    `the Raft WAL in ${join(config.dataDir, 'raft', 'wal')} is damaged (${why}), so this node ` +
+      `cannot start. Repair: stop it, move the 'wal' directory aside, keep 'acknowledged' and ` +
+      `'snapshots', and start it: it re-learns every group from its peers, voting in none ` +
+      `until it has (docs/operations.md, "A corrupt Raft WAL"); then check the disk.`,
+  );
+}

@@ -204,3 +204,26 @@ test('a segment cut short at a record boundary, or emptied, is corruption, not a
     await reopened.close();
   }
 });
+
+// Chaos seed 20261171 (64 KiB segments): a segment in the middle of the WAL was gone while a
+// later one stayed, and opening tripped an assertion ("segments are consecutive") instead of
+// saying what is wrong. The WAL now refuses to open with a typed error.
+test('a segment missing in the middle of the WAL: a typed refusal, not an assertion', async (t) => {
+  const dir = temporaryDirectory(t);
+  const wal = await RaftWal.open({ dir, segmentBytes: 4096 });
+  for (let round = 0; round < 40; round++) {
+    wal.group(1).stage({ entries: makeEntries(round * 5 + 1, 5, 1, 100) });
+    await wal.sync();
+  }
+  await wal.close();
+  const segments = readdirSync(join(dir, 'wal')).sort();
+  t.true(segments.length >= 3, `the WAL rolled (${segments.length} segments)`);
+  rmSync(join(dir, 'wal', segments[1] as string));
+  const error = await t.throwsAsync(RaftWal.open({ dir, segmentBytes: 4096 }));
+  t.is((error as { code?: string }).code, 'SEGMENT_MISSING');
+  t.regex(error.message, /segments after \d+ and before \d+ are missing/);
+  t.deepEqual(
+    readdirSync(join(dir, 'wal')).sort(),
+    segments.filter((_, i) => i !== 1),
+  );
+});
