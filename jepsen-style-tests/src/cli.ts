@@ -7,7 +7,7 @@
  * The default target is the real cluster (node processes started through `@tributary/launch`,
  * workloads through `@tributary/client`); `--target toy` runs the toy log server that tests
  * the harness itself. Exits 0 when every checker passes and the cluster recovered, 1 when
- * not, 2 on bad arguments. `--setting` (repeatable) lays a node setting over the fault-run
+ * not or when a node does not start, 2 on bad arguments. `--setting` (repeatable) lays a node setting over the fault-run
  * defaults, by its broker option name: `--setting raftLogRetainEntries=20` compacts the
  * partitions' Raft logs early, so that lagging and restarted replicas install snapshots and
  * copy records from their leader under the faults.
@@ -70,12 +70,15 @@ function parse() {
     usage(`--bug lose-tail needs --target toy`);
   if (values.scenario !== undefined && values.scenario !== 'majority-loss')
     usage(`unknown scenario ${values.scenario}`);
-  const settings: Record<string, string | number | boolean> = {};
+  const settings: Record<string, string> = {};
   for (const text of values.setting ?? []) {
     const match = /^([a-z][A-Za-z0-9]*)=(.+)$/.exec(text);
     if (!match) usage(`--setting must be KEY=VALUE with a broker option name: ${text}`);
     const [, key, value] = match as unknown as [string, string, string];
-    settings[key] = settingValue(value);
+    // The harness owns these: overriding them would route around its network proxies or
+    // point disk faults at files the node does not use, and a run would test nothing.
+    if (harnessOwnedSettings.includes(key)) usage(`--setting ${key}: set by the harness`);
+    settings[key] = value;
   }
   return {
     seed: integer('seed', values.seed, 0),
@@ -95,12 +98,20 @@ function parse() {
   };
 }
 
-/** Numbers and booleans as such; the node checks names, types and ranges when it starts. */
-function settingValue(text: string): string | number | boolean {
-  if (text === 'true' || text === 'false') return text === 'true';
-  const n = Number(text);
-  return /^-?[0-9]+(\.[0-9]+)?$/.test(text) && Number.isFinite(n) ? n : text;
-}
+const harnessOwnedSettings = [
+  'nodeId',
+  'dataDir',
+  'clientHost',
+  'clientPort',
+  'peerHost',
+  'peerPort',
+  'metricsHost',
+  'metricsPort',
+  'controllerVoters',
+  'clusterSecret',
+  'joinVia',
+  'advertisedPeerUrl',
+];
 
 function parseOptions() {
   return parseArgs({
@@ -195,10 +206,12 @@ async function main(): Promise<void> {
     console.log(`results: ${result.dir}\nreport: ${result.reportPath}`);
     process.exitCode = result.valid ? 0 : 1;
   } catch (error) {
-    // A cluster that does not start (a bad --setting, say): what its node said, no stack.
-    console.error(`run failed: ${(error as Error).message}`);
+    // A node that does not start (a bad --setting, say): what it said, no stack. Anything
+    // else is a fault of the harness and keeps its stack.
     const logFile = (error as { logFile?: unknown }).logFile;
-    if (typeof logFile === 'string' && existsSync(logFile))
+    if (typeof logFile !== 'string') throw error;
+    console.error(`run failed: ${(error as Error).message}`);
+    if (existsSync(logFile))
       console.error(readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-5).join('\n'));
     process.exitCode = 1;
   } finally {

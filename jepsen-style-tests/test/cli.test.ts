@@ -26,6 +26,7 @@ for (const [args, message] of [
   [['--target', 'mainframe'], /unknown target mainframe/],
   [['--setting', 'raftLogRetainEntries'], /--setting must be KEY=VALUE/],
   [['--setting', '=5'], /--setting must be KEY=VALUE/],
+  [['--setting', 'peerPort=9'], /--setting peerPort: set by the harness/],
 ] as const) {
   test(`cli ${args.join(' ')}: usage and exit code 2`, (t) => {
     const { code, stderr } = run(...args);

@@ -240,6 +240,15 @@ export class ReplicaManager {
         `${p.topic}/${p.partition}: log ends at ${log.logEndOffset}, below its checkpoint ${checkpoint.nextOffset}`,
       );
     }
+    if (log.logStartOffset > checkpoint.nextOffset) {
+      // Cannot be cut back to its checkpoint: a copy from the leader that was cut short (the
+      // copy removes the checkpoint, then writes records from the leader's log start) left
+      // it without one. Found by review: it was never opened again.
+      await log.close();
+      throw new ReplicaFencedError(
+        `${p.topic}/${p.partition}: log starts at ${log.logStartOffset}, past its checkpoint ${checkpoint.nextOffset}`,
+      );
+    }
     if (log.logEndOffset > checkpoint.nextOffset) await log.truncateTo(checkpoint.nextOffset);
     const replica = new PartitionReplica({
       topic: p.topic,

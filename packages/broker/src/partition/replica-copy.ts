@@ -112,6 +112,8 @@ export async function rebuildLogFromLeader(options: {
   /** Aborted when the replica closes: the copy stops waiting and fails. */
   readonly signal?: AbortSignal;
   readonly onStuck?: OnCopyStuck;
+  /** Told when the log end moves across offsets the leader holds no records for. */
+  readonly onGap?: (from: number, to: number) => void;
 }): Promise<PartitionLog> {
   const { image } = options;
   const retrying = {
@@ -151,6 +153,7 @@ export async function rebuildLogFromLeader(options: {
         // once). Asking again gets the same answer (this looped, found by review). The
         // copy mirrors what the leader serves: the log ends at the snapshot's offset
         // across the gap, as compaction leaves offsets unused anyway.
+        options.onGap?.(endBefore, image.nextOffset);
         await log.advanceCopiedEnd(image.nextOffset);
         break;
       }
@@ -162,12 +165,12 @@ export async function rebuildLogFromLeader(options: {
       );
     }
   } catch (error) {
-    // A copy that fails (or is stopped by the replica closing) leaves no log open, and no
-    // partial log: one starting past 0 with no checkpoint beside it could not be opened
-    // again (found by review). Empty, the replica restores from the snapshot once more
-    // when its node restarts.
+    // A copy that fails (or is stopped by the replica closing) leaves no log open. What it
+    // copied stays: removing it here could remove a newer replica's directory, made while a
+    // cancelled copy's last read was still out (found by review). At the next start the
+    // replica manager sets such a partial copy aside (a log past its checkpoint) and the
+    // replica is rebuilt from its snapshot; a node killed mid-copy leaves the same.
     await log.close().catch(() => {});
-    await rm(options.directory, { recursive: true, force: true }).catch(() => {});
     throw error;
   }
   return log;

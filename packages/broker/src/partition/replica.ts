@@ -291,6 +291,13 @@ export class PartitionReplica implements GroupStateMachine {
       source: this.options.copySource(this),
       signal: this.closing.signal,
       ...(this.options.copyRetry ? { retry: this.options.copyRetry } : {}),
+      onGap: (from, to) =>
+        this.logger.warn('partition snapshot: the leader has no records below the snapshot end', {
+          topic: this.topic,
+          partition: this.partition,
+          from,
+          to,
+        }),
       onStuck: (failure, failingForMs) => {
         this.copyStuck = failingForMs !== undefined;
         const where = { topic: this.topic, partition: this.partition };

@@ -16,7 +16,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeRecordBatch, initChecksums } from '@tributary/protocol';
 import { RaftHost, RaftWal } from '@tributary/raft/host';
+import { PartitionLog } from '@tributary/storage';
 import test, { type ExecutionContext } from 'ava';
 import { silentLogger } from '../../src/logger.ts';
 import type { MetadataState } from '../../src/metadata/state.ts';
@@ -189,4 +191,32 @@ test('a replica is set aside at most once per process; damaged again, it stays f
   t.is(unopened.length, 1);
   t.true(unopened[0]!.damaged);
   t.regex(unopened[0]!.reason, /^a\/0: .*apply checkpoint .* is damaged/);
+});
+
+// Found by review: a copy of records from the leader removes the replica's checkpoint, then
+// writes the leader's records from its log start; a node killed meanwhile (or a copy that
+// failed) left a log starting past 0 and no checkpoint, which could not be cut back to the
+// empty checkpoint's offset 0 and was never opened again. It is set aside and rebuilt.
+test('a log starting past its checkpoint (a copy cut short) is set aside and the replica starts', async (t) => {
+  await initChecksums();
+  const { dataDir, replicas } = await scratchManager(t);
+  const state = stateWithTopics(['a'], [nodeId, 2, 3]);
+  const group = state.topics.get('a')!.partitions[0]!.groupId;
+  const partial = await PartitionLog.open({
+    directory: join(dataDir, 'partitions', `a-0.${group}`),
+    initialOffset: 5,
+  });
+  await partial.appendCopied(
+    encodeRecordBatch([{ key: null, value: Buffer.from('copied'), timestamp: 1 }], {
+      baseOffset: 5,
+    }),
+  );
+  await partial.close();
+
+  await replicas.reconcile(state);
+
+  t.deepEqual(replicas.unopened(), []);
+  t.truthy(replicas.get('a', 0), 'the replica runs, empty, to be rebuilt');
+  t.is(replicas.get('a', 0)!.log.logEndOffset, 0);
+  t.is(replicas.damagedSetAside, 1);
 });
