@@ -7,7 +7,12 @@
  */
 import { type CallScope, type Interrupt, signalOf, sleep } from './abort.ts';
 import { type BackoffOptions, backoffDelayMs } from './backoff.ts';
-import { isRetriable, TimeoutError, type TributaryClientError } from './errors.ts';
+import {
+  isRetriable,
+  RequestTimeoutError,
+  TimeoutError,
+  type TributaryClientError,
+} from './errors.ts';
 
 export interface RetryPolicy extends BackoffOptions {
   /** Attempts after the first; the deadline usually ends retries first. */
@@ -44,7 +49,10 @@ export async function retrying<T>(
     } catch (error) {
       if (hooks.closeSignal?.aborted) throw hooks.closeSignal.reason;
       if (!isRetriable(error) && error !== scope.reason) throw error;
-      if (scope.aborted) throw endError(scope, error === scope.reason ? lastError : error);
+      if (scope.aborted) {
+        const cut = cutByDeadline(error, scope) && lastError !== undefined;
+        throw endError(scope, cut ? lastError : error);
+      }
       if (attemptNumber >= policy.retriesMax) throw error;
       lastError = error;
       hooks.onRetriable?.(error as TributaryClientError, attemptNumber);
@@ -65,6 +73,16 @@ export async function retrying<T>(
       throw endError(scope, lastError);
     }
   }
+}
+
+/**
+ * Whether an attempt failed only because the call's deadline came: with the scope's own
+ * reason, or with its request's timeout, which is set to the time the scope had left. The
+ * last failure before it says more (a flaky test saw REQUEST_TIMEOUT in place of the
+ * NOT_ENOUGH_REPLICAS every earlier attempt got, when the deadline fell mid-attempt).
+ */
+function cutByDeadline(error: unknown, scope: CallScope): boolean {
+  return error === scope.reason || error instanceof RequestTimeoutError;
 }
 
 /** The scope's own reason, carrying the last failure when the deadline ended it. */

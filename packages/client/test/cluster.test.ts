@@ -5,14 +5,15 @@ import test, { type ExecutionContext } from 'ava';
 import { CallScope } from '../src/abort.ts';
 import {
   ClientClosedError,
+  RequestTimeoutError,
   TimeoutError,
   type TributaryClientError,
-  type TributaryProtocolError,
+  TributaryProtocolError,
 } from '../src/errors.ts';
 import { Emitter } from '../src/instrumentation.ts';
 import { silentLogger } from '../src/logger.ts';
 import { Cluster, type ClusterOptions } from '../src/net/cluster.ts';
-import { defaultRetryPolicy } from '../src/retry.ts';
+import { defaultRetryPolicy, retrying } from '../src/retry.ts';
 import { type ScriptedBroker, startScriptedBroker } from './helpers/scripted-broker.ts';
 
 function metadataFor(brokers: ScriptedBroker[], leaders: number[]): MetadataResponse {
@@ -165,6 +166,26 @@ test('a deadline ends retries with a TimeoutError carrying the last error', asyn
   );
   t.true(error instanceof TimeoutError);
   t.is(((error as TimeoutError).cause as TributaryProtocolError).code, 'NOT_ENOUGH_REPLICAS');
+});
+
+// Found by a CI run under load: when the deadline fell while the last attempt's request was
+// out, that request's own timeout (REQUEST_TIMEOUT) became the "last error" in place of the
+// NOT_ENOUGH_REPLICAS every attempt before had got. The same race, made certain here.
+test('a deadline falling mid-attempt carries the last answer, not the cut request', async (t) => {
+  const s = scope(200);
+  let attempts = 0;
+  const error = await t.throwsAsync(
+    retrying(s, { ...defaultRetryPolicy, backoffMsInitial: 1, backoffMsMax: 1 }, async () => {
+      attempts += 1;
+      if (attempts === 1) throw new TributaryProtocolError(ErrorCode.NotEnoughReplicas, 'few');
+      // The second attempt's request is cut when the call's deadline comes.
+      while (!s.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
+      throw new RequestTimeoutError('Metadata got no response in 0 ms');
+    }),
+  );
+  t.true(error instanceof TimeoutError);
+  t.is(((error as TimeoutError).cause as TributaryProtocolError).code, 'NOT_ENOUGH_REPLICAS');
+  t.is(attempts, 2);
 });
 
 test('a dropped connection is reopened on the next request', async (t) => {
