@@ -79,7 +79,7 @@ async function readRetrying(
     signal?.throwIfAborted();
     let failure: unknown;
     try {
-      const read = await source(offset, copyReadBytes);
+      const read = await untilAborted(source(offset, copyReadBytes), signal);
       if (read.belowStart || read.batches.length > 0) {
         if (reported) options.onStuck?.();
         return read;
@@ -101,6 +101,20 @@ async function readRetrying(
       signal?.throwIfAborted(),
     );
   }
+}
+
+/**
+ * `work`, or the signal's reason once it aborts: a replica that closes stops waiting for a
+ * read still out (a Fetch may take 30 s to time out), whose answer is then dropped.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export async function rebuildLogFromLeader(options: {

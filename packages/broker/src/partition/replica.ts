@@ -637,6 +637,10 @@ export class PartitionReplica implements GroupStateMachine {
     this.closing.abort(new ReplicaFencedError(`partition ${this.topic}/${this.partition} closed`));
     this.loseLeadership(0);
     for (const wake of this.dataWaiters) wake();
+    // A restore stops at the abort and closes the log it was copying into: let it, so that
+    // no log of this replica is still open on its directory once close() returns (a replica
+    // assigned here again opens that directory).
+    await this.stateChanging;
     await this.log.close();
   }
 }

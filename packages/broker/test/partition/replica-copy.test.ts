@@ -259,3 +259,41 @@ for (const cleanupPolicy of ['compact', 'delete'] as const) {
     t.is(next.baseOffset, 9, 'the replica goes on from the snapshot offset');
   });
 }
+
+// Found by review: closing stopped a copy only between reads; a read already out (a Fetch
+// may take 30 s to time out) held the copy, and with it the replica's close.
+test('a copy stops at once when the replica closes, even with a read still out', async (t) => {
+  t.timeout(10_000);
+  const { readFromLeader, copy } = await scratchLeader(t);
+  const closing = new AbortController();
+  let reads = 0;
+  const copying = copy({
+    source: (offset) => {
+      reads += 1;
+      return reads === 1 ? readFromLeader(offset, 1) : new Promise<never>(() => {});
+    },
+    signal: closing.signal,
+  });
+  while (reads < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  closing.abort(new Error('replica closed'));
+  await t.throwsAsync(copying, { message: 'replica closed' });
+});
+
+test('closing a replica whose copy waits on a read stops the restore at once', async (t) => {
+  t.timeout(10_000);
+  const { root, image } = await scratchLeader(t);
+  const follower = await replicaIn(
+    join(root, 'follower'),
+    emptyCheckpoint,
+    {},
+    () => new Promise<never>(() => {}),
+  );
+  const restored = follower.restore({
+    metadata: { index: 3, term: 1, config: { voters: [1], outgoingVoters: [], learners: [] } },
+    data: encodeApplyCheckpoint(image),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await follower.close();
+  await t.throwsAsync(restored, { message: /closed/ });
+  t.false(follower.isRestoring);
+});
