@@ -126,12 +126,16 @@ export class BrokerNode {
         throw walCorrupt(config, `it lost a segment: ${error.message}`);
       throw error;
     }
-    const metadataFault = wal.recovery.groups.get(metadataGroupId)?.fault;
+    // The group's own fault: recovery sets it, and so do the checks after it (a snapshot
+    // file the log names but the disk lost), which the recovery report does not list.
+    const metadataFault = wal.hasGroup(metadataGroupId)
+      ? wal.group(metadataGroupId).fault
+      : undefined;
     if (metadataFault !== undefined) {
       await wal.close().catch(() => {});
       throw walCorrupt(
         config,
-        `it holds corrupt records of the metadata log (${metadataFault.message})`,
+        `it holds corrupt records of the metadata log or its snapshot (${metadataFault.message})`,
       );
     }
     let transport: PeerTransport | undefined;
