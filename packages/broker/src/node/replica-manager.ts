@@ -169,8 +169,7 @@ export class ReplicaManager {
           error: (error as Error).stack,
         });
       // Damaged data fences the replica by design; anything else is a fault to fix, not damage.
-      const damaged = error instanceof ReplicaFencedError || error instanceof CorruptLogError;
-      this.unopenable.set(p.groupId, { reason, damaged });
+      this.unopenable.set(p.groupId, { reason, damaged: isDamage(error) });
     }
   }
 
@@ -184,7 +183,7 @@ export class ReplicaManager {
    * Returns whether the data was set aside.
    */
   private async setAsideDamaged(p: PartitionRecord, error: unknown): Promise<boolean> {
-    const damaged = error instanceof ReplicaFencedError || error instanceof CorruptLogError;
+    const damaged = isDamage(error);
     // Once per group and process: data damaged again right after a rebuild started is a
     // disk to replace, not something to set aside in a loop. While a reassignment is in
     // flight the replica list may not be the group's voters (shrinking to one, say): wait.
@@ -417,4 +416,9 @@ export class ReplicaManager {
     this.replicas.clear();
     this.byName.clear();
   }
+}
+
+/** A replica's data found damaged (a corrupt checkpoint or log), not some other failure. */
+function isDamage(error: unknown): boolean {
+  return error instanceof ReplicaFencedError || error instanceof CorruptLogError;
 }

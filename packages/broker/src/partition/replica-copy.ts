@@ -48,11 +48,15 @@ export const copyRetryDefault: CopyRetry = {
   backoffMsMax: 2_000,
 };
 
-/**
- * Told each `warnEveryMs` that a read still fails (the latest failure, and for how long),
- * and with no arguments once a read succeeds again after that.
- */
-export type OnCopyStuck = (failure?: unknown, failingForMs?: number) => void;
+/** What a copy tells its replica while its reads keep failing, and when they stop. */
+export interface CopyReports {
+  /** Aborted when the replica closes: the copy stops waiting and fails. */
+  readonly signal?: AbortSignal;
+  /** Each `warnEveryMs` while a read still fails: the latest failure, and for how long. */
+  readonly onStuck?: (failure: unknown, failingForMs: number) => void;
+  /** Once a read succeeds after `onStuck` was told. */
+  readonly onRecovered?: () => void;
+}
 
 /** Whether a failed read may succeed if asked again (of the same or the next leader). */
 function passes(error: unknown): boolean {
@@ -69,9 +73,10 @@ function passes(error: unknown): boolean {
 async function readRetrying(
   source: CopySource,
   offset: number,
-  options: { retry: CopyRetry; signal?: AbortSignal; onStuck?: OnCopyStuck },
+  retry: CopyRetry,
+  reports: CopyReports,
 ): Promise<CopyRead> {
-  const { retry, signal } = options;
+  const { signal } = reports;
   const failingSince = Date.now();
   let nextWarnAt = failingSince + retry.warnEveryMs;
   let reported = false;
@@ -81,7 +86,7 @@ async function readRetrying(
     try {
       const read = await untilAborted(source(offset, copyReadBytes), signal);
       if (read.belowStart || read.batches.length > 0) {
-        if (reported) options.onStuck?.();
+        if (reported) reports.onRecovered?.();
         return read;
       }
       failure = new ReplicaFencedError(`the leader has no records from ${offset} to copy`);
@@ -92,7 +97,7 @@ async function readRetrying(
     const now = Date.now();
     if (now >= nextWarnAt) {
       reported = true;
-      options.onStuck?.(failure, now - failingSince);
+      reports.onStuck?.(failure, now - failingSince);
       nextWarnAt = now + retry.warnEveryMs;
     }
     const delayMs = Math.min(retry.backoffMsMax, retry.backoffMsInitial * 2 ** attempt);
@@ -117,25 +122,20 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
-export async function rebuildLogFromLeader(options: {
-  readonly directory: string;
-  readonly config: LogConfig;
-  readonly image: ApplyCheckpoint;
-  readonly source: CopySource;
-  readonly retry?: CopyRetry;
-  /** Aborted when the replica closes: the copy stops waiting and fails. */
-  readonly signal?: AbortSignal;
-  readonly onStuck?: OnCopyStuck;
-  /** Told when the log end moves across offsets the leader holds no records for. */
-  readonly onGap?: (from: number, to: number) => void;
-}): Promise<PartitionLog> {
+export async function rebuildLogFromLeader(
+  options: {
+    readonly directory: string;
+    readonly config: LogConfig;
+    readonly image: ApplyCheckpoint;
+    readonly source: CopySource;
+    readonly retry?: CopyRetry;
+    /** Told when the log end moves across offsets the leader holds no records for. */
+    readonly onGap?: (from: number, to: number) => void;
+  } & CopyReports,
+): Promise<PartitionLog> {
   const { image } = options;
-  const retrying = {
-    retry: options.retry ?? copyRetryDefault,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onStuck ? { onStuck: options.onStuck } : {}),
-  };
-  const read = (offset: number) => readRetrying(options.source, offset, retrying);
+  const retry = options.retry ?? copyRetryDefault;
+  const read = (offset: number) => readRetrying(options.source, offset, retry, options);
   let start = Math.min(image.logStartOffset, image.nextOffset);
   let first = start < image.nextOffset ? await read(start) : undefined;
   if (first?.belowStart) {

@@ -299,16 +299,19 @@ export class PartitionReplica implements GroupStateMachine {
           to,
         }),
       onStuck: (failure, failingForMs) => {
-        this.copyStuck = failingForMs !== undefined;
-        const where = { topic: this.topic, partition: this.partition };
-        if (!this.copyStuck) {
-          this.logger.info('partition snapshot: reads from the leader succeed again', where);
-          return;
-        }
+        this.copyStuck = true;
         this.logger.warn('partition snapshot: reads from the leader keep failing, retrying', {
-          ...where,
-          failingForSeconds: Math.round((failingForMs ?? 0) / 1000),
+          topic: this.topic,
+          partition: this.partition,
+          failingForSeconds: Math.round(failingForMs / 1000),
           error: (failure as Error).message,
+        });
+      },
+      onRecovered: () => {
+        this.copyStuck = false;
+        this.logger.info('partition snapshot: reads from the leader succeed again', {
+          topic: this.topic,
+          partition: this.partition,
         });
       },
     });

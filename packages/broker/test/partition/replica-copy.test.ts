@@ -16,7 +16,11 @@ import {
   encodeApplyCheckpoint,
 } from '../../src/partition/apply-checkpoint.ts';
 import { encodePartitionEntry } from '../../src/partition/entry.ts';
-import { type CopySource, rebuildLogFromLeader } from '../../src/partition/replica-copy.ts';
+import {
+  type CopyRead,
+  type CopySource,
+  rebuildLogFromLeader,
+} from '../../src/partition/replica-copy.ts';
 import { replicaIn } from './fixtures.ts';
 
 function dataEntry(index: number, baseOffset: number, count: number): Entry {
@@ -41,6 +45,18 @@ async function leaderWithImage(root: string) {
     return { batches: read.batches, logStartOffset: read.logStartOffset, belowStart: false };
   };
   return { leader, image, readFromLeader };
+}
+
+/** A source answering its first read with one chunk from the leader, later ones with `then`. */
+function firstChunkThen(readFromLeader: CopySource, then: () => Promise<CopyRead>) {
+  const source = Object.assign(
+    (offset: number) => {
+      source.reads += 1;
+      return source.reads === 1 ? readFromLeader(offset, 1) : then();
+    },
+    { reads: 0 },
+  );
+  return source;
 }
 
 /** A scratch directory and a leader (leaderWithImage), torn down with the test. */
@@ -143,12 +159,11 @@ test('a copy whose reads keep failing keeps asking, reports it, and finishes onc
     },
     retry: { warnEveryMs: 40, backoffMsInitial: 5, backoffMsMax: 10 },
     onStuck: (failure, failingForMs) => {
-      if (failingForMs === undefined) {
-        recoveries += 1; // a read succeeded after the reports
-        return;
-      }
       t.regex((failure as Error).message, /LEADER_NOT_AVAILABLE/);
       reports.push(failingForMs);
+    },
+    onRecovered: () => {
+      recoveries += 1; // a read succeeded after the reports
     },
   });
   t.teardown(() => copied.close());
@@ -181,22 +196,19 @@ test('an answer without records is asked again: the new leader may still be appl
 test('a copy waiting for a leader stops when the replica closes', async (t) => {
   const { readFromLeader, copy } = await scratchLeader(t);
   const closing = new AbortController();
-  let reads = 0;
+  // The first chunk arrives, then the leader is gone for good.
+  const source = firstChunkThen(readFromLeader, () =>
+    Promise.reject(new ProtocolError(ErrorCode.LeaderNotAvailable, 'none')),
+  );
   const copying = copy({
-    // The first chunk arrives, then the leader is gone for good.
-    source: (offset) => {
-      reads += 1;
-      return reads === 1
-        ? readFromLeader(offset, 1)
-        : Promise.reject(new ProtocolError(ErrorCode.LeaderNotAvailable, 'none'));
-    },
+    source,
     signal: closing.signal,
   });
   setTimeout(() => closing.abort(new Error('replica closed')), 300);
   const started = Date.now();
   await t.throwsAsync(copying, { message: 'replica closed' });
   t.true(Date.now() - started < 5_000, 'stopped at once, not after the 2-minute give-up');
-  t.true(reads >= 2);
+  t.true(source.reads >= 2);
 });
 
 // A copy that keeps failing no longer ends in a fence that /health lists, so the replica
@@ -241,17 +253,15 @@ for (const cleanupPolicy of ['compact', 'delete'] as const) {
     const beyond = encodeRecordBatch([{ key: null, value: Buffer.from('later'), timestamp: 1 }], {
       baseOffset: 12,
     });
-    let reads = 0;
-    const copied = await copy({
-      source: async (offset) => {
-        reads += 1;
-        if (offset === 0) return readFromLeader(offset, 1); // offsets 0..1
-        return { batches: [beyond], logStartOffset: 0, belowStart: false };
-      },
-      config: { ...leader.log.config, cleanupPolicy },
-    });
+    // Offsets 0..1, then the batch past the snapshot end.
+    const source = firstChunkThen(readFromLeader, async () => ({
+      batches: [beyond],
+      logStartOffset: 0,
+      belowStart: false,
+    }));
+    const copied = await copy({ source, config: { ...leader.log.config, cleanupPolicy } });
     t.teardown(() => copied.close());
-    t.is(reads, 2);
+    t.is(source.reads, 2);
     t.is(copied.logEndOffset, 9);
     const next = await copied.append(
       encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v'), timestamp: 1 }]),
@@ -266,15 +276,12 @@ test('a copy stops at once when the replica closes, even with a read still out',
   t.timeout(10_000);
   const { readFromLeader, copy } = await scratchLeader(t);
   const closing = new AbortController();
-  let reads = 0;
+  const source = firstChunkThen(readFromLeader, () => new Promise<never>(() => {}));
   const copying = copy({
-    source: (offset) => {
-      reads += 1;
-      return reads === 1 ? readFromLeader(offset, 1) : new Promise<never>(() => {});
-    },
+    source,
     signal: closing.signal,
   });
-  while (reads < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (source.reads < 2) await new Promise((resolve) => setTimeout(resolve, 5));
   closing.abort(new Error('replica closed'));
   await t.throwsAsync(copying, { message: 'replica closed' });
 });

@@ -4,8 +4,9 @@
  * 8 of offset each, so 48 bytes per key of capacity). The table starts small and doubles as
  * keys arrive: a pass runs every retention interval on every compacted replica, most of
  * them with few new keys, and a table allocated for `keysMax` up front (12 MiB for the
- * broker's default) made each of them page in and fill memory it never used. Keys are stored as 128-bit hashes (two xxhash64 with different
- * seeds), as Kafka's cleaner stores MD5 digests: a false match needs a 128-bit collision.
+ * broker's default) made each of them page in and fill memory it never used. Keys are
+ * stored as 128-bit hashes (two xxhash64 with different seeds), as Kafka's cleaner stores
+ * MD5 digests: a false match needs a 128-bit collision.
  */
 import { xxhash64 } from '@tributary/protocol';
 import { assert } from '../assert.ts';
@@ -57,7 +58,7 @@ export class KeyMap {
       if (offsets[old] === emptySlot) continue;
       let slot = hashes[old * 4]! & this.mask;
       while (this.offsets[slot] !== emptySlot) slot = (slot + 1) & this.mask;
-      this.hashes.set(hashes.subarray(old * 4, old * 4 + 4), slot * 4);
+      for (let word = 0; word < 4; word++) this.hashes[slot * 4 + word] = hashes[old * 4 + word]!;
       this.offsets[slot] = offsets[old]!;
     }
   }
